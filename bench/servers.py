@@ -1,0 +1,284 @@
+"""The server registry: how each server is started, made ready and stopped.
+
+Each entry builds its own command line from the same options (workers,
+threads, host, port), so that every server gets the same worker count and
+CPU set, and records what shapes its results (worker class, keep-alive,
+event loop, HTTP parser). Optional servers (granian, hypercorn, daphne) are
+listed but skipped with one line when their package is not installed.
+"""
+
+import importlib.util
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from bench import processes
+from bench.errors import BenchError, UsageError
+from bench.ports import free_port
+
+WSGI_APP = "project.wsgi:application"
+ASGI_APP = "project.asgi:application"
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    """What every server is given alike."""
+
+    workers: int = 1
+    threads: int = 4
+    host: str = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    name: str
+    interface: str  # "wsgi" or "asgi"
+    summary: str
+    keep_alive: bool
+    build: Callable[[str, str, int, ServerOptions], list[str]]
+    settings: Callable[[ServerOptions], dict]
+    requires: tuple[str, ...] = ()
+    optional: bool = False
+
+    @property
+    def default_app(self) -> str:
+        return WSGI_APP if self.interface == "wsgi" else ASGI_APP
+
+    def available(self) -> bool:
+        return all(importlib.util.find_spec(module) is not None for module in self.requires)
+
+    def command(self, app: str, host: str, port: int, options: ServerOptions) -> list[str]:
+        return self.build(app, host, port, options)
+
+    def describe(self, options: ServerOptions) -> dict:
+        """The configuration a run records for this server."""
+        return {
+            "name": self.name,
+            "interface": self.interface,
+            "keep_alive": self.keep_alive,
+            "workers": options.workers,
+            **self.settings(options),
+        }
+
+
+def _python(*args: str) -> list[str]:
+    return [sys.executable, "-m", *args]
+
+
+def _gunicorn(
+    worker_class: str, *extra: str
+) -> Callable[[str, str, int, ServerOptions], list[str]]:
+    def build(app: str, host: str, port: int, options: ServerOptions) -> list[str]:
+        bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        return _python(
+            "gunicorn", app, "--worker-class", worker_class, "--workers", str(options.workers),
+            "--bind", bind, "--no-control-socket", "--log-level", "warning",
+            "--graceful-timeout", "2", "--timeout", "120", *extra,
+        )  # fmt: skip
+
+    return build
+
+
+def _gthread(app: str, host: str, port: int, options: ServerOptions) -> list[str]:
+    return _gunicorn("gthread", "--threads", str(options.threads))(app, host, port, options)
+
+
+def _uvicorn(app: str, host: str, port: int, options: ServerOptions) -> list[str]:
+    argv = _python(
+        "uvicorn", app, "--host", host, "--port", str(port), "--loop", "uvloop",
+        "--http", "httptools", "--no-access-log", "--log-level", "warning",
+        "--lifespan", "off", "--timeout-graceful-shutdown", "2",
+    )  # fmt: skip
+    if options.workers > 1:
+        argv += ["--workers", str(options.workers)]
+    return argv
+
+
+def _granian(interface: str) -> Callable[[str, str, int, ServerOptions], list[str]]:
+    def build(app: str, host: str, port: int, options: ServerOptions) -> list[str]:
+        return _python(
+            "granian", "--interface", interface, "--host", host, "--port", str(port),
+            "--workers", str(options.workers), "--log-level", "warning", "--no-ws", app,
+        )  # fmt: skip
+
+    return build
+
+
+def _hypercorn(app: str, host: str, port: int, options: ServerOptions) -> list[str]:
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return _python(
+        "hypercorn", app, "--bind", bind, "--workers", str(options.workers),
+        "--worker-class", "uvloop", "--log-level", "warning",
+    )  # fmt: skip
+
+
+def _daphne(app: str, host: str, port: int, options: ServerOptions) -> list[str]:
+    if options.workers != 1:
+        raise UsageError("daphne runs one process only; use --workers 1 with it")
+    return _python("daphne", "-b", host, "-p", str(port), "-v", "0", app)
+
+
+def _fixed(**settings: object) -> Callable[[ServerOptions], dict]:
+    return lambda options: dict(settings)
+
+
+SERVERS: dict[str, ServerSpec] = {
+    spec.name: spec
+    for spec in (
+        ServerSpec(
+            "gunicorn-sync", "wsgi",
+            "gunicorn, sync workers: one request at a time, connection closed after each",
+            keep_alive=False, build=_gunicorn("sync"),
+            settings=_fixed(worker_class="sync", threads=1),
+        ),
+        ServerSpec(
+            "gunicorn-gthread", "wsgi",
+            "gunicorn, threaded workers (--threads), keep-alive",
+            keep_alive=True, build=_gthread,
+            settings=lambda options: {"worker_class": "gthread", "threads": options.threads},
+        ),
+        ServerSpec(
+            "uvicorn", "asgi", "uvicorn with uvloop and httptools",
+            keep_alive=True, build=_uvicorn,
+            settings=_fixed(worker_class="uvicorn", event_loop="uvloop", http_parser="httptools"),
+        ),
+        ServerSpec(
+            "gunicorn-uvicorn", "asgi", "gunicorn with uvicorn-worker's UvicornWorker",
+            keep_alive=True, build=_gunicorn("uvicorn_worker.UvicornWorker"),
+            settings=_fixed(worker_class="uvicorn_worker.UvicornWorker", event_loop="uvloop",
+                            http_parser="httptools"),
+            requires=("uvicorn_worker",),
+        ),
+        ServerSpec(
+            "gunicorn-asgi", "asgi", "gunicorn 27's native asgi worker (beta)",
+            keep_alive=True,
+            build=_gunicorn("asgi", "--asgi-loop", "uvloop", "--asgi-lifespan", "off"),
+            settings=_fixed(worker_class="asgi", event_loop="uvloop"),
+        ),
+        ServerSpec(
+            "granian-asgi", "asgi", "granian, ASGI interface", keep_alive=True,
+            build=_granian("asgi"), settings=_fixed(worker_class="granian"),
+            requires=("granian",), optional=True,
+        ),
+        ServerSpec(
+            "granian-wsgi", "wsgi", "granian, WSGI interface", keep_alive=True,
+            build=_granian("wsgi"), settings=_fixed(worker_class="granian"),
+            requires=("granian",), optional=True,
+        ),
+        ServerSpec(
+            "hypercorn", "asgi", "hypercorn with uvloop workers", keep_alive=True,
+            build=_hypercorn, settings=_fixed(worker_class="uvloop"),
+            requires=("hypercorn",), optional=True,
+        ),
+        ServerSpec(
+            "daphne", "asgi", "daphne (Django Channels' server), one process", keep_alive=True,
+            build=_daphne, settings=_fixed(worker_class="daphne"),
+            requires=("daphne",), optional=True,
+        ),
+    )
+}  # fmt: skip
+
+CORE_SERVERS = tuple(name for name, spec in SERVERS.items() if not spec.optional)
+
+
+def get(name: str) -> ServerSpec:
+    try:
+        return SERVERS[name]
+    except KeyError:
+        raise UsageError(f"unknown server {name!r}; valid servers: {', '.join(SERVERS)}") from None
+
+
+class ServerStartError(BenchError):
+    """A server that exited or never answered; the message carries its log tail."""
+
+
+@dataclass
+class RunningServer:
+    spec: ServerSpec
+    child: processes.Child
+    host: str
+    port: int
+    command: list[str] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def stop(self) -> None:
+        self.child.stop()
+
+
+def wait_ready(child: processes.Child, url: str, timeout: float) -> None:
+    """Poll ``url`` until it answers 200, the process exits, or time runs out."""
+    deadline = time.monotonic() + timeout
+    last_error = "no answer"
+    with httpx.Client(timeout=2.0) as client:
+        while time.monotonic() < deadline:
+            if not child.alive():
+                raise ServerStartError(
+                    f"{child.name} exited with code {child.popen.returncode} during start-up"
+                    + _tail(child)
+                )
+            try:
+                response = client.get(url)
+                if response.status_code == 200:
+                    return
+                last_error = f"HTTP {response.status_code}"
+            except httpx.HTTPError as exc:
+                last_error = type(exc).__name__
+            time.sleep(0.05)
+    raise ServerStartError(
+        f"{child.name} did not become ready within {timeout:g} s ({last_error})" + _tail(child)
+    )
+
+
+def _tail(child: processes.Child) -> str:
+    tail = child.log_tail()
+    return f"; log tail:\n{tail}" if tail else ""
+
+
+def start(
+    spec: ServerSpec,
+    *,
+    env: Mapping[str, str],
+    log_path: Path,
+    cpus: frozenset[int] | None = None,
+    options: ServerOptions = ServerOptions(),
+    app: str | None = None,
+    ready_path: str = "/sync/plaintext",
+    timeout: float = 30.0,
+    attempts: int = 3,
+    cwd: Path | None = None,
+    port: int | None = None,
+) -> RunningServer:
+    """Start ``spec`` on a free port and wait until ``ready_path`` answers 200.
+
+    A port taken between choosing and binding it makes the server exit; the
+    next attempt picks another port. A ``port`` given by the caller is tried once.
+    """
+    if not spec.available():
+        raise ServerStartError(
+            f"server {spec.name} needs {', '.join(spec.requires)}: pip install '.[servers]'"
+        )
+    app = app or spec.default_app
+    error: ServerStartError | None = None
+    for _ in range(1 if port else attempts):
+        port_now = port or free_port(options.host)
+        command = spec.command(app, options.host, port_now, options)
+        child = processes.spawn(spec.name, command, env=env, cpus=cpus, log_path=log_path, cwd=cwd)
+        server = RunningServer(spec, child, options.host, port_now, command)
+        try:
+            wait_ready(child, server.url + ready_path, timeout)
+            return server
+        except ServerStartError as exc:
+            child.stop()
+            error = exc
+            if "address already in use" not in child.log_tail(40).lower():
+                break
+    assert error is not None
+    raise error

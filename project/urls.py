@@ -1,0 +1,55 @@
+"""One URL table: every workload under /sync/<name> and /async/<name>.
+
+``WORKLOADS`` maps a name to its (sync view, async view); entries that exist in
+one style only (the bridges) have None on the other side. Tests and the
+README read this table, so it is the single list of what is served.
+"""
+
+from collections.abc import Callable
+
+from django.urls import URLPattern, path
+
+from project.workloads import async_views, decorated, sync_views, view_forms
+
+Pair = tuple[Callable | None, Callable | None]
+
+WORKLOADS: dict[str, Pair] = {
+    "plaintext": (sync_views.plaintext, async_views.plaintext),
+    "json": (sync_views.json, async_views.json),
+    "db": (sync_views.db, async_views.db),
+    "queries": (sync_views.queries, async_views.queries),
+    "updates": (sync_views.updates, async_views.updates),
+    "updates-atomic": (sync_views.updates_atomic, async_views.updates_atomic),
+    "fortunes": (sync_views.fortunes, async_views.fortunes),
+    "io": (sync_views.io, async_views.io),
+    "upstream": (sync_views.upstream, async_views.upstream),
+    "fanout": (sync_views.fanout, async_views.fanout),
+    "stream": (sync_views.stream, async_views.stream),
+    "disconnect": (sync_views.disconnect, async_views.disconnect),
+    "json-cbv": (view_forms.sync_cbv, view_forms.async_cbv),
+    "json-callable": (view_forms.sync_callable, view_forms.async_callable),
+    "bridge-a2s": (sync_views.bridge_a2s, None),
+    "bridge-ts": (None, async_views.bridge_ts),
+    "bridge-nts": (None, async_views.bridge_nts),
+}
+
+WORKLOADS.update(
+    {
+        f"deco/{name}": (decorated.SYNC_VIEWS[name], decorated.ASYNC_VIEWS[name])
+        for name in decorated.DECORATORS
+    }
+)
+
+STYLES = ("sync", "async")
+
+
+def _patterns() -> list[URLPattern]:
+    patterns = []
+    for name, pair in WORKLOADS.items():
+        for style, view in zip(STYLES, pair, strict=True):
+            if view is not None:
+                patterns.append(path(f"{style}/{name}", view, name=f"{style}-{name}"))
+    return patterns
+
+
+urlpatterns = _patterns()

@@ -1,0 +1,99 @@
+"""The ``async def`` view of every workload (served under /async/<name>)."""
+
+import asyncio
+
+from asgiref.sync import sync_to_async
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+
+from project import accounting
+from project.workloads import data, params, responses, upstream_client
+
+
+async def plaintext(request: HttpRequest) -> HttpResponse:
+    return responses.plaintext()
+
+
+async def json(request: HttpRequest) -> HttpResponse:
+    return responses.message()
+
+
+async def db(request: HttpRequest) -> HttpResponse:
+    (world_id,) = responses.world_ids(params.rng_for(request), 1)
+    return responses.one_world(await data.aworld(world_id))
+
+
+async def queries(request: HttpRequest) -> HttpResponse:
+    count = params.int_param(request, "n", params.COUNT)
+    ids = responses.world_ids(params.rng_for(request), count)
+    return responses.many_worlds(await data.aworlds(ids))
+
+
+async def updates(request: HttpRequest) -> HttpResponse:
+    count = params.int_param(request, "n", params.COUNT)
+    plan = responses.update_plan(params.rng_for(request), count)
+    return responses.many_worlds(await data.aupdate_worlds(plan))
+
+
+async def updates_atomic(request: HttpRequest) -> HttpResponse:
+    count = params.int_param(request, "n", params.COUNT)
+    plan = responses.update_plan(params.rng_for(request), count)
+    return responses.many_worlds(await data.aupdate_worlds_atomic(plan))
+
+
+async def fortunes(request: HttpRequest) -> HttpResponse:
+    return responses.fortunes(await data.afortunes())
+
+
+async def io(request: HttpRequest) -> HttpResponse:
+    ms = params.int_param(request, "ms", params.IO_MS)
+    await asyncio.sleep(ms / 1000)
+    return responses.slept(ms)
+
+
+async def upstream(request: HttpRequest) -> HttpResponse:
+    ms = params.int_param(request, "ms", params.UPSTREAM_MS)
+    return responses.upstream_results(await upstream_client.afetch_many(ms, 1, concurrently=False))
+
+
+async def fanout(request: HttpRequest) -> HttpResponse:
+    ms = params.int_param(request, "ms", params.UPSTREAM_MS)
+    calls = params.int_param(request, "n", params.COUNT)
+    results = await upstream_client.afetch_many(ms, calls, concurrently=True)
+    return responses.upstream_results(results)
+
+
+async def stream(request: HttpRequest) -> StreamingHttpResponse:
+    chunks = params.int_param(request, "chunks", params.CHUNKS)
+    pause = params.int_param(request, "ms", params.STREAM_MS) / 1000
+
+    async def content():
+        for index in range(chunks):
+            if index and pause:
+                await asyncio.sleep(pause)
+            yield responses.chunk(index)
+
+    return StreamingHttpResponse(content(), content_type="text/plain")
+
+
+async def disconnect(request: HttpRequest) -> HttpResponse:
+    """Wait; if the client goes away, Django cancels this task: count the cleanup."""
+    ms = params.int_param(request, "ms", params.DISCONNECT_MS)
+    try:
+        await asyncio.sleep(ms / 1000)
+    except asyncio.CancelledError:
+        accounting.count_disconnect_cleanup()
+        raise
+    accounting.count_disconnect_completed()
+    return responses.slept(ms)
+
+
+async def bridge_ts(request: HttpRequest) -> HttpResponse:
+    """Sync ORM code through sync_to_async(thread_sensitive=True): the safe default."""
+    (world_id,) = responses.world_ids(params.rng_for(request), 1)
+    return responses.one_world(await sync_to_async(data.world, thread_sensitive=True)(world_id))
+
+
+async def bridge_nts(request: HttpRequest) -> HttpResponse:
+    """The same through thread_sensitive=False: any thread of the loop's executor."""
+    (world_id,) = responses.world_ids(params.rng_for(request), 1)
+    return responses.one_world(await sync_to_async(data.world, thread_sensitive=False)(world_id))

@@ -1,0 +1,69 @@
+"""How each view style waits for the database: the only code that differs.
+
+Every sync function has an async twin with the same name prefixed by ``a``,
+written the way Django's documentation shows (a-prefixed ORM methods,
+``async for``). Transactions have no async form in Django, so the async atomic
+update calls the sync one through sync_to_async, the documented pattern.
+"""
+
+from asgiref.sync import sync_to_async
+from django.db import transaction
+
+from project.workloads.models import Fortune, World
+
+
+def world(world_id: int) -> World:
+    return World.objects.get(id=world_id)
+
+
+async def aworld(world_id: int) -> World:
+    return await World.objects.aget(id=world_id)
+
+
+def worlds(ids: list[int]) -> list[World]:
+    return [World.objects.get(id=world_id) for world_id in ids]
+
+
+async def aworlds(ids: list[int]) -> list[World]:
+    return [await World.objects.aget(id=world_id) for world_id in ids]
+
+
+def fortunes() -> list[Fortune]:
+    return list(Fortune.objects.all())
+
+
+async def afortunes() -> list[Fortune]:
+    return [fortune async for fortune in Fortune.objects.all()]
+
+
+def update_worlds(plan: list[tuple[int, int]]) -> list[World]:
+    """Read each row, give it its new number, save it (one statement each)."""
+    updated = []
+    for world_id, number in plan:
+        row = World.objects.get(id=world_id)
+        row.randomnumber = number
+        row.save(update_fields=["randomnumber"])
+        updated.append(row)
+    return updated
+
+
+async def aupdate_worlds(plan: list[tuple[int, int]]) -> list[World]:
+    updated = []
+    for world_id, number in plan:
+        row = await World.objects.aget(id=world_id)
+        row.randomnumber = number
+        await row.asave(update_fields=["randomnumber"])
+        updated.append(row)
+    return updated
+
+
+def update_worlds_atomic(plan: list[tuple[int, int]]) -> list[World]:
+    """The same updates in one transaction."""
+    with transaction.atomic():
+        return update_worlds(plan)
+
+
+async def aupdate_worlds_atomic(plan: list[tuple[int, int]]) -> list[World]:
+    # One sync function holding the whole atomic block, called once: the
+    # transaction cannot span several sync_to_async calls.
+    return await sync_to_async(update_worlds_atomic)(plan)

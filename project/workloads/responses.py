@@ -1,0 +1,83 @@
+"""The code that builds each response, shared by the sync and async views.
+
+Views differ only in how they wait for their data; everything that shapes the
+bytes on the wire lives here, so both styles answer byte for byte the same.
+"""
+
+import json
+import random
+from collections.abc import Iterable
+
+from django.http import HttpResponse
+from django.template import loader
+
+from project.workloads.models import Fortune, World
+
+HELLO = "Hello, World!"
+ADDED_FORTUNE = "Additional fortune added at request time."
+WORLD_ROWS = 10_000
+CHUNK_BYTES = 1024
+
+
+def finished(response: HttpResponse) -> HttpResponse:
+    """Set Content-Length explicitly: Django leaves it to middleware, and with
+    no middleware some servers would fall back to chunked encoding."""
+    response["Content-Length"] = str(len(response.content))
+    return response
+
+
+def plaintext() -> HttpResponse:
+    return finished(HttpResponse(HELLO.encode(), content_type="text/plain"))
+
+
+def json_response(payload: object) -> HttpResponse:
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    return finished(HttpResponse(body, content_type="application/json"))
+
+
+def message() -> HttpResponse:
+    return json_response({"message": HELLO})
+
+
+def world_payload(world: World) -> dict[str, int]:
+    return {"id": world.id, "randomNumber": world.randomnumber}
+
+
+def world_ids(rng: random.Random, count: int) -> list[int]:
+    """Which rows to read, drawn before any waiting so both styles read the same."""
+    return [rng.randint(1, WORLD_ROWS) for _ in range(count)]
+
+
+def update_plan(rng: random.Random, count: int) -> list[tuple[int, int]]:
+    """Which rows to update and their new numbers: (id, new randomNumber)."""
+    return [(rng.randint(1, WORLD_ROWS), rng.randint(1, WORLD_ROWS)) for _ in range(count)]
+
+
+def one_world(world: World) -> HttpResponse:
+    return json_response(world_payload(world))
+
+
+def many_worlds(worlds: Iterable[World]) -> HttpResponse:
+    return json_response([world_payload(world) for world in worlds])
+
+
+def fortunes(rows: Iterable[Fortune]) -> HttpResponse:
+    """TechEmpower's fortunes page: rows plus one added now, sorted, escaped."""
+    rows = [*rows, Fortune(id=0, message=ADDED_FORTUNE)]
+    rows.sort(key=lambda fortune: fortune.message)
+    html = loader.render_to_string("workloads/fortunes.html", {"fortunes": rows})
+    return finished(HttpResponse(html.encode(), content_type="text/html; charset=utf-8"))
+
+
+def slept(ms: int) -> HttpResponse:
+    return json_response({"slept_ms": ms})
+
+
+def upstream_results(results: list[dict]) -> HttpResponse:
+    return json_response({"results": results})
+
+
+def chunk(index: int) -> bytes:
+    """Chunk ``index`` of a stream: CHUNK_BYTES bytes, numbered so order is checkable."""
+    head = f"{index:08d}".encode()
+    return head + b"." * (CHUNK_BYTES - len(head) - 1) + b"\n"
