@@ -21,7 +21,7 @@ done; exit 1
 endef
 export FIND_PYTHON
 
-.PHONY: install test lint setupdb clean
+.PHONY: install test lint setupdb bench bench-quick bench-full calibrate clean
 
 install: $(STAMP)
 
@@ -41,6 +41,18 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check bench project tests $(wildcard scenarios/*.py)
 	$(PY) -m ruff format --check bench project tests $(wildcard scenarios/*.py)
+
+bench: $(STAMP)
+	$(PY) -m bench run --label bench
+
+bench-quick: $(STAMP)
+	$(PY) -m bench run --quick --label quick
+
+bench-full: $(STAMP)
+	$(PY) -m bench run --full --label full
+
+calibrate: $(STAMP)
+	$(PY) -m bench calibrate
 
 setupdb: $(STAMP)
 	$(PY) -m project setupdb

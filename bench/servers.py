@@ -75,10 +75,23 @@ def _gunicorn(
     def build(app: str, host: str, port: int, options: ServerOptions) -> list[str]:
         bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         return _python(
-            "gunicorn", app, "--worker-class", worker_class, "--workers", str(options.workers),
-            "--bind", bind, "--no-control-socket", "--log-level", "warning",
-            "--graceful-timeout", "2", "--timeout", "120", *extra,
-        )  # fmt: skip
+            "gunicorn",
+            app,
+            "--worker-class",
+            worker_class,
+            "--workers",
+            str(options.workers),
+            "--bind",
+            bind,
+            "--no-control-socket",
+            "--log-level",
+            "warning",
+            "--graceful-timeout",
+            "2",
+            "--timeout",
+            "120",
+            *extra,
+        )
 
     return build
 
@@ -89,10 +102,24 @@ def _gthread(app: str, host: str, port: int, options: ServerOptions) -> list[str
 
 def _uvicorn(app: str, host: str, port: int, options: ServerOptions) -> list[str]:
     argv = _python(
-        "uvicorn", app, "--host", host, "--port", str(port), "--loop", "uvloop",
-        "--http", "httptools", "--no-access-log", "--log-level", "warning",
-        "--lifespan", "off", "--timeout-graceful-shutdown", "2",
-    )  # fmt: skip
+        "uvicorn",
+        app,
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "--lifespan",
+        "off",
+        "--timeout-graceful-shutdown",
+        "2",
+    )
     if options.workers > 1:
         argv += ["--workers", str(options.workers)]
     return argv
@@ -101,9 +128,20 @@ def _uvicorn(app: str, host: str, port: int, options: ServerOptions) -> list[str
 def _granian(interface: str) -> Callable[[str, str, int, ServerOptions], list[str]]:
     def build(app: str, host: str, port: int, options: ServerOptions) -> list[str]:
         return _python(
-            "granian", "--interface", interface, "--host", host, "--port", str(port),
-            "--workers", str(options.workers), "--log-level", "warning", "--no-ws", app,
-        )  # fmt: skip
+            "granian",
+            "--interface",
+            interface,
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--workers",
+            str(options.workers),
+            "--log-level",
+            "warning",
+            "--no-ws",
+            app,
+        )
 
     return build
 
@@ -111,9 +149,17 @@ def _granian(interface: str) -> Callable[[str, str, int, ServerOptions], list[st
 def _hypercorn(app: str, host: str, port: int, options: ServerOptions) -> list[str]:
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     return _python(
-        "hypercorn", app, "--bind", bind, "--workers", str(options.workers),
-        "--worker-class", "uvloop", "--log-level", "warning",
-    )  # fmt: skip
+        "hypercorn",
+        app,
+        "--bind",
+        bind,
+        "--workers",
+        str(options.workers),
+        "--worker-class",
+        "uvloop",
+        "--log-level",
+        "warning",
+    )
 
 
 def _daphne(app: str, host: str, port: int, options: ServerOptions) -> list[str]:
@@ -130,57 +176,92 @@ SERVERS: dict[str, ServerSpec] = {
     spec.name: spec
     for spec in (
         ServerSpec(
-            "gunicorn-sync", "wsgi",
+            "gunicorn-sync",
+            "wsgi",
             "gunicorn, sync workers: one request at a time, connection closed after each",
-            keep_alive=False, build=_gunicorn("sync"),
+            keep_alive=False,
+            build=_gunicorn("sync"),
             settings=_fixed(worker_class="sync", threads=1),
         ),
         ServerSpec(
-            "gunicorn-gthread", "wsgi",
+            "gunicorn-gthread",
+            "wsgi",
             "gunicorn, threaded workers (--threads), keep-alive",
-            keep_alive=True, build=_gthread,
+            keep_alive=True,
+            build=_gthread,
             settings=lambda options: {"worker_class": "gthread", "threads": options.threads},
         ),
         ServerSpec(
-            "uvicorn", "asgi", "uvicorn with uvloop and httptools",
-            keep_alive=True, build=_uvicorn,
+            "uvicorn",
+            "asgi",
+            "uvicorn with uvloop and httptools",
+            keep_alive=True,
+            build=_uvicorn,
             settings=_fixed(worker_class="uvicorn", event_loop="uvloop", http_parser="httptools"),
         ),
         ServerSpec(
-            "gunicorn-uvicorn", "asgi", "gunicorn with uvicorn-worker's UvicornWorker",
-            keep_alive=True, build=_gunicorn("uvicorn_worker.UvicornWorker"),
-            settings=_fixed(worker_class="uvicorn_worker.UvicornWorker", event_loop="uvloop",
-                            http_parser="httptools"),
+            "gunicorn-uvicorn",
+            "asgi",
+            "gunicorn with uvicorn-worker's UvicornWorker",
+            keep_alive=True,
+            build=_gunicorn("uvicorn_worker.UvicornWorker"),
+            settings=_fixed(
+                worker_class="uvicorn_worker.UvicornWorker",
+                event_loop="uvloop",
+                http_parser="httptools",
+            ),
             requires=("uvicorn_worker",),
         ),
         ServerSpec(
-            "gunicorn-asgi", "asgi", "gunicorn 27's native asgi worker (beta)",
+            "gunicorn-asgi",
+            "asgi",
+            "gunicorn 27's native asgi worker (beta)",
             keep_alive=True,
             build=_gunicorn("asgi", "--asgi-loop", "uvloop", "--asgi-lifespan", "off"),
             settings=_fixed(worker_class="asgi", event_loop="uvloop"),
         ),
         ServerSpec(
-            "granian-asgi", "asgi", "granian, ASGI interface", keep_alive=True,
-            build=_granian("asgi"), settings=_fixed(worker_class="granian"),
-            requires=("granian",), optional=True,
+            "granian-asgi",
+            "asgi",
+            "granian, ASGI interface",
+            keep_alive=True,
+            build=_granian("asgi"),
+            settings=_fixed(worker_class="granian"),
+            requires=("granian",),
+            optional=True,
         ),
         ServerSpec(
-            "granian-wsgi", "wsgi", "granian, WSGI interface", keep_alive=True,
-            build=_granian("wsgi"), settings=_fixed(worker_class="granian"),
-            requires=("granian",), optional=True,
+            "granian-wsgi",
+            "wsgi",
+            "granian, WSGI interface",
+            keep_alive=True,
+            build=_granian("wsgi"),
+            settings=_fixed(worker_class="granian"),
+            requires=("granian",),
+            optional=True,
         ),
         ServerSpec(
-            "hypercorn", "asgi", "hypercorn with uvloop workers", keep_alive=True,
-            build=_hypercorn, settings=_fixed(worker_class="uvloop"),
-            requires=("hypercorn",), optional=True,
+            "hypercorn",
+            "asgi",
+            "hypercorn with uvloop workers",
+            keep_alive=True,
+            build=_hypercorn,
+            settings=_fixed(worker_class="uvloop"),
+            requires=("hypercorn",),
+            optional=True,
         ),
         ServerSpec(
-            "daphne", "asgi", "daphne (Django Channels' server), one process", keep_alive=True,
-            build=_daphne, settings=_fixed(worker_class="daphne"),
-            requires=("daphne",), optional=True,
+            "daphne",
+            "asgi",
+            "daphne (Django Channels' server), one process",
+            keep_alive=True,
+            build=_daphne,
+            settings=_fixed(worker_class="daphne"),
+            requires=("daphne",),
+            optional=True,
         ),
     )
-}  # fmt: skip
+}
 
 CORE_SERVERS = tuple(name for name, spec in SERVERS.items() if not spec.optional)
 

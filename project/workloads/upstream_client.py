@@ -16,7 +16,11 @@ import httpx
 from asgiref.sync import AsyncToSync
 from django.conf import settings
 
-_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=1000)
+# httpx's default cap of 100 connections, all kept alive. A larger pool costs
+# the async client more CPU per call, not less: httpcore scans every pooled
+# connection on each request (encode/httpcore#1035), and a gathered fan-out
+# under load keeps hundreds of calls in flight.
+_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
 _TIMEOUT = httpx.Timeout(30.0)
 
 _sync_client: httpx.Client | None = None

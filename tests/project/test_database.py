@@ -34,12 +34,16 @@ def test_connection_modes():
         ({"DATABASE_URL": "mysql://x/y"}, "must start with postgres"),
         ({"DATABASE_URL": "postgres://x"}, "names no database"),
         ({"DATABASE_URL": "postgres://x/y", "BENCH_DB_CONN": "forever"}, "valid modes"),
-        ({"DATABASE_URL": "postgres://x/y", "BENCH_DB_CONN": "pool", "BENCH_DB_POOL_SIZE": "0"},
-         ">= 1"),
-        ({"DATABASE_URL": "postgres://x/y", "BENCH_DB_CONN": "pool", "BENCH_DB_POOL_SIZE": "a"},
-         "must be an integer"),
+        (
+            {"DATABASE_URL": "postgres://x/y", "BENCH_DB_CONN": "pool", "BENCH_DB_POOL_SIZE": "0"},
+            ">= 1",
+        ),
+        (
+            {"DATABASE_URL": "postgres://x/y", "BENCH_DB_CONN": "pool", "BENCH_DB_POOL_SIZE": "a"},
+            "must be an integer",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_settings_are_refused_with_a_clear_message(env, message):
     with pytest.raises(DatabaseConfigError, match=message):
         database_settings(env)

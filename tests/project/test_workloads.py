@@ -89,9 +89,15 @@ def test_plaintext_and_json_are_techempower_shaped(handlers, request_via, kind, 
 @pytest.mark.parametrize("style", ["sync", "async"])
 @pytest.mark.parametrize(
     ("target", "rows"),
-    [("queries?n=0", 1), ("queries?n=abc", 1), ("queries?n=501", 500), ("queries", 1),
-     ("updates?n=-4", 1), ("updates-atomic?n=9999", 500)],
-)  # fmt: skip
+    [
+        ("queries?n=0", 1),
+        ("queries?n=abc", 1),
+        ("queries?n=501", 500),
+        ("queries", 1),
+        ("updates?n=-4", 1),
+        ("updates-atomic?n=9999", 500),
+    ],
+)
 def test_row_counts_are_clamped(handlers, request_via, style, target, rows):
     reply = request_via("asgi", handlers("none")[1], f"/{style}/{target}")
     assert reply.status == 200

@@ -1,0 +1,135 @@
+"""``bench calibrate``: is locust measuring the server, or itself?
+
+Two checks on the run's pinning. First, locust's ceiling: the rate one locust
+process reaches against a bare ASGI app (no Django), the upper bound of any
+figure it reports. Second, when wrk is installed, locust against wrk on the
+same server configuration (gunicorn-gthread + the sync json view by default):
+on a cell that is not load-generator bound they should agree within 10%.
+"""
+
+import re
+import shutil
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from bench import measure, processes, results, scenarios, servers
+from bench.errors import BenchError
+
+WRK_RATE = re.compile(r"Requests/sec:\s+([\d.]+)")
+CEILING_USERS = 32
+CEILING_LOCUSTFILE = Path(__file__).resolve().parent / "calibration_locustfile.py"
+
+
+def ceiling(
+    run_dir: Path, settings: measure.Settings, duration: float, interrupt: measure.Interrupt
+) -> dict[str, Any]:
+    """locust's highest rate on the run's pinning, against the bare ASGI app."""
+    plan = measure.Plan(
+        server=servers.get("uvicorn"),
+        scenario_path=CEILING_LOCUSTFILE,
+        user_class="CeilingUser",
+        users=CEILING_USERS,
+        style=None,
+        out_dir=run_dir / "raw" / "calibration",
+        env=settings.base_env,
+        primer_path="/",
+        app="project.bare:app",
+    )
+    record = measure.measure(plan, replace(settings, duration=duration, warmup=1.0), interrupt)
+    if record["status"] != "ok":
+        return {"status": record["status"], "reason": record["reason"], "ceiling_rps": None}
+    return {
+        "status": "ok",
+        "ceiling_rps": record["throughput_rps"],
+        "loadgen_cpu_percent": record["loadgen"]["cpu_percent"],
+        "server_cpu_percent": record["server"]["cpu_percent"],
+        "users": CEILING_USERS,
+        "duration_s": record["window_s"],
+        "app": "project.bare:app under uvicorn",
+        "p99_ms": record["latency_ms"]["p99"],
+    }
+
+
+def wrk_rate(
+    url: str, *, connections: int, duration: float, cpus: frozenset[int] | None, log_path: Path
+) -> float:
+    """Requests per second wrk reaches against ``url`` (one thread, pinned)."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise BenchError("wrk is not installed (apt-get install wrk)")
+    command = [wrk, "-t1", f"-c{connections}", f"-d{max(int(duration), 1)}s", "--latency", url]
+    if cpus:
+        command = ["taskset", "-c", processes.format_cpus(cpus), *command]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60)
+    log_path.write_text(result.stdout + result.stderr)
+    match = WRK_RATE.search(result.stdout)
+    if result.returncode != 0 or match is None:
+        raise BenchError(f"wrk failed: {(result.stderr or result.stdout).strip()[:200]}")
+    return float(match.group(1))
+
+
+def cross_check(
+    run_dir: Path,
+    settings: measure.Settings,
+    *,
+    server: str,
+    users: int,
+    duration: float,
+) -> dict[str, Any]:
+    """locust and wrk against the same server configuration, one after the other."""
+    spec = servers.get(server)
+    scenario = scenarios.discover()["json"]
+    out = run_dir / "raw" / f"crosscheck-{server}"
+    env = measure.server_env(
+        settings.base_env, stack="none", accounting_dir=None, db_mode="", db_application_name=None
+    )
+    plan = measure.Plan(
+        server=spec,
+        scenario_path=scenario.path,
+        user_class="JsonUser",
+        users=users,
+        style="sync",
+        out_dir=out / "locust",
+        env=env,
+        primer_path="/sync/json",
+    )
+    record = measure.measure(plan, replace(settings, duration=duration), measure.Interrupt())
+    if record["status"] != "ok":
+        raise BenchError(f"locust run failed: {record['reason']}")
+    running = servers.start(
+        spec,
+        env=env,
+        log_path=out / "wrk-server.log",
+        cpus=settings.server_cpus,
+        options=settings.options,
+    )
+    try:
+        (out / "wrk").mkdir(parents=True, exist_ok=True)
+        wrk = wrk_rate(
+            running.url + "/sync/json",
+            connections=users,
+            duration=duration,
+            cpus=settings.loadgen_cpus,
+            log_path=out / "wrk" / "wrk.log",
+        )
+    finally:
+        running.stop()
+    locust = record["throughput_rps"]
+    return {
+        "server": server,
+        "endpoint": "/sync/json",
+        "connections": users,
+        "duration_s": duration,
+        "locust_rps": locust,
+        "locust_cpu_percent": record["loadgen"]["cpu_percent"],
+        "locust_bound": record["loadgen"]["bound"],
+        "wrk_rps": wrk,
+        "locust_over_wrk": locust / wrk if wrk else None,
+        "within_10_percent": abs(locust / wrk - 1) <= 0.10 if wrk else None,
+    }
+
+
+def write(run_dir: Path, document: dict[str, Any]) -> None:
+    results.write_json(run_dir / "calibration.json", document)

@@ -1,0 +1,250 @@
+"""The command line: parses arguments and dispatches to ``cmd_<name>``.
+
+Every error a user can cause is a BenchError, caught once in ``main`` and
+printed as one line (exit 2 for usage, 1 otherwise); never a traceback.
+"""
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bench import matrix, processes, results, scenarios, servers
+from bench.errors import BenchError, UsageError
+from bench.progress import console
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one line and exit 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message} (see --help)")
+
+
+def _cpus(text: str) -> frozenset[int]:
+    try:
+        return processes.parse_cpus(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a CPU list: {text!r} (e.g. 0 or 0,2 or 1-3)"
+        ) from None
+
+
+def default_cpus() -> tuple[frozenset[int] | None, frozenset[int] | None]:
+    """Server on the first CPU, locust on the second; unpinned on a one-CPU machine."""
+    available = sorted(os.sched_getaffinity(0))
+    if len(available) < 2:
+        return None, None
+    return frozenset({available[0]}), frozenset({available[1]})
+
+
+def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    server_cpus, loadgen_cpus = default_cpus()
+    what = parser.add_argument_group("which cells")
+    what.add_argument(
+        "--scenario", nargs="+", metavar="NAME", help="scenarios to run (default: all)"
+    )
+    what.add_argument(
+        "--server", nargs="+", metavar="NAME", help=f"servers: {', '.join(servers.SERVERS)}"
+    )
+    what.add_argument("--style", nargs="+", choices=scenarios.STYLES, help="view styles")
+    what.add_argument(
+        "--stack", nargs="+", metavar="NAME", help=f"middleware stacks: {', '.join(matrix.STACKS)}"
+    )
+    what.add_argument(
+        "--users", nargs="+", type=int, metavar="N", help="user counts (replace the scenarios')"
+    )
+    what.add_argument(
+        "--full", action="store_true", help="every declared cell, not the default subset"
+    )
+    how = parser.add_argument_group("how each cell is measured")
+    how.add_argument(
+        "--duration", type=float, help="measured window, seconds (default 15; --quick 4)"
+    )
+    how.add_argument(
+        "--warmup", type=float, help="warm-up before the window, seconds (default 2; --quick 1)"
+    )
+    how.add_argument(
+        "--repeats", type=int, help="repeats per cell, interleaved (default 3; --quick 1)"
+    )
+    how.add_argument(
+        "--quick", action="store_true", help="the same cells, short: 4 s windows, 1 repeat"
+    )
+    how.add_argument(
+        "--workers", type=int, default=1, help="worker processes per server (default 1)"
+    )
+    how.add_argument(
+        "--threads", type=int, default=4, help="threads per gthread worker (default 4)"
+    )
+    how.add_argument(
+        "--server-cpus",
+        type=_cpus,
+        default=server_cpus,
+        help=f"CPUs for the server (default {processes.format_cpus(server_cpus)})",
+    )
+    how.add_argument(
+        "--loadgen-cpus",
+        type=_cpus,
+        default=loadgen_cpus,
+        help=f"CPUs for locust and the upstream (default {processes.format_cpus(loadgen_cpus)})",
+    )
+    how.add_argument(
+        "--no-switches",
+        action="store_true",
+        help="turn switch accounting off (it is on by default)",
+    )
+    how.add_argument("--no-calibrate", action="store_true", help="skip the load-generator ceiling")
+    out = parser.add_argument_group("results")
+    out.add_argument("--label", default=None, help="name appended to the run directory")
+    out.add_argument("--results", type=Path, default=results.DEFAULT_RESULTS, help="results root")
+    out.add_argument("--dry-run", action="store_true", help="list the cells and the expected time")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m bench", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    run = commands.add_parser("run", help="measure a matrix of cells")
+    _add_run_arguments(run)
+    commands.add_parser("list", help="list scenarios, servers and stacks")
+    calibrate = commands.add_parser(
+        "calibrate", help="locust's ceiling, and locust against wrk on one server"
+    )
+    server_cpus, loadgen_cpus = default_cpus()
+    calibrate.add_argument("--server", default="gunicorn-gthread", help="server for the wrk check")
+    calibrate.add_argument("--users", type=int, default=32, help="locust users = wrk connections")
+    calibrate.add_argument("--duration", type=float, default=10.0, help="seconds per measurement")
+    calibrate.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
+    calibrate.add_argument("--server-cpus", type=_cpus, default=server_cpus)
+    calibrate.add_argument("--loadgen-cpus", type=_cpus, default=loadgen_cpus)
+    calibrate.add_argument("--results", type=Path, default=results.DEFAULT_RESULTS)
+    return parser
+
+
+def _run_options(args: argparse.Namespace, argv: Sequence[str]):
+    from bench.run import RunOptions
+
+    selection = matrix.Selection(
+        servers=tuple(args.server) if args.server else None,
+        styles=tuple(args.style) if args.style else None,
+        stacks=tuple(args.stack) if args.stack else None,
+        users=tuple(args.users) if args.users else None,
+        full=args.full,
+        postgres=bool(os.environ.get("DATABASE_URL")),
+    )
+    quick = args.quick
+    return RunOptions(
+        scenario_names=args.scenario,
+        selection=selection,
+        duration=args.duration if args.duration is not None else (4.0 if quick else 15.0),
+        warmup=args.warmup if args.warmup is not None else (1.0 if quick else 2.0),
+        repeats=args.repeats if args.repeats is not None else (1 if quick else 3),
+        label=args.label or ("quick" if quick else "full" if args.full else "bench"),
+        results_root=args.results,
+        server_cpus=args.server_cpus,
+        loadgen_cpus=args.loadgen_cpus,
+        workers=args.workers,
+        threads=args.threads,
+        switch_accounting=not args.no_switches,
+        calibrate=not args.no_calibrate,
+        calibration_duration=3.0 if quick else 5.0,
+        quick=quick,
+        command=["python -m bench", *argv],
+    )
+
+
+def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from bench.run import check_options, estimate_seconds, execute, plan_cells
+
+    options = _run_options(args, argv)
+    check_options(options)
+    if args.dry_run:
+        _, expansion = plan_cells(options)
+        for cell in expansion.cells:
+            print(cell.id)
+        for note in expansion.notes:
+            print(f"note: {note}")
+        minutes = estimate_seconds(options, len(expansion.cells)) / 60
+        print(f"{len(expansion.cells)} cells x {options.repeats} repeats: about {minutes:.1f} min")
+        return 0
+    run_dir = execute(options)
+    run = results.read_json(run_dir / "run.json")
+    console.print(f"results: {run_dir} ({run['status']})")
+    return 0 if run["status"] == "complete" else 1
+
+
+def cmd_list(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    print("scenarios:")
+    for scenario in scenarios.discover().values():
+        endpoints = ", ".join(scenario.endpoints)
+        print(f"  {scenario.name:<12} {scenario.summary}")
+        print(f"  {'':<12} endpoints: {endpoints}; users {list(scenario.users)}")
+    print("servers:")
+    for name, spec in servers.SERVERS.items():
+        state = "" if spec.available() else "  (not installed: pip install '.[servers]')"
+        print(f"  {name:<18} {spec.interface.upper()}  {spec.summary}{state}")
+    print("stacks:")
+    for name in matrix.STACKS:
+        print(f"  {name}")
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from bench import calibrate, measure
+    from bench.run import RunOptions, base_env
+
+    spec = servers.get(args.server)
+    run_dir = results.create_run_dir(args.results, "calibrate")
+    settings = measure.Settings(
+        warmup=2.0,
+        duration=args.duration,
+        server_cpus=args.server_cpus,
+        loadgen_cpus=args.loadgen_cpus,
+        options=servers.ServerOptions(threads=args.threads),
+        base_env=base_env(RunOptions()),
+        switch_accounting=False,
+    )
+    ceiling = calibrate.ceiling(run_dir, settings, args.duration, measure.Interrupt())
+    if ceiling["ceiling_rps"] is None:
+        raise BenchError(f"calibration failed: {ceiling['reason']}")
+    print(
+        f"locust ceiling, bare ASGI app, {calibrate.CEILING_USERS} users: "
+        f"{ceiling['ceiling_rps']:,.0f} req/s (locust CPU {ceiling['loadgen_cpu_percent']:.0f}%)"
+    )
+    document = {"schema_version": results.SCHEMA_VERSION, "ceiling": ceiling, "cross_check": None}
+    try:
+        check = calibrate.cross_check(
+            run_dir, settings, server=spec.name, users=args.users, duration=args.duration
+        )
+    except BenchError as exc:
+        print(f"wrk cross-check skipped: {exc}")
+    else:
+        document["cross_check"] = check
+        verdict = "within 10%" if check["within_10_percent"] else "NOT within 10%"
+        bound = " (locust was the bottleneck)" if check["locust_bound"] else ""
+        print(
+            f"{spec.name} /sync/json, {args.users} connections: locust "
+            f"{check['locust_rps']:,.0f} req/s, wrk {check['wrk_rps']:,.0f} req/s, "
+            f"ratio {check['locust_over_wrk']:.2f}: {verdict}{bound}"
+        )
+    calibrate.write(run_dir, document)
+    print(f"results: {run_dir}")
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "list": cmd_list, "calibrate": cmd_calibrate}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args, argv)
+    except BenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        processes.stop_all()

@@ -1,0 +1,254 @@
+"""locust as a subprocess: its command line, its markers, and reading its output.
+
+locust runs headless with ``bench/locust_plugin.py`` loaded beside the
+scenario. The plugin announces the measured window on stdout; this module
+relays those announcements to callbacks (so the server is sampled over the
+same seconds) and afterwards reads the exact samples and locust's own
+``--json-file`` totals, keeping its CSV and HTML reports in the cell's
+directory.
+"""
+
+import json
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench import processes
+from bench.errors import BenchError
+
+PLUGIN = Path(__file__).resolve().parent / "locust_plugin.py"
+STOP_TIMEOUT = 10.0  # seconds locust waits for requests in flight when the window closes
+
+
+class LoadgenError(BenchError):
+    """locust failed: exited early, or produced no usable output."""
+
+
+@dataclass(frozen=True)
+class LoadSpec:
+    scenario_path: Path
+    user_class: str
+    users: int
+    style: str | None  # None: the locustfile takes no --style (calibration)
+    host: str
+    warmup: float
+    duration: float
+    workers: int = 0  # 0: one local process; N: a master and N local workers
+    master_port: int | None = None
+    extra_args: tuple[str, ...] = ()
+
+    @property
+    def time_limit(self) -> float:
+        """locust's own -t: a hard bound on the run, well past the window's end."""
+        spawn = 2.0  # every user is started within a second (-r equals -u)
+        return spawn + self.warmup + self.duration + STOP_TIMEOUT + 20
+
+
+def locust_command(spec: LoadSpec, out_dir: Path) -> list[str]:
+    """The locust command line for one measured run (headless, bounded)."""
+    return [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        f"{spec.scenario_path},{PLUGIN}",
+        "--headless",
+        "--only-summary",
+        "--loglevel",
+        "WARNING",
+        "-u",
+        str(spec.users),
+        "-r",
+        str(spec.users),
+        "-H",
+        spec.host,
+        "-t",
+        f"{int(spec.time_limit)}s",
+        "--stop-timeout",
+        f"{STOP_TIMEOUT:g}",
+        *(("--style", spec.style) if spec.style else ()),
+        "--json-file",
+        str(out_dir / "locust"),
+        "--csv",
+        str(out_dir / "locust"),
+        "--html",
+        str(out_dir / "locust.html"),
+        "--bench-warmup",
+        f"{spec.warmup:g}",
+        "--bench-duration",
+        f"{spec.duration:g}",
+        "--bench-out",
+        str(out_dir / "samples"),
+        *spec.extra_args,
+        spec.user_class,
+    ]
+
+
+@dataclass
+class Markers:
+    """What the plugin announced, with the harness's own clock readings."""
+
+    window_start: float | None = None
+    window_end: float | None = None
+    progress: list[tuple[float, int, int]] = field(default_factory=list)
+
+
+@dataclass
+class LocustRun:
+    """One finished locust process and where its output is."""
+
+    out_dir: Path
+    exit_code: int | None
+    markers: Markers
+    log_path: Path
+
+
+def parse_marker(line: str) -> tuple[str, list[str]] | None:
+    """``BENCH_WINDOW_START 1.5`` -> ("WINDOW_START", ["1.5"]); other lines -> None."""
+    if not line.startswith("BENCH_"):
+        return None
+    words = line.strip().split()
+    return words[0].removeprefix("BENCH_"), words[1:]
+
+
+def run(
+    spec: LoadSpec,
+    out_dir: Path,
+    *,
+    cpus: frozenset[int] | None,
+    env: dict[str, str],
+    on_start: Callable[[processes.Child], None] | None = None,
+    on_window_start: Callable[[], None] | None = None,
+    on_window_end: Callable[[], None] | None = None,
+    on_progress: Callable[[int, float], None] | None = None,
+    should_abort: Callable[[], str | None] | None = None,
+) -> LocustRun:
+    """Run locust to its end, relaying the window markers as they arrive.
+
+    ``should_abort`` is polled; a reason it returns stops locust early (the
+    server died, the user pressed Ctrl-C), and the caller records that reason.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    log_path = out_dir / "locust.log"
+    child = processes.spawn(
+        "locust",
+        locust_command(spec, out_dir),
+        env=env,
+        cpus=cpus,
+        log_path=log_path,
+        stdout_pipe=True,
+    )
+    if on_start is not None:
+        on_start(child)
+    markers = Markers()
+    stdout_log = out_dir / "locust.stdout.log"
+
+    def read() -> None:
+        assert child.popen.stdout is not None
+        with open(stdout_log, "w") as copy:
+            for raw in child.popen.stdout:
+                line = raw.decode(errors="replace")
+                copy.write(line)
+                parsed = parse_marker(line)
+                if parsed is None:
+                    continue
+                name, words = parsed
+                if name == "WINDOW_START":
+                    markers.window_start = time.monotonic()
+                    if on_window_start:
+                        on_window_start()
+                elif name == "WINDOW_END":
+                    markers.window_end = time.monotonic()
+                    if on_window_end:
+                        on_window_end()
+                elif name == "PROGRESS" and len(words) >= 3:
+                    done, failed, elapsed = int(words[0]), int(words[1]), float(words[2])
+                    markers.progress.append((elapsed, done, failed))
+                    if on_progress and elapsed > 0:
+                        on_progress(done, elapsed)
+
+    reader = threading.Thread(target=read, name="locust-stdout", daemon=True)
+    reader.start()
+    deadline = time.monotonic() + spec.time_limit + 30
+    try:
+        while child.alive():
+            reason = should_abort() if should_abort else None
+            if reason or time.monotonic() > deadline:
+                child.stop(timeout=STOP_TIMEOUT + 5)
+                break
+            time.sleep(0.05)
+        code = child.popen.wait()
+    finally:
+        child.stop()
+        reader.join(timeout=5)
+    return LocustRun(out_dir, code, markers, log_path)
+
+
+@dataclass
+class Samples:
+    """Exact samples of one run, merged over locust processes."""
+
+    by_name: dict[str, np.ndarray]  # name -> array of (seconds since window start, ms)
+    failures: dict[str, int]
+    errors: dict[str, int]
+    warmup: dict[str, int]
+    drained: dict[str, int]
+    drained_failures: dict[str, int]
+    window_s: float | None
+    roles: list[str]
+
+    def count(self, name: str | None = None) -> int:
+        if name is None:
+            return sum(len(v) for v in self.by_name.values())
+        return len(self.by_name.get(name, ()))
+
+
+def _add(total: dict[str, int], part: dict[str, int]) -> None:
+    for key, value in part.items():
+        total[key] = total.get(key, 0) + int(value)
+
+
+def read_samples(out_dir: Path) -> Samples:
+    """Merge the plugin's files (one local process, or every worker)."""
+    directory = out_dir / "samples"
+    summaries = sorted(directory.glob("*.json")) if directory.exists() else []
+    if not summaries:
+        raise LoadgenError(f"locust wrote no samples in {directory}")
+    by_name: dict[str, list[np.ndarray]] = {}
+    merged: dict[str, Any] = {
+        k: {} for k in ("failures", "errors", "warmup", "drained", "drained_failures")
+    }
+    window: float | None = None
+    roles = []
+    for path in summaries:
+        summary = json.loads(path.read_text())
+        roles.append(summary["role"])
+        for key in merged:
+            _add(merged[key], summary.get(key, {}))
+        if summary["window_start"] and summary["window_end"]:
+            span = summary["window_end"] - summary["window_start"]
+            window = span if window is None else max(window, span)
+        for name, filename in summary["sample_files"].items():
+            pairs = np.fromfile(directory / filename, dtype=np.float64).reshape(-1, 2)
+            by_name.setdefault(name, []).append(pairs)
+    arrays = {name: np.concatenate(parts) for name, parts in by_name.items()}
+    return Samples(arrays, roles=roles, window_s=window, **merged)
+
+
+def read_locust_totals(out_dir: Path) -> dict[str, Any]:
+    """locust's own totals from its --json-file (stats reset when the window opened)."""
+    path = out_dir / "locust.json"
+    if not path.exists():
+        raise LoadgenError(f"locust wrote no {path.name}")
+    entries = json.loads(path.read_text())
+    return {
+        "requests": sum(int(e["num_requests"]) for e in entries),
+        "failures": sum(int(e["num_failures"]) for e in entries),
+        "by_name": {f"{e['method']} {e['name']}": int(e["num_requests"]) for e in entries},
+    }

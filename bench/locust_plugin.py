@@ -1,0 +1,215 @@
+"""Loaded into locust beside a scenario: ``-f scenario.py,bench/locust_plugin.py``.
+
+It runs inside the load generator, never in the harness. It does three things
+locust does not:
+
+- a measured window: a warm-up after spawning completes, then exactly
+  ``--bench-duration`` seconds, then a stop that lets requests in flight finish
+  (``--stop-timeout``). locust's stats are reset when the window opens, so its
+  ``--json-file`` totals cover the window plus that drain;
+- exact response times: every request's float time, kept with its completion
+  time, instead of locust's whole-millisecond buckets;
+- markers on stdout (``BENCH_WINDOW_START``, ``BENCH_PROGRESS``,
+  ``BENCH_WINDOW_END``) that the harness reads to sample the server's CPU over
+  the same window.
+
+In distributed mode the master owns the window and tells the workers when it
+opens and closes; each worker writes its own samples.
+"""
+
+import array
+import json
+import os
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import gevent
+from locust import events
+from locust.runners import MasterRunner, WorkerRunner
+
+WARMUP, WINDOW, DRAIN = "warmup", "window", "drain"
+_MESSAGE = "bench_phase"
+
+
+@events.init_command_line_parser.add_listener
+def _add_options(parser) -> None:
+    parser.add_argument(
+        "--bench-warmup",
+        type=float,
+        default=2.0,
+        include_in_web_ui=False,
+        help="seconds of load before the measured window opens",
+    )
+    parser.add_argument(
+        "--bench-duration",
+        type=float,
+        default=15.0,
+        include_in_web_ui=False,
+        help="length of the measured window in seconds",
+    )
+    parser.add_argument(
+        "--bench-out",
+        default="",
+        include_in_web_ui=False,
+        help="directory for exact samples (harness use)",
+    )
+
+
+def _error_kind(exception: BaseException) -> str:
+    text = str(exception).strip().splitlines()[0] if str(exception).strip() else ""
+    return f"{type(exception).__name__}: {text[:120]}" if text else type(exception).__name__
+
+
+class Recorder:
+    """Exact samples of this process, by phase."""
+
+    def __init__(self) -> None:
+        self.phase = WARMUP
+        self.window_start = 0.0
+        self.window_end = 0.0
+        self.samples: dict[str, array.array] = defaultdict(lambda: array.array("d"))
+        self.failures: Counter[str] = Counter()
+        self.errors: Counter[str] = Counter()
+        self.warmup: Counter[str] = Counter()
+        self.drained: Counter[str] = Counter()
+        self.drained_failures: Counter[str] = Counter()
+        self.window_count = 0
+
+    def set_phase(self, phase: str, at: float) -> None:
+        if phase == WINDOW:
+            self.window_start = at
+        elif phase == DRAIN:
+            self.window_end = at
+        self.phase = phase
+
+    def on_request(
+        self, request_type, name, response_time, response_length, exception=None, **_kwargs
+    ) -> None:
+        key = f"{request_type} {name}"
+        if self.phase == WINDOW:
+            if response_time is None:
+                return
+            if exception is None:
+                samples = self.samples[key]
+                samples.append(time.time() - self.window_start)
+                samples.append(float(response_time))
+                self.window_count += 1
+            else:
+                self.failures[key] += 1
+                self.errors[f"{key} | {_error_kind(exception)}"] += 1
+        elif self.phase == DRAIN:
+            if exception is None:
+                self.drained[key] += 1
+            else:
+                self.drained_failures[key] += 1
+        else:
+            self.warmup[key] += 1
+
+    def dump(self, directory: Path, role: str) -> None:
+        """Write ``<role>.json`` and one ``<role>-<n>.f64`` per request name:
+        pairs of (seconds since the window opened, response time in ms)."""
+        directory.mkdir(parents=True, exist_ok=True)
+        names = {}
+        for index, (key, samples) in enumerate(sorted(self.samples.items())):
+            path = directory / f"{role}-{index}.f64"
+            with open(path, "wb") as handle:
+                samples.tofile(handle)
+            names[key] = path.name
+        summary = {
+            "role": role,
+            "pid": os.getpid(),
+            "window_start": self.window_start,
+            "window_end": self.window_end,
+            "sample_files": names,
+            "failures": dict(self.failures),
+            "errors": dict(self.errors),
+            "warmup": dict(self.warmup),
+            "drained": dict(self.drained),
+            "drained_failures": dict(self.drained_failures),
+        }
+        (directory / f"{role}.json").write_text(json.dumps(summary, indent=1))
+
+
+_recorder = Recorder()
+events.request.add_listener(_recorder.on_request)
+
+
+def _say(*words: object) -> None:
+    print("BENCH_" + " ".join(str(word) for word in words), flush=True)
+    sys.stdout.flush()
+
+
+def _control(environment) -> None:
+    """Warm-up, window, stop: run by the local runner or the master."""
+    options = environment.parsed_options
+    runner = environment.runner
+    gevent.sleep(options.bench_warmup)
+    runner.stats.reset_all()
+    _set_phase(environment, WINDOW)
+    _say("WINDOW_START", f"{time.time():.6f}")
+    deadline = time.monotonic() + options.bench_duration
+    while (remaining := deadline - time.monotonic()) > 0:
+        gevent.sleep(min(1.0, remaining))
+        _say(
+            "PROGRESS",
+            runner.stats.total.num_requests,
+            runner.stats.total.num_failures,
+            f"{options.bench_duration - max(remaining - 1.0, 0):.3f}",
+        )
+    _set_phase(environment, DRAIN)
+    _say("WINDOW_END", f"{time.time():.6f}")
+    runner.quit()
+
+
+def _set_phase(environment, phase: str) -> None:
+    now = time.time()
+    _recorder.set_phase(phase, now)
+    if isinstance(environment.runner, MasterRunner):
+        environment.runner.send_message(_MESSAGE, {"phase": phase, "at": now})
+
+
+def _on_phase_message(environment, msg, **_kwargs) -> None:
+    _recorder.set_phase(msg.data["phase"], msg.data["at"])
+
+
+_control_started = False
+
+
+@events.init.add_listener
+def _on_init(environment, **_kwargs) -> None:
+    if isinstance(environment.runner, WorkerRunner):
+        environment.runner.register_message(_MESSAGE, _on_phase_message)
+
+
+@events.spawning_complete.add_listener
+def _on_spawned(user_count, **_kwargs) -> None:
+    global _control_started
+    environment = _environment_holder.get("environment")
+    if environment is None or isinstance(environment.runner, WorkerRunner) or _control_started:
+        return
+    _control_started = True
+    gevent.spawn(_control, environment)
+
+
+_environment_holder: dict = {}
+
+
+@events.init.add_listener
+def _remember(environment, **_kwargs) -> None:
+    _environment_holder["environment"] = environment
+
+
+@events.quitting.add_listener
+def _write(environment, **_kwargs) -> None:
+    out = getattr(environment.parsed_options, "bench_out", "")
+    if not out:
+        return
+    if isinstance(environment.runner, MasterRunner):
+        role = "master"
+    elif isinstance(environment.runner, WorkerRunner):
+        role = f"worker-{os.getpid()}"
+    else:
+        role = "local"
+    _recorder.dump(Path(out), role)

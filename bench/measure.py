@@ -1,0 +1,403 @@
+"""Measuring one repeat of one cell: start, verify, load, sample, stop, derive.
+
+The server starts on its CPU set with the cell's settings, a primer request
+checks that the endpoint answers, locust warms up and then measures exactly
+one window while the sampler reads the server's CPU at the window's edges,
+and the server is stopped whatever happened. Every failure becomes a repeat
+with ``status`` failed or interrupted and a reason: never an exception that
+loses the run, never a number that was not measured.
+"""
+
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench import loadgen, servers
+from bench.errors import BenchError
+from bench.processes import format_cpus
+from bench.results import utc_now
+from bench.sampler import Sampler
+
+LOADGEN_CPU_LIMIT = 90.0  # % of one core: above this locust is the bottleneck
+CEILING_FRACTION = 0.8  # throughput at 80% of locust's calibrated ceiling is suspect
+SWITCH_ENDPOINT = "/__bench__/switches"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every repeat of a run shares."""
+
+    warmup: float
+    duration: float
+    server_cpus: frozenset[int] | None
+    loadgen_cpus: frozenset[int] | None
+    options: servers.ServerOptions
+    base_env: dict[str, str]
+    switch_accounting: bool = True
+    ceiling_rps: float | None = None
+    loadgen_workers: int = 0
+    ready_timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One repeat to measure."""
+
+    server: servers.ServerSpec
+    scenario_path: Path
+    user_class: str
+    users: int
+    style: str | None
+    out_dir: Path
+    env: dict[str, str]
+    primer_path: str | None
+    primary: str | None = None
+    app: str | None = None
+    accounting: bool = False
+    db_application_name: str | None = None
+    db_admin_url: str | None = None
+
+
+@dataclass
+class Interrupt:
+    """Set by the signal handler: the run should stop as soon as it can."""
+
+    reason: str | None = None
+    event: threading.Event = field(default_factory=threading.Event)
+
+    def set(self, reason: str) -> None:
+        self.reason = reason
+        self.event.set()
+
+
+def server_env(
+    base: dict[str, str],
+    *,
+    stack: str,
+    accounting_dir: Path | None,
+    db_mode: str,
+    db_application_name: str | None,
+) -> dict[str, str]:
+    """The environment one server starts with."""
+    env = dict(base)
+    env["BENCH_STACK"] = stack
+    env.pop("BENCH_SWITCH_ACCOUNTING", None)
+    if accounting_dir is not None:
+        env["BENCH_SWITCH_ACCOUNTING"] = "1"
+        env["BENCH_ACCOUNTING_DIR"] = str(accounting_dir)
+    for key in ("BENCH_DB_CONN", "BENCH_DB_POOL_SIZE"):
+        env.pop(key, None)
+    if db_mode in ("none", "persistent"):
+        env["BENCH_DB_CONN"] = db_mode
+    elif db_mode.startswith("pool"):
+        env["BENCH_DB_CONN"] = "pool"
+        env["BENCH_DB_POOL_SIZE"] = db_mode.removeprefix("pool")
+    if db_application_name:
+        env["BENCH_DB_APPLICATION_NAME"] = db_application_name
+    return env
+
+
+def new_secret_key() -> str:
+    return secrets.token_urlsafe(50)
+
+
+def _primer(url: str, timeout: float) -> str | None:
+    """One request to the cell's endpoint; the reason it is unusable, or None."""
+    try:
+        response = httpx.get(url, timeout=timeout)
+    except httpx.HTTPError as exc:
+        return f"primer request to {url} failed: {type(exc).__name__}"
+    if response.status_code != 200:
+        return f"primer request to {url} answered HTTP {response.status_code}"
+    if not response.content:
+        return f"primer request to {url} answered an empty body"
+    return None
+
+
+def _switch_totals(url: str) -> dict[str, int] | None:
+    try:
+        response = httpx.get(url + SWITCH_ENDPOINT, timeout=10)
+        response.raise_for_status()
+        return response.json()["totals"]
+    except (httpx.HTTPError, KeyError, ValueError):
+        return None
+
+
+def _db_counter(admin_url: str, application_name: str):
+    import psycopg
+
+    connection = psycopg.connect(admin_url, autocommit=True, connect_timeout=5)
+
+    def count() -> int:
+        row = connection.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+            (application_name,),
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    return connection, count
+
+
+def _failed(plan: Plan, reason: str, status: str = "failed", **extra: Any) -> dict[str, Any]:
+    return {
+        "status": status,
+        "reason": reason,
+        "started_at": utc_now(),
+        "raw_dir": str(plan.out_dir),
+        **extra,
+    }
+
+
+def measure(
+    plan: Plan,
+    settings: Settings,
+    interrupt: Interrupt,
+    on_progress: Callable[[int, float], None] | None = None,
+) -> dict[str, Any]:
+    """Measure one repeat; always returns a repeat record, never raises for a cell fault.
+
+    ``on_progress(requests, seconds)`` is called about once a second in the window.
+    """
+    plan.out_dir.mkdir(parents=True, exist_ok=True)
+    if interrupt.event.is_set():
+        return _failed(plan, interrupt.reason or "interrupted", "interrupted")
+    started_at = utc_now()
+    try:
+        server = servers.start(
+            plan.server,
+            env=plan.env,
+            log_path=plan.out_dir / "server.log",
+            cpus=settings.server_cpus,
+            options=settings.options,
+            app=plan.app,
+            timeout=settings.ready_timeout,
+        )
+    except BenchError as exc:
+        return _failed(plan, str(exc))
+    db_connection = None
+    try:
+        if plan.primer_path is not None:
+            problem = _primer(server.url + plan.primer_path, timeout=30)
+            if problem:
+                return _failed(plan, f"{problem}; server log tail:\n{server.child.log_tail()}")
+        counter = None
+        if plan.db_admin_url and plan.db_application_name:
+            db_connection, counter = _db_counter(plan.db_admin_url, plan.db_application_name)
+        died = threading.Event()
+        sampler = Sampler(server.child.pid, db_connections=counter, on_server_death=died.set)
+        switches: dict[str, dict[str, int] | None] = {}
+
+        def on_start() -> None:
+            if plan.accounting:
+                switches["start"] = _switch_totals(server.url)
+            sampler.mark_start()
+
+        def on_end() -> None:
+            sampler.mark_end()
+            if plan.accounting:
+                switches["end"] = _switch_totals(server.url)
+
+        def should_abort() -> str | None:
+            if interrupt.event.is_set():
+                return interrupt.reason or "interrupted"
+            if died.is_set():
+                return "the server exited during the measurement"
+            return None
+
+        sampler.start()
+        spec = loadgen.LoadSpec(
+            scenario_path=plan.scenario_path,
+            user_class=plan.user_class,
+            users=plan.users,
+            style=plan.style,
+            host=server.url,
+            warmup=settings.warmup,
+            duration=settings.duration,
+            workers=settings.loadgen_workers,
+        )
+        try:
+            run = loadgen.run(
+                spec,
+                plan.out_dir,
+                cpus=settings.loadgen_cpus,
+                env=plan.env,
+                on_start=lambda child: sampler.set_loadgen(child.pid),
+                on_window_start=on_start,
+                on_window_end=on_end,
+                on_progress=on_progress,
+                should_abort=should_abort,
+            )
+        finally:
+            sampler.close()
+        abort = should_abort()
+        if abort:
+            status = "interrupted" if interrupt.event.is_set() else "failed"
+            tail = (
+                "" if interrupt.event.is_set() else f"; server log tail:\n{server.child.log_tail()}"
+            )
+            return _failed(plan, abort + tail, status)
+        resources = sampler.result()
+        if resources is None:
+            return _failed(
+                plan,
+                f"locust exited (code {run.exit_code}) before the measured window ended; "
+                f"log tail:\n{_tail(run.log_path)}",
+            )
+        return derive(plan, settings, run, resources, switches, server, started_at)
+    except BenchError as exc:
+        return _failed(plan, str(exc))
+    finally:
+        server.stop()
+        if db_connection is not None:
+            db_connection.close()
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    if not path.exists():
+        return ""
+    return "\n".join(path.read_text(errors="replace").rstrip().splitlines()[-lines:])
+
+
+def _per_request(delta: dict[str, int], requests: int) -> dict[str, float | int | None]:
+    def per(name: str) -> float | None:
+        return delta[name] / requests if requests else None
+
+    def outside_us(kind: str) -> float | None:
+        # Wall time of a hop outside the wrapped function. Under load this is
+        # mostly queueing (waiting for a thread or for the loop), not the cost
+        # of the switch: the CPU fit of `bench switches` measures that.
+        calls = delta[kind]
+        if not calls:
+            return None
+        return (delta[f"{kind}_ns"] - delta[f"{kind}_inner_ns"]) / calls / 1000
+
+    return {
+        "requests": requests,
+        "sync_to_async": delta["sync_to_async"],
+        "async_to_sync": delta["async_to_sync"],
+        "sync_to_async_per_request": per("sync_to_async"),
+        "sync_to_async_thread_sensitive_per_request": per("sync_to_async_thread_sensitive"),
+        "async_to_sync_per_request": per("async_to_sync"),
+        "async_to_sync_new_loop_per_request": per("async_to_sync_new_loop"),
+        "sync_to_async_wall_outside_us": outside_us("sync_to_async"),
+        "async_to_sync_wall_outside_us": outside_us("async_to_sync"),
+        "sync_to_async_cancelled": delta.get("sync_to_async_cancelled", 0),
+        "disconnect_cleanups": delta.get("disconnect_cleanups", 0),
+        "disconnect_completed": delta.get("disconnect_completed", 0),
+    }
+
+
+def derive(
+    plan: Plan,
+    settings: Settings,
+    run: loadgen.LocustRun,
+    resources,
+    switches: dict,
+    server: servers.RunningServer,
+    started_at: str,
+) -> dict[str, Any]:
+    """Turn one finished window into the repeat record written to the cell's JSON."""
+    from bench.stats import latency_summary
+
+    samples = loadgen.read_samples(run.out_dir)
+    totals = loadgen.read_locust_totals(run.out_dir)
+    window = samples.window_s or resources.wall_s
+    names = sorted(samples.by_name, key=lambda name: (-len(samples.by_name[name]), name))
+    primary = plan.primary if plan.primary in samples.by_name else (names[0] if names else None)
+    if primary is None:
+        return _failed(
+            plan,
+            "no request succeeded in the measured window",
+            started_at=started_at,
+            errors=samples.errors,
+        )
+    requests = samples.count(primary)
+    failures = sum(samples.failures.values())
+    successes = samples.count()
+    throughput = requests / window if window else 0.0
+    drained = sum(samples.drained.values()) + sum(samples.drained_failures.values())
+    latency = latency_summary(samples.by_name[primary][:, 1])
+    cpu_ms = resources.server_cpu_s * 1000 / requests if requests else None
+    reasons = []
+    if (
+        resources.loadgen_cpu_percent is not None
+        and resources.loadgen_cpu_percent > LOADGEN_CPU_LIMIT
+    ):
+        reasons.append(
+            f"locust CPU {resources.loadgen_cpu_percent:.0f}% > {LOADGEN_CPU_LIMIT:.0f}%"
+        )
+    if settings.ceiling_rps and throughput >= CEILING_FRACTION * settings.ceiling_rps:
+        reasons.append(
+            f"throughput {throughput:.0f}/s >= {CEILING_FRACTION:.0%} of locust's ceiling "
+            f"{settings.ceiling_rps:.0f}/s"
+        )
+    switch_record = None
+    if switches.get("start") and switches.get("end"):
+        delta = {k: switches["end"][k] - switches["start"].get(k, 0) for k in switches["end"]}
+        switch_record = _per_request(delta, delta["requests"])
+    db = None
+    if resources.db_connections_peak is not None:
+        db = {
+            "connections_peak": resources.db_connections_peak,
+            "connections_mean": resources.db_connections_mean,
+        }
+    return {
+        "status": "ok",
+        "reason": None,
+        "started_at": started_at,
+        "window_s": window,
+        "primary": primary,
+        "requests": requests,
+        "failures": failures,
+        "error_rate": failures / (successes + failures) if successes + failures else 0.0,
+        "throughput_rps": throughput,
+        "latency_ms": latency,
+        "latency_by_name": {
+            name: latency_summary(values[:, 1]) for name, values in samples.by_name.items()
+        },
+        "errors": samples.errors,
+        "warmup_requests": sum(samples.warmup.values()),
+        "drained_requests": drained,
+        "locust_totals": totals,
+        "totals_consistent": _locust_total_matches(samples, totals),
+        "server": {
+            "cpu_s": resources.server_cpu_s,
+            "cpu_ms_per_request": cpu_ms,
+            "cpu_percent": resources.server_cpu_percent,
+            "rss_peak_mb": resources.server_rss_peak_bytes / 2**20,
+            "threads_peak": resources.server_threads_peak,
+            "processes_peak": resources.server_processes_peak,
+            "ctx_voluntary": resources.server_ctx_voluntary,
+            "ctx_involuntary": resources.server_ctx_involuntary,
+            "sampled_wall_s": resources.wall_s,
+        },
+        "loadgen": {
+            "cpu_percent": resources.loadgen_cpu_percent,
+            "bound": bool(reasons),
+            "bound_reasons": reasons,
+            "cpus": format_cpus(settings.loadgen_cpus),
+        },
+        "switches": switch_record,
+        "db": db,
+        "server_config": {
+            **plan.server.describe(settings.options),
+            "command": server.command,
+            "cpus": format_cpus(settings.server_cpus),
+        },
+        "raw_dir": str(plan.out_dir),
+    }
+
+
+def _locust_total_matches(samples: loadgen.Samples, totals: dict) -> bool:
+    """locust's own count (its stats are reset when the window opens) equals
+    ours: every request of the window plus those drained after it."""
+    ours = 0
+    for name in totals["by_name"]:
+        ours += samples.count(name) + samples.failures.get(name, 0)
+        ours += samples.drained.get(name, 0) + samples.drained_failures.get(name, 0)
+    return ours == totals["requests"]

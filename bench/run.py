@@ -1,0 +1,333 @@
+"""``bench run``: measure a matrix of cells, repeats interleaved, every figure kept.
+
+Order of work: check everything a user can get wrong (scenarios, names,
+database, results path) before any server starts; write run.json; set up the
+database and the upstream service when the cells need them; calibrate the
+load generator; then measure repeat 1 of every cell, repeat 2 of every cell,
+and so on, so that drift on a noisy machine spreads over all cells evenly.
+Each repeat's record is written the moment it ends. Ctrl-C or SIGTERM stops
+the current measurement, keeps what is finished and marks the run interrupted.
+"""
+
+import os
+import signal
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from bench import (
+    calibrate,
+    database,
+    matrix,
+    measure,
+    metadata,
+    processes,
+    results,
+    scenarios,
+    servers,
+)
+from bench.errors import UsageError
+from bench.loadgen import STOP_TIMEOUT
+from bench.processes import format_cpus
+from bench.progress import RunProgress, console
+
+OVERHEAD_ESTIMATE_S = 2.0  # server and locust start, drain, stop: measured about 1.5 s here
+
+
+@dataclass
+class RunOptions:
+    scenario_names: list[str] | None = None
+    selection: matrix.Selection = field(default_factory=matrix.Selection)
+    duration: float = 15.0
+    warmup: float = 2.0
+    repeats: int = 3
+    label: str = "bench"
+    results_root: Path = results.DEFAULT_RESULTS
+    server_cpus: frozenset[int] | None = frozenset({0})
+    loadgen_cpus: frozenset[int] | None = frozenset({1})
+    workers: int = 1
+    threads: int = 4
+    switch_accounting: bool = True
+    calibrate: bool = True
+    calibration_duration: float = 5.0
+    quick: bool = False
+    loadgen_workers: int = 0
+    ready_timeout: float = 30.0
+    command: list[str] = field(default_factory=list)
+
+
+def plan_cells(options: RunOptions) -> tuple[list[scenarios.Scenario], matrix.Expansion]:
+    """The scenarios and cells a run would measure (also used by --dry-run and tests)."""
+    available = scenarios.discover()
+    chosen = scenarios.select(available, options.scenario_names)
+    expansion = matrix.expand(chosen, options.selection)
+    if not expansion.cells:
+        detail = "; ".join(expansion.notes) or "the selection matches nothing"
+        raise UsageError(f"no cells to run: {detail}")
+    return chosen, expansion
+
+
+def estimate_seconds(options: RunOptions, cells: int) -> float:
+    per_repeat = options.warmup + options.duration + OVERHEAD_ESTIMATE_S
+    calibration = (
+        (options.calibration_duration + 1 + OVERHEAD_ESTIMATE_S) if options.calibrate else 0
+    )
+    return cells * options.repeats * per_repeat + calibration
+
+
+def base_env(options: RunOptions) -> dict[str, str]:
+    env = dict(os.environ)
+    env["DJANGO_SECRET_KEY"] = measure.new_secret_key()  # per run, never written to results
+    env.setdefault("BENCH_SQLITE_PATH", str(database.DEFAULT_SQLITE))
+    env.pop("BENCH_SWITCH_ACCOUNTING", None)
+    env["PYTHONPATH"] = str(scenarios.ROOT)
+    return env
+
+
+class _Signals:
+    """SIGINT/SIGTERM set the interrupt once; a second one aborts at once."""
+
+    def __init__(self, interrupt: measure.Interrupt) -> None:
+        self.interrupt = interrupt
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> "_Signals":
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        name = signal.Signals(signum).name
+        if self.interrupt.event.is_set():
+            raise KeyboardInterrupt(name)
+        self.interrupt.set(f"interrupted by {name}")
+
+
+def _plan(
+    cell: matrix.Cell,
+    scenario: scenarios.Scenario,
+    repeat: int,
+    run_dir: Path,
+    settings: measure.Settings,
+    options: RunOptions,
+) -> measure.Plan:
+    out_dir = run_dir / "raw" / cell.id / f"r{repeat}"
+    accounting = options.switch_accounting or scenario.accounting
+    postgres = bool(cell.db_mode) and cell.db_mode != "sqlite"
+    app_name = f"djbench-{os.getpid()}-{abs(hash(cell.id)) % 10**8}" if postgres else None
+    env = measure.server_env(
+        settings.base_env,
+        stack=cell.stack,
+        accounting_dir=(out_dir / "switches") if accounting else None,
+        db_mode=cell.db_mode if postgres else "",
+        db_application_name=app_name,
+    )
+    path = scenario.path_of(cell.endpoint)
+    primary = scenario.primary.format(style=cell.style) if scenario.primary else None
+    return measure.Plan(
+        server=servers.get(cell.server),
+        scenario_path=scenario.path,
+        user_class=scenario.endpoints[cell.endpoint],
+        users=cell.users,
+        style=cell.style,
+        out_dir=out_dir,
+        env=env,
+        primer_path=f"/{cell.style}/{path}" if path is not None else None,
+        primary=primary,
+        accounting=accounting,
+        db_application_name=app_name,
+        db_admin_url=settings.base_env.get("DATABASE_URL") if postgres else None,
+    )
+
+
+def describe_repeat(record: dict[str, Any]) -> str:
+    if record["status"] != "ok":
+        reason = (record.get("reason") or "").splitlines()[0] if record.get("reason") else ""
+        return f"{record['status'].upper()}: {reason}"
+    text = (
+        f"{record['throughput_rps']:,.0f} req/s, p99 {record['latency_ms']['p99']:.1f} ms, "
+        f"CPU {record['server']['cpu_ms_per_request'] or 0:.3f} ms/req"
+    )
+    switches = record.get("switches")
+    if switches and switches.get("sync_to_async_per_request") is not None:
+        text += (
+            f", hops/req {switches['sync_to_async_per_request']:.1f} s2a"
+            f" + {switches['async_to_sync_per_request']:.1f} a2s"
+        )
+    if record["error_rate"]:
+        text += f", errors {record['error_rate']:.1%}"
+    if record["loadgen"]["bound"]:
+        text += "  [LOADGEN-BOUND: " + "; ".join(record["loadgen"]["bound_reasons"]) + "]"
+    return text
+
+
+def execute(options: RunOptions) -> Path:
+    """Run the whole matrix; return the run directory."""
+    chosen, expansion = plan_cells(options)
+    by_name = {scenario.name: scenario for scenario in chosen}
+    env = base_env(options)
+    needs_db = any(by_name[cell.scenario].database for cell in expansion.cells)
+    needs_upstream = any(by_name[cell.scenario].upstream for cell in expansion.cells)
+    db_info: dict[str, Any] = database.describe(env)
+    if database.is_postgres(env):
+        db_info.update(database.check_reachable(env["DATABASE_URL"]))
+    used = [by_name[name] for name in dict.fromkeys(cell.scenario for cell in expansion.cells)]
+    scenarios.check_importable(used)
+    run_dir = results.create_run_dir(options.results_root, options.label)
+    results.point_latest(options.results_root, run_dir)
+    for note in expansion.notes:
+        console.print(f"note: {note}")
+    settings = measure.Settings(
+        warmup=options.warmup,
+        duration=options.duration,
+        server_cpus=options.server_cpus,
+        loadgen_cpus=options.loadgen_cpus,
+        options=servers.ServerOptions(workers=options.workers, threads=options.threads),
+        base_env=env,
+        switch_accounting=options.switch_accounting,
+        loadgen_workers=options.loadgen_workers,
+        ready_timeout=options.ready_timeout,
+    )
+    run_doc: dict[str, Any] = {
+        "schema_version": results.SCHEMA_VERSION,
+        "run_id": run_dir.name,
+        "label": options.label,
+        "status": "running",
+        "started_at": results.utc_now(),
+        "finished_at": None,
+        "command": options.command,
+        "options": {
+            "duration_s": options.duration,
+            "warmup_s": options.warmup,
+            "repeats": options.repeats,
+            "quick": options.quick,
+            "workers": options.workers,
+            "threads": options.threads,
+            "server_cpus": format_cpus(options.server_cpus),
+            "loadgen_cpus": format_cpus(options.loadgen_cpus),
+            "switch_accounting": options.switch_accounting,
+            "full": options.selection.full,
+            "loadgen_workers": options.loadgen_workers,
+            "stop_timeout_s": STOP_TIMEOUT,
+        },
+        "matrix": {
+            "cells": [cell.to_dict() for cell in expansion.cells],
+            "notes": expansion.notes,
+            "scenarios": {s.name: s.definition() for s in used},
+            "servers": {
+                name: servers.get(name).describe(settings.options)
+                for name in dict.fromkeys(cell.server for cell in expansion.cells)
+            },
+        },
+        "metadata": {**metadata.collect(), "database": db_info},
+        "calibration": None,
+        "progress": {"planned": len(expansion.cells) * options.repeats, "done": 0, "failed": 0},
+        "hosts": {"server": "127.0.0.1", "loadgen": ["127.0.0.1"]},
+    }
+    results.write_json(run_dir / "run.json", run_doc)
+    total = len(expansion.cells) * options.repeats
+    console.print(
+        f"run {run_dir.name}: {len(expansion.cells)} cells x {options.repeats} repeats, "
+        f"{options.duration:g} s windows, server CPUs {format_cpus(options.server_cpus)}, "
+        f"locust CPUs {format_cpus(options.loadgen_cpus)}; "
+        f"expected about {estimate_seconds(options, len(expansion.cells)) / 60:.1f} min"
+    )
+    interrupt = measure.Interrupt()
+    upstream: servers.RunningServer | None = None
+    repeats: dict[str, list[dict[str, Any]]] = {cell.id: [] for cell in expansion.cells}
+    try:
+        with _Signals(interrupt):
+            if needs_db:
+                console.print(database.setup(env))
+            if needs_upstream:
+                upstream = servers.start(
+                    servers.get("uvicorn"),
+                    env=env,
+                    log_path=run_dir / "raw" / "upstream.log",
+                    cpus=options.loadgen_cpus,
+                    app="project.upstream:app",
+                    ready_path="/",
+                )
+                env["BENCH_UPSTREAM_URL"] = upstream.url
+                run_doc["upstream"] = {
+                    "url": upstream.url,
+                    "cpus": format_cpus(options.loadgen_cpus),
+                }
+            if options.calibrate:
+                run_doc["calibration"] = calibrate.ceiling(
+                    run_dir, settings, options.calibration_duration, interrupt
+                )
+                ceiling = run_doc["calibration"].get("ceiling_rps")
+                console.print(
+                    f"locust ceiling (bare ASGI app, {calibrate.CEILING_USERS} users): "
+                    + (f"{ceiling:,.0f} req/s" if ceiling else run_doc["calibration"]["reason"])
+                )
+                settings = replace(settings, ceiling_rps=ceiling)
+                results.write_json(run_dir / "run.json", run_doc)
+            with RunProgress(total) as progress:
+                done = 0
+                for repeat in range(1, options.repeats + 1):
+                    for cell in expansion.cells:
+                        if interrupt.event.is_set():
+                            break
+                        done += 1
+                        label = f"[{done}/{total}] {cell.id} r{repeat}"
+                        progress.begin(label)
+                        began = time.monotonic()
+                        plan = _plan(
+                            cell, by_name[cell.scenario], repeat, run_dir, settings, options
+                        )
+                        record = measure.measure(plan, settings, interrupt, progress.throughput)
+                        record["repeat"] = repeat
+                        record["elapsed_s"] = time.monotonic() - began
+                        repeats[cell.id].append(record)
+                        results.write_json(
+                            results.cell_path(run_dir, cell.id),
+                            results.cell_document(
+                                cell.to_dict(), repeats[cell.id], options.repeats
+                            ),
+                        )
+                        run_doc["progress"]["done"] += record["status"] == "ok"
+                        run_doc["progress"]["failed"] += record["status"] == "failed"
+                        results.write_json(run_dir / "run.json", run_doc)
+                        progress.done(f"{label}: {describe_repeat(record)}")
+    except KeyboardInterrupt:
+        interrupt.set("interrupted (second signal)")
+    finally:
+        if upstream is not None:
+            upstream.stop()
+        processes.stop_all()
+        planned = len(expansion.cells) * options.repeats
+        if interrupt.event.is_set():
+            run_doc["status"] = "interrupted"
+            run_doc["interrupted_reason"] = interrupt.reason
+        elif run_doc["progress"]["done"] == planned:
+            run_doc["status"] = "complete"
+        else:
+            run_doc["status"] = "partial"
+        run_doc["finished_at"] = results.utc_now()
+        results.write_json(run_dir / "run.json", run_doc)
+    return run_dir
+
+
+def check_options(options: RunOptions) -> None:
+    if options.duration <= 0 or options.warmup < 0:
+        raise UsageError("--duration must be > 0 and --warmup >= 0")
+    if options.repeats < 1:
+        raise UsageError(f"--repeats must be >= 1, got {options.repeats}")
+    if options.workers < 1 or options.threads < 1:
+        raise UsageError("--workers and --threads must be >= 1")
+    if options.server_cpus and options.loadgen_cpus and options.server_cpus & options.loadgen_cpus:
+        console.print("warning: server and locust share CPUs; figures will interfere")
+    available = os.sched_getaffinity(0)
+    for name, cpus in (("server", options.server_cpus), ("locust", options.loadgen_cpus)):
+        if cpus and not cpus <= available:
+            raise UsageError(
+                f"--{name}-cpus {format_cpus(cpus)}: this machine offers CPUs "
+                f"{format_cpus(frozenset(available))}"
+            )

@@ -1,0 +1,258 @@
+"""Scenario discovery: every ``scenarios/*.py`` not starting with ``_``.
+
+A scenario is a plain locustfile with a module docstring and a literal
+``BENCH = {...}`` dict that declares its matrix. The harness reads both with
+``ast`` and never imports the file: importing locust would monkey-patch the
+harness with gevent. Whether a file really imports is checked in a
+subprocess before a run (``check_importable``).
+"""
+
+import ast
+import hashlib
+import importlib.util
+import json
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.errors import BenchError, UsageError
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIO_DIR = ROOT / "scenarios"
+STYLES = ("sync", "async")
+DB_MODES = ("none", "persistent", "pool4", "pool16")
+
+_KNOWN_KEYS = {
+    "name",
+    "endpoints",
+    "styles",
+    "stacks",
+    "users",
+    "servers",
+    "db_modes",
+    "database",
+    "upstream",
+    "accounting",
+    "primary",
+    "expected_errors",
+    "exclude",
+    "default",
+}
+_NARROWING_KEYS = {"endpoints", "styles", "stacks", "users", "servers", "db_modes", "exclude"}
+
+
+class ScenarioError(BenchError):
+    """A scenario file that cannot be used; the message names the file."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    path: Path
+    doc: str
+    endpoints: dict[str, str]  # endpoint name -> locust User class
+    styles: tuple[str, ...]
+    stacks: tuple[str, ...]
+    users: tuple[int, ...]
+    servers: tuple[str, ...] | None
+    db_modes: tuple[str, ...]
+    database: bool
+    upstream: bool
+    accounting: bool
+    primary: str | None
+    expected_errors: tuple[str, ...]
+    exclude: tuple[dict[str, Any], ...]
+    default: dict[str, Any] = field(default_factory=dict)
+    declared: dict[str, Any] = field(default_factory=dict)
+    sha256: str = ""
+    paths: dict[str, str] = field(default_factory=dict)  # User class -> its endpoint path
+
+    def path_of(self, endpoint: str) -> str | None:
+        """The request path after /<style>/ for an endpoint, when the file says it literally."""
+        return self.paths.get(self.endpoints[endpoint])
+
+    @property
+    def summary(self) -> str:
+        return self.doc.strip().splitlines()[0] if self.doc.strip() else ""
+
+    def definition(self) -> dict[str, Any]:
+        """What a run records: enough to refuse comparing different definitions."""
+        return {
+            "path": str(self.path.relative_to(ROOT))
+            if self.path.is_relative_to(ROOT)
+            else str(self.path),
+            "sha256": self.sha256,
+            "matrix": self.declared,
+            "doc": self.doc,
+        }
+
+
+def _fail(path: Path, message: str) -> ScenarioError:
+    return ScenarioError(f"scenario {path.name}: {message}")
+
+
+def _tuple_of(path: Path, declared: dict, key: str, kind: type, default: Any) -> tuple:
+    value = declared.get(key, default)
+    if value is None:
+        return None  # type: ignore[return-value]
+    if not isinstance(value, list | tuple) or not all(isinstance(item, kind) for item in value):
+        raise _fail(path, f"BENCH[{key!r}] must be a list of {kind.__name__}")
+    return tuple(value)
+
+
+def _endpoint_paths(tree: ast.Module) -> dict[str, str]:
+    """``endpoint = "..."`` of each class in the file, following bases in the same file."""
+    own: dict[str, str] = {}
+    bases: dict[str, list[str]] = {}
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        bases[node.name] = [base.id for base in node.bases if isinstance(base, ast.Name)]
+        for item in node.body:
+            if (
+                isinstance(item, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == "endpoint" for t in item.targets)
+                and isinstance(item.value, ast.Constant)
+                and isinstance(item.value.value, str)
+            ):
+                own[node.name] = item.value.value
+
+    def resolve(name: str, seen: frozenset[str] = frozenset()) -> str | None:
+        if name in own:
+            return own[name]
+        for base in bases.get(name, []):
+            if base not in seen and (found := resolve(base, seen | {name})) is not None:
+                return found
+        return None
+
+    return {name: path for name in bases if (path := resolve(name)) is not None}
+
+
+def load(path: Path) -> Scenario:
+    """Read one scenario file without importing it."""
+    source = path.read_bytes()
+    try:
+        tree = ast.parse(source, filename=str(path))
+    except SyntaxError as exc:
+        raise _fail(path, f"syntax error on line {exc.lineno}: {exc.msg}") from None
+    doc = ast.get_docstring(tree) or ""
+    if not doc:
+        raise _fail(path, "needs a module docstring saying what it measures and why")
+    declared = None
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == "BENCH" for target in node.targets
+        ):
+            try:
+                declared = ast.literal_eval(node.value)
+            except ValueError:
+                raise _fail(path, "BENCH must be a literal dict (no names or calls)") from None
+    if not isinstance(declared, dict):
+        raise _fail(path, "declares no BENCH = {...} matrix")
+    unknown = set(declared) - _KNOWN_KEYS
+    if unknown:
+        raise _fail(path, f"unknown BENCH keys {sorted(unknown)}; known: {sorted(_KNOWN_KEYS)}")
+    endpoints = declared.get("endpoints")
+    if (
+        not isinstance(endpoints, dict)
+        or not endpoints
+        or not all(isinstance(k, str) and isinstance(v, str) for k, v in endpoints.items())
+    ):
+        raise _fail(path, "BENCH['endpoints'] must map endpoint names to User class names")
+    name = declared.get("name", path.stem)
+    _check_module_name(path)
+    styles = _tuple_of(path, declared, "styles", str, list(STYLES))
+    if bad := set(styles) - set(STYLES):
+        raise _fail(path, f"unknown styles {sorted(bad)}; valid: {', '.join(STYLES)}")
+    db_modes = _tuple_of(path, declared, "db_modes", str, ["none"])
+    if bad := set(db_modes) - set(DB_MODES):
+        raise _fail(path, f"unknown db_modes {sorted(bad)}; valid: {', '.join(DB_MODES)}")
+    users = _tuple_of(path, declared, "users", int, [32])
+    if any(count < 1 for count in users):
+        raise _fail(path, "user counts must be >= 1")
+    default = declared.get("default", {})
+    if not isinstance(default, dict) or set(default) - _NARROWING_KEYS:
+        raise _fail(path, f"BENCH['default'] may only narrow {sorted(_NARROWING_KEYS)}")
+    exclude = declared.get("exclude", [])
+    if not isinstance(exclude, list) or not all(isinstance(rule, dict) for rule in exclude):
+        raise _fail(path, "BENCH['exclude'] must be a list of dicts")
+    return Scenario(
+        name=name,
+        path=path,
+        doc=doc,
+        endpoints=dict(endpoints),
+        styles=styles,
+        stacks=_tuple_of(path, declared, "stacks", str, ["none"]),
+        users=users,
+        servers=_tuple_of(path, declared, "servers", str, None),
+        db_modes=db_modes,
+        database=bool(declared.get("database", False)),
+        upstream=bool(declared.get("upstream", False)),
+        accounting=bool(declared.get("accounting", False)),
+        primary=declared.get("primary"),
+        expected_errors=_tuple_of(path, declared, "expected_errors", str, []),
+        exclude=tuple(exclude),
+        default=default,
+        declared=declared,
+        sha256=hashlib.sha256(source).hexdigest(),
+        paths=_endpoint_paths(tree),
+    )
+
+
+def _check_module_name(path: Path) -> None:
+    # locust imports a locustfile as a top-level module named after the file:
+    # scenarios/json.py would replace the standard library's json everywhere.
+    stem = path.stem
+    if stem in sys.stdlib_module_names or importlib.util.find_spec(stem) is not None:
+        raise _fail(
+            path,
+            f"the file name shadows the module {stem!r} when locust imports it; "
+            "rename the file (the scenario keeps its BENCH['name'])",
+        )
+
+
+def discover(directory: Path = SCENARIO_DIR) -> dict[str, Scenario]:
+    """All scenarios by name, sorted."""
+    found: dict[str, Scenario] = {}
+    for path in sorted(directory.glob("*.py")):
+        if path.name.startswith("_"):
+            continue
+        scenario = load(path)
+        if scenario.name in found:
+            raise _fail(
+                path, f"name {scenario.name!r} is also used by {found[scenario.name].path.name}"
+            )
+        found[scenario.name] = scenario
+    return found
+
+
+def select(available: dict[str, Scenario], names: list[str] | None) -> list[Scenario]:
+    """The scenarios named (all when none), or a usage error naming the valid ones."""
+    if not names:
+        return list(available.values())
+    unknown = [name for name in names if name not in available]
+    if unknown:
+        raise UsageError(
+            f"unknown scenario {', '.join(map(repr, unknown))}; valid scenarios: "
+            f"{', '.join(available)}"
+        )
+    return [available[name] for name in dict.fromkeys(names)]
+
+
+def check_importable(scenarios: list[Scenario]) -> None:
+    """Import each scenario with locust in a subprocess; one line per failure."""
+    if not scenarios:
+        return
+    payload = json.dumps({str(s.path): sorted(set(s.endpoints.values())) for s in scenarios})
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.scenario_check", payload],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    if result.returncode != 0:
+        lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+        raise ScenarioError(lines[-1] if lines else "scenario check failed")
