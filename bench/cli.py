@@ -170,7 +170,7 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     run_dir = execute(options)
     run = results.read_json(run_dir / "run.json")
     console.print(f"results: {run_dir} ({run['status']})")
-    return 0 if run["status"] == "complete" else 1
+    return {"complete": 0, "interrupted": 130}.get(run["status"], 1)
 
 
 def cmd_list(args: argparse.Namespace, argv: Sequence[str]) -> int:

@@ -237,6 +237,9 @@ def execute(options: RunOptions) -> Path:
         f"locust CPUs {format_cpus(options.loadgen_cpus)}; "
         f"expected about {estimate_seconds(options, len(expansion.cells)) / 60:.1f} min"
     )
+    if options.loadgen_cpus:
+        # The harness's own threads (sampler, locust's stdout) stay off the server's CPUs.
+        os.sched_setaffinity(0, options.loadgen_cpus)
     interrupt = measure.Interrupt()
     upstream: servers.RunningServer | None = None
     repeats: dict[str, list[dict[str, Any]]] = {cell.id: [] for cell in expansion.cells}

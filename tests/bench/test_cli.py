@@ -1,0 +1,59 @@
+"""The command line: one clear line and exit 2 for anything the user got wrong."""
+
+import subprocess
+import sys
+
+import pytest
+
+from bench import cli
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "bench", *args], capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "--scenario", "nope"], "unknown scenario 'nope'; valid scenarios:"),
+        (["run", "--server", "apache"], "unknown server 'apache'; valid servers:"),
+        (["run", "--stack", "fast"], "unknown stack 'fast'; valid stacks:"),
+        (["run", "--style", "both"], "invalid choice: 'both'"),
+        (["run", "--bogus"], "unrecognized arguments: --bogus"),
+        (["run", "--repeats", "0"], "--repeats must be >= 1"),
+        (["run", "--server-cpus", "x"], "not a CPU list"),
+        (["run", "--server-cpus", "999"], "this machine offers CPUs"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args, message):
+    result = run_cli(*args)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0]
+
+
+def test_list_names_scenarios_servers_and_stacks():
+    result = run_cli("list")
+    assert result.returncode == 0
+    for word in ("json", "disconnect", "gunicorn-gthread", "uvicorn", "mixed"):
+        assert word in result.stdout
+
+
+def test_dry_run_lists_cells_and_the_expected_time():
+    result = run_cli("run", "--dry-run", "--scenario", "json", "--server", "uvicorn", "--full")
+    assert result.returncode == 0
+    assert "json.json.uvicorn.async.none.u32" in result.stdout
+    assert "4 cells x 3 repeats: about" in result.stdout
+
+
+def test_quick_is_the_same_shape_but_short():
+    args = cli.build_parser().parse_args(["run", "--quick"])
+    options = cli._run_options(args, ["run", "--quick"])
+    assert (options.duration, options.warmup, options.repeats) == (4.0, 1.0, 1)
+    default = cli._run_options(cli.build_parser().parse_args(["run"]), ["run"])
+    assert (default.duration, default.repeats) == (15.0, 3)
+    assert default.switch_accounting and default.calibrate

@@ -1,0 +1,112 @@
+import json
+import os
+
+import pytest
+
+from bench import results
+
+
+def test_run_directories_are_never_overwritten(tmp_path):
+    first = results.create_run_dir(tmp_path, "my label!")
+    second = results.create_run_dir(tmp_path, "my label!")
+    assert first != second
+    assert first.name.endswith("-my-label") and second.name.endswith("-my-label-2")
+    assert (first / "cells").is_dir() and (first / "raw").is_dir()
+
+
+def test_a_file_where_the_results_must_go_is_named(tmp_path):
+    blocker = tmp_path / "results"
+    blocker.write_text("not a directory")
+    with pytest.raises(results.ResultsError, match=f"{blocker} exists and is not a directory"):
+        results.create_run_dir(blocker, "x")
+
+
+def test_latest_points_at_the_newest_run(tmp_path):
+    first = results.create_run_dir(tmp_path, "a")
+    results.point_latest(tmp_path, first)
+    second = results.create_run_dir(tmp_path, "b")
+    results.point_latest(tmp_path, second)
+    results.write_json(second / "run.json", {"schema_version": results.SCHEMA_VERSION})
+    assert os.readlink(tmp_path / "latest") == second.name
+    assert results.resolve_run_dir(tmp_path / "latest") == second.resolve()
+
+
+def _write_run(run_dir, cells):
+    results.write_json(
+        run_dir / "run.json",
+        {"schema_version": results.SCHEMA_VERSION, "label": "t", "status": "complete"},
+    )
+    for cell_id, repeats in cells.items():
+        results.write_json(
+            results.cell_path(run_dir, cell_id),
+            results.cell_document({"id": cell_id, "scenario": "json"}, repeats, planned=3),
+        )
+
+
+def _repeat(number, rps, cpu, status="ok", bound=False):
+    return {
+        "repeat": number,
+        "status": status,
+        "throughput_rps": rps,
+        "server": {"cpu_ms_per_request": cpu},
+        "latency_ms": {"p99": 2.0},
+        "loadgen": {"bound": bound, "cpu_percent": 50.0},
+    }
+
+
+def test_write_then_read_back(tmp_path):
+    run_dir = results.create_run_dir(tmp_path, "t")
+    repeats = [_repeat(1, 100.0, 1.0), _repeat(2, 110.0, 1.1, bound=True), _repeat(3, 90.0, 0.9)]
+    _write_run(run_dir, {"json.json.uvicorn.async.none.u32": repeats})
+    run = results.read_run(run_dir)
+    cell = run.cells["json.json.uvicorn.async.none.u32"]
+    assert cell["status"] == "ok"
+    assert cell["loadgen_bound"] is True and cell["loadgen_bound_repeats"] == [2]
+    assert cell["summary"]["throughput_rps"]["median"] == 100.0
+    assert cell["summary"]["cpu_ms_per_request"]["spread_pct"] == pytest.approx(20.0)
+    assert cell["repeats"] == repeats  # raw values kept, not only the summary
+
+
+def test_cell_status_from_repeats():
+    ok, bad = {"status": "ok"}, {"status": "failed"}
+    assert results.cell_status([ok, ok], 2) == "ok"
+    assert results.cell_status([ok, bad], 2) == "partial"
+    assert results.cell_status([bad, bad], 2) == "failed"
+    assert results.cell_status([ok, {"status": "interrupted"}], 3) == "interrupted"
+    assert results.cell_status([ok], 3) == "partial"
+
+
+def test_a_wrong_schema_version_is_refused(tmp_path):
+    run_dir = results.create_run_dir(tmp_path, "t")
+    (run_dir / "run.json").write_text(json.dumps({"schema_version": 99}))
+    with pytest.raises(
+        results.ResultsError, match="schema version 99; this harness reads version 1"
+    ):
+        results.read_run(run_dir)
+
+
+def test_corrupt_and_missing_files_are_named(tmp_path):
+    run_dir = results.create_run_dir(tmp_path, "t")
+    _write_run(run_dir, {"a": [_repeat(1, 1.0, 1.0)]})
+    (run_dir / "cells" / "b.json").write_text('{"schema_version": 1, "cell"')
+    with pytest.raises(results.ResultsError, match=r"corrupt results file .*b\.json"):
+        results.read_run(run_dir)
+    with pytest.raises(results.ResultsError, match="no such run directory"):
+        results.read_run(tmp_path / "nope")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(results.ResultsError, match="not a run directory"):
+        results.read_run(tmp_path / "empty")
+
+
+class _Unwritable:
+    def __str__(self) -> str:
+        raise TypeError("cannot be written")
+
+
+def test_writes_are_atomic(tmp_path):
+    path = tmp_path / "x.json"
+    results.write_json(path, {"a": 1})
+    with pytest.raises(TypeError):
+        results.write_json(path, {"a": _Unwritable()})
+    assert json.loads(path.read_text()) == {"a": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["x.json"]
