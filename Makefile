@@ -21,7 +21,7 @@ done; exit 1
 endef
 export FIND_PYTHON
 
-.PHONY: install test lint setupdb bench bench-quick bench-full calibrate clean
+.PHONY: install test lint setupdb bench bench-quick bench-full calibrate microbench switches report compare clean
 
 install: $(STAMP)
 
@@ -53,6 +53,19 @@ bench-full: $(STAMP)
 
 calibrate: $(STAMP)
 	$(PY) -m bench calibrate
+
+microbench: $(STAMP)
+	$(PY) -m bench microbench
+
+switches: $(STAMP)
+	$(PY) -m bench run --scenario switches --label switches
+
+report: $(STAMP)
+	$(PY) -m bench report $(or $(RUN),results/latest)
+
+compare: $(STAMP)
+	@[ -n "$(A)" ] && [ -n "$(B)" ] || { echo "usage: make compare A=results/<run> B=results/<run>" >&2; exit 2; }
+	$(PY) -m bench compare $(A) $(B)
 
 setupdb: $(STAMP)
 	$(PY) -m project setupdb

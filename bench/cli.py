@@ -118,6 +118,29 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--server-cpus", type=_cpus, default=server_cpus)
     calibrate.add_argument("--loadgen-cpus", type=_cpus, default=loadgen_cpus)
     calibrate.add_argument("--results", type=Path, default=results.DEFAULT_RESULTS)
+    micro = commands.add_parser("microbench", help="time the asgiref adapters with pyperf")
+    micro.add_argument("--quick", action="store_true", help="fewer pyperf processes and values")
+    micro.add_argument("--cpus", type=_cpus, default=server_cpus, help="CPUs for pyperf's workers")
+    micro.add_argument("--results", type=Path, default=results.DEFAULT_RESULTS)
+    switches = commands.add_parser(
+        "switches", help="the switch-cost fit of a run, beside the microbenchmark"
+    )
+    switches.add_argument("run", nargs="?", type=Path, default=results.DEFAULT_RESULTS / "latest")
+    switches.add_argument(
+        "--microbench",
+        type=Path,
+        default=None,
+        help="a microbench summary.json (default: the newest under results/)",
+    )
+    report = commands.add_parser("report", help="charts, report.md and report.html of a run")
+    report.add_argument("run", nargs="?", type=Path, default=results.DEFAULT_RESULTS / "latest")
+    compare = commands.add_parser("compare", help="B against A: ratios per cell with significance")
+    compare.add_argument("a", type=Path, help="the baseline run directory")
+    compare.add_argument("b", type=Path, help="the run compared with it")
+    compare.add_argument(
+        "--force", action="store_true", help="compare even when the scenario definitions differ"
+    )
+    compare.add_argument("--results", type=Path, default=results.DEFAULT_RESULTS)
     return parser
 
 
@@ -169,6 +192,9 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         return 0
     run_dir = execute(options)
     run = results.read_json(run_dir / "run.json")
+    if any(cell["scenario"] == "switches" for cell in run["matrix"]["cells"]):
+        show_switches(run_dir, None)
+    print_report(run_dir)
     console.print(f"results: {run_dir} ({run['status']})")
     return {"complete": 0, "interrupted": 130}.get(run["status"], 1)
 
@@ -232,7 +258,77 @@ def cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "list": cmd_list, "calibrate": cmd_calibrate}
+def cmd_microbench(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from bench import microbench
+
+    run_dir = microbench.execute(args.results, cpus=args.cpus, quick=args.quick)
+    print(f"results: {run_dir}")
+    return 0
+
+
+def show_switches(run_dir: Path, microbench_path: Path | None) -> None:
+    """Fit, print and chart the switch cost of a run."""
+    from bench import switch_report
+
+    run = results.read_run(run_dir)
+    microbench_path = microbench_path or switch_report.latest_microbench(run.path.parent)
+    microbench = results.read_json(microbench_path) if microbench_path else None
+    if microbench is not None:
+        results.check_schema(microbench, microbench_path)
+    analysis = switch_report.analyse(run, microbench)
+    print(switch_report.format_report(analysis))
+    if microbench_path is None:
+        print("(no microbench results yet: run `make microbench` for the first column)")
+    else:
+        print(f"(microbench: {microbench_path.parent.name})")
+    for path in switch_report.write(run, analysis):
+        print(f"wrote {path}")
+
+
+def print_report(run_dir: Path) -> None:
+    from bench import report as run_report
+    from bench.verdicts import describe
+
+    built = run_report.build(run_dir)
+    for scenario, rows in built.verdicts.items():
+        for row in rows:
+            print(f"{scenario}: {row['question']}: {describe(row)}")
+    for note in built.caveats:
+        print(f"caveat: {note}")
+    print(
+        f"report: {built.run.path / 'report.html'} (and report.md, charts/; "
+        f"built in {built.seconds:.1f} s)"
+    )
+
+
+def cmd_report(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    print_report(args.run)
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from bench import compare
+
+    out, text = compare.execute(args.a, args.b, force=args.force, results_root=args.results)
+    print(text)
+    print(f"comparison: {out}")
+    return 0
+
+
+def cmd_switches(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    show_switches(args.run, args.microbench)
+    return 0
+
+
+COMMANDS = {
+    "run": cmd_run,
+    "list": cmd_list,
+    "calibrate": cmd_calibrate,
+    "microbench": cmd_microbench,
+    "switches": cmd_switches,
+    "report": cmd_report,
+    "compare": cmd_compare,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -39,6 +39,7 @@ _KNOWN_KEYS = {
     "expected_errors",
     "exclude",
     "default",
+    "groups",
 }
 _NARROWING_KEYS = {"endpoints", "styles", "stacks", "users", "servers", "db_modes", "exclude"}
 
@@ -67,6 +68,7 @@ class Scenario:
     default: dict[str, Any] = field(default_factory=dict)
     declared: dict[str, Any] = field(default_factory=dict)
     sha256: str = ""
+    groups: tuple[str, ...] = ("default",)
     paths: dict[str, str] = field(default_factory=dict)  # User class -> its endpoint path
 
     def path_of(self, endpoint: str) -> str | None:
@@ -197,6 +199,7 @@ def load(path: Path) -> Scenario:
         default=default,
         declared=declared,
         sha256=hashlib.sha256(source).hexdigest(),
+        groups=_tuple_of(path, declared, "groups", str, ["default"]),
         paths=_endpoint_paths(tree),
     )
 
@@ -229,9 +232,10 @@ def discover(directory: Path = SCENARIO_DIR) -> dict[str, Scenario]:
 
 
 def select(available: dict[str, Scenario], names: list[str] | None) -> list[Scenario]:
-    """The scenarios named (all when none), or a usage error naming the valid ones."""
+    """The scenarios named, or those of the "default" group when none is named;
+    a usage error naming the valid ones for an unknown name."""
     if not names:
-        return list(available.values())
+        return [scenario for scenario in available.values() if "default" in scenario.groups]
     unknown = [name for name in names if name not in available]
     if unknown:
         raise UsageError(

@@ -7,6 +7,7 @@ pyperf does, and a difference is called significant only below ALPHA.
 """
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -89,8 +90,14 @@ def compare(a: Sequence[float], b: Sequence[float], alpha: float = ALPHA) -> Com
             significant,
             "significant" if significant else "not significant",
         )
-    result = scipy_stats.ttest_ind(a_values, b_values, equal_var=False)
+    with warnings.catch_warnings():
+        # Repeats that agree to the last digit make scipy warn about precision;
+        # the test is still well defined when the other side varies.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        result = scipy_stats.ttest_ind(a_values, b_values, equal_var=False)
     p_value = float(result.pvalue)
+    if not math.isfinite(p_value):
+        return Comparison(ratio, None, False, "not significant (no variance to test)")
     significant = bool(p_value < alpha)
     return Comparison(
         ratio, p_value, significant, "significant" if significant else "not significant"

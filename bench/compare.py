@@ -1,0 +1,159 @@
+"""``bench compare A B``: did B change anything, per cell, and is it significant?
+
+Like pyperf's compare_to: the ratio B/A of throughput, p99 and CPU per
+request for every cell both runs measured, with Welch's t-test over their
+repeats and "not significant" said plainly. Runs whose scenario definitions
+differ are refused unless forced; a different machine or different versions
+are printed as warnings above the table, because that is usually the change
+being measured, but the reader must know.
+"""
+
+from pathlib import Path
+from typing import Any
+
+from bench import plots, results
+from bench.errors import BenchError
+from bench.stats import compare as significance
+from bench.verdicts import METRICS, _values
+
+ENVIRONMENT_KEYS = (
+    ("python", ("metadata", "python")),
+    ("CPU model", ("metadata", "machine", "cpu_model")),
+    ("logical CPUs", ("metadata", "machine", "logical_cpus")),
+    ("kernel", ("metadata", "machine", "kernel")),
+    ("hostname", ("metadata", "machine", "hostname")),
+    ("database", ("metadata", "database", "engine")),
+    ("window (s)", ("options", "duration_s")),
+    ("repeats", ("options", "repeats")),
+    ("server CPUs", ("options", "server_cpus")),
+    ("locust CPUs", ("options", "loadgen_cpus")),
+    ("workers", ("options", "workers")),
+    ("gthread threads", ("options", "threads")),
+    ("switch accounting", ("options", "switch_accounting")),
+)
+
+
+def _dig(data: dict, keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None  # type: ignore[assignment]
+    return data
+
+
+def definition_differences(a: results.Run, b: results.Run) -> list[str]:
+    """Scenarios both runs used whose files differ."""
+    first = a.data.get("matrix", {}).get("scenarios", {})
+    second = b.data.get("matrix", {}).get("scenarios", {})
+    return [
+        name
+        for name in sorted(set(first) & set(second))
+        if first[name].get("sha256") != second[name].get("sha256")
+    ]
+
+
+def environment_differences(a: results.Run, b: results.Run) -> list[str]:
+    warnings = []
+    for name, keys in ENVIRONMENT_KEYS:
+        first, second = _dig(a.data, keys), _dig(b.data, keys)
+        if first != second:
+            warnings.append(f"{name}: {first} -> {second}")
+    packages_a = _dig(a.data, ("metadata", "packages")) or {}
+    packages_b = _dig(b.data, ("metadata", "packages")) or {}
+    for package in sorted(set(packages_a) | set(packages_b)):
+        if packages_a.get(package) != packages_b.get(package):
+            warnings.append(f"{package}: {packages_a.get(package)} -> {packages_b.get(package)}")
+    commit_a = _dig(a.data, ("metadata", "git", "commit"))
+    commit_b = _dig(b.data, ("metadata", "git", "commit"))
+    if commit_a != commit_b:
+        warnings.append(f"git commit: {(commit_a or '?')[:12]} -> {(commit_b or '?')[:12]}")
+    return warnings
+
+
+def compare_runs(a: results.Run, b: results.Run) -> list[dict[str, Any]]:
+    rows = []
+    for cell_id in sorted(set(a.cells) & set(b.cells)):
+        first, second = a.cells[cell_id], b.cells[cell_id]
+        row: dict[str, Any] = {
+            "cell": cell_id,
+            "loadgen_bound": bool(first.get("loadgen_bound") or second.get("loadgen_bound")),
+            "metrics": {},
+        }
+        for name, keys in METRICS:
+            values_a, values_b = _values(first, keys), _values(second, keys)
+            result = significance(values_a, values_b)
+            row["metrics"][name] = {
+                "a": sorted(values_a),
+                "b": sorted(values_b),
+                "ratio": result.ratio,
+                "p_value": result.p_value,
+                "significant": result.significant,
+                "verdict": result.verdict,
+            }
+        rows.append(row)
+    return rows
+
+
+def _cell_text(metric: dict[str, Any]) -> str:
+    if metric["ratio"] is None:
+        return "n/a"
+    text = f"x{metric['ratio']:.3f}"
+    return text + ("" if metric["significant"] else " (not significant)")
+
+
+def markdown(
+    a: results.Run,
+    b: results.Run,
+    rows: list[dict],
+    warnings: list[str],
+    only_a: list[str],
+    only_b: list[str],
+) -> str:
+    lines = [f"# {b.path.name} compared with {a.path.name}", ""]
+    if warnings:
+        lines += ["**The runs differ in more than the change under test:**", ""]
+        lines += [f"- {warning}" for warning in warnings] + [""]
+    lines += ["Ratios are B / A of the medians; Welch's t-test over the repeats, p < 0.05.", ""]
+    lines += ["| cell | throughput | p99 | CPU/request |", "|---|---|---|---|"]
+    for row in rows:
+        bound = " (loadgen-bound)" if row["loadgen_bound"] else ""
+        cells = " | ".join(_cell_text(row["metrics"][name]) for name, _ in METRICS)
+        lines.append(f"| `{row['cell']}`{bound} | {cells} |")
+    if not rows:
+        lines.append("| (no cell was measured by both runs) | | | |")
+    for title, ids in (("Only in A", only_a), ("Only in B", only_b)):
+        if ids:
+            lines += ["", f"{title}: " + ", ".join(f"`{cell}`" for cell in ids)]
+    return "\n".join(lines) + "\n"
+
+
+def execute(path_a: Path, path_b: Path, *, force: bool, results_root: Path) -> tuple[Path, str]:
+    a, b = results.read_run(path_a), results.read_run(path_b)
+    differing = definition_differences(a, b)
+    if differing and not force:
+        raise BenchError(
+            f"the runs used different definitions of scenario(s) {', '.join(differing)}; "
+            "their cells are not comparable (pass --force to compare anyway)"
+        )
+    warnings = environment_differences(a, b)
+    if differing:
+        warnings.insert(0, f"scenario definitions differ (forced): {', '.join(differing)}")
+    rows = compare_runs(a, b)
+    only_a = sorted(set(a.cells) - set(b.cells))
+    only_b = sorted(set(b.cells) - set(a.cells))
+    out = results.create_run_dir(results_root, f"compare-{a.path.name}-vs-{b.path.name}")
+    text = markdown(a, b, rows, warnings, only_a, only_b)
+    (out / "compare.md").write_text(text)
+    results.write_json(
+        out / "compare.json",
+        {
+            "schema_version": results.SCHEMA_VERSION,
+            "a": str(a.path),
+            "b": str(b.path),
+            "warnings": warnings,
+            "rows": rows,
+            "only_in_a": only_a,
+            "only_in_b": only_b,
+        },
+    )
+    if rows:
+        plots.comparison(a, b, rows, out / "charts" / "comparison")
+    return out, text

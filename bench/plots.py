@@ -1,0 +1,566 @@
+"""matplotlib charts, written as PNG and SVG side by side.
+
+Every chart has a title, axis labels with units, a legend and the run's label,
+and uses bench.style's colour per server and marker/hatch per view style.
+"""
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from bench import style
+from bench.switchfit import Fit, Point
+
+
+def save(figure: Figure, stem: Path) -> list[Path]:
+    """Write ``stem``.png and ``stem``.svg; return both paths."""
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
+    figure.savefig(paths[0], dpi=110, bbox_inches="tight")
+    figure.savefig(paths[1], bbox_inches="tight")
+    plt.close(figure)
+    return paths
+
+
+def switch_fit(points: list[Point], fit: Fit, label: str, stem: Path) -> list[Path]:
+    """CPU ms per request against switches per request, with the fitted lines.
+
+    Each panel removes the fitted effect of the other kinds of switch (a
+    partial-residual view), so its points sit on the lines exactly when the
+    model is right; one line per fixed-cost group (server, endpoint, users).
+    """
+    slopes = {
+        name: (fit.slopes_us.get(name) or {}).get("us_per_switch", 0.0) / 1000
+        for name in ("sync_to_async", "async_to_sync_warm", "async_to_sync_new_loop")
+    }
+    figure, axes = plt.subplots(1, 2, figsize=(13, 5.2))
+    panels = [
+        ("sync_to_async", "sync_to_async switches per request", ()),
+        (
+            "async_to_sync",
+            "async_to_sync switches per request",
+            ("async_to_sync_warm", "async_to_sync_new_loop"),
+        ),
+    ]
+    for axis, (name, xlabel, parts) in zip(axes, panels, strict=True):
+        for point in points:
+            server = point.group.split("/")[0]
+            endpoint = point.group.split("/")[1]
+            if name == "sync_to_async":
+                x = point.sync_to_async
+                y = (
+                    point.cpu_ms
+                    - slopes["async_to_sync_warm"] * point.async_to_sync_warm
+                    - slopes["async_to_sync_new_loop"] * point.async_to_sync_new_loop
+                )
+            else:
+                x = point.async_to_sync_warm + point.async_to_sync_new_loop
+                y = point.cpu_ms - slopes["sync_to_async"] * point.sync_to_async
+            axis.scatter(
+                x,
+                y,
+                color=style.colour(server),
+                s=28,
+                alpha=0.8,
+                marker="o" if endpoint == "json" else "^",
+                facecolors="none" if point.loadgen_bound else style.colour(server),
+            )
+        for group, fixed in fit.fixed_ms.items():
+            server = group.split("/")[0]
+            if name == "sync_to_async":
+                xs = [0, max((p.sync_to_async for p in points), default=1)]
+                axis.plot(
+                    xs,
+                    [fixed + slopes["sync_to_async"] * x for x in xs],
+                    color=style.colour(server),
+                    linewidth=1,
+                    alpha=0.6,
+                )
+            else:
+                for part, dash in zip(parts, ("-", "--"), strict=True):
+                    xs = [0, 3]
+                    axis.plot(
+                        xs,
+                        [fixed + slopes[part] * x for x in xs],
+                        linestyle=dash,
+                        color=style.colour(server),
+                        linewidth=1,
+                        alpha=0.6,
+                    )
+        axis.set_xlabel(xlabel)
+        axis.set_ylabel("server CPU per request (ms), other switches removed")
+        axis.grid(alpha=0.3)
+    servers = sorted({p.group.split("/")[0] for p in points})
+    handles = [
+        Line2D([], [], color=style.colour(s), marker="o", linestyle="", label=s) for s in servers
+    ]
+    handles += [
+        Line2D([], [], color="black", marker="o", linestyle="", label="json endpoint"),
+        Line2D([], [], color="black", marker="^", linestyle="", label="db endpoint"),
+        Line2D(
+            [],
+            [],
+            color="black",
+            marker="o",
+            markerfacecolor="none",
+            linestyle="",
+            label="load-generator bound",
+        ),
+        Line2D([], [], color="black", linestyle="-", label="fit (warm / per group)"),
+        Line2D([], [], color="black", linestyle="--", label="fit, async_to_sync new loop"),
+    ]
+    figure.legend(
+        handles=handles, loc="lower center", ncol=4, frameon=False, bbox_to_anchor=(0.5, -0.08)
+    )
+    figure.suptitle(f"CPU per request against switches per request - {label}")
+    figure.tight_layout(rect=(0, 0.05, 1, 1))
+    return save(figure, stem)
+
+
+# ---- per-run charts -------------------------------------------------------
+
+PERCENTILE_SHADES = {"p50": 0.35, "p90": 0.55, "p99": 0.8, "p99_9": 1.0}
+
+
+def cell_label(cell: dict) -> str:
+    """The short name of a cell on a chart (its scenario is the panel title)."""
+    identity = cell["cell"]
+    parts = [
+        identity["endpoint"],
+        identity["server"],
+        identity["style"],
+        identity["stack"],
+        f"{identity['users']} users",
+    ]
+    if identity.get("db_mode"):
+        parts.append(identity["db_mode"])
+    return " · ".join(parts)
+
+
+def summary_metric(name: str):
+    """(median, min, max) of a summarised metric of a cell."""
+
+    def metric(cell: dict) -> tuple[float | None, float | None, float | None]:
+        summary = cell.get("summary", {}).get(name) or {}
+        return summary.get("median"), summary.get("min"), summary.get("max")
+
+    return metric
+
+
+def _legend_handles(cells: list[dict], bound_note: bool = True, hatches: bool = True) -> list:
+    from matplotlib.patches import Patch
+
+    servers = list(dict.fromkeys(cell["cell"]["server"] for cell in cells))
+    styles = list(dict.fromkeys(cell["cell"]["style"] for cell in cells))
+    handles = [Patch(facecolor=style.colour(s), label=s) for s in servers]
+    if hatches:
+        handles += [
+            Patch(facecolor="#dddddd", hatch=style.STYLE_HATCHES[s], label=f"{s} view")
+            for s in styles
+        ]
+    if bound_note and any(cell.get("loadgen_bound") for cell in cells):
+        handles.append(
+            Patch(
+                facecolor="white",
+                edgecolor="black",
+                linestyle="--",
+                label="load-generator bound: a lower bound",
+            )
+        )
+    if any(cell.get("status") == "failed" for cell in cells):
+        handles.append(
+            Patch(facecolor="white", edgecolor="white", label="failed: no bar (see note)")
+        )
+    return handles
+
+
+def cell_bars(
+    panels: dict[str, list[dict]],
+    metric,
+    xlabel: str,
+    title: str,
+    label: str,
+    stem: Path,
+    log: bool = False,
+) -> list[Path]:
+    """Horizontal bars, one panel per scenario (each with its own scale).
+
+    The bar is the median over repeats, the whisker spans min to max.
+    Load-generator-bound cells are hollow with a dashed edge; failed cells
+    have no bar, only the word "failed".
+    """
+    heights = [max(len(cells), 1) * 0.42 + 0.9 for cells in panels.values()]
+    figure, axes = plt.subplots(
+        len(panels),
+        1,
+        figsize=(11, sum(heights) + 1.2),
+        gridspec_kw={"height_ratios": heights},
+        squeeze=False,
+    )
+    every = [cell for cells in panels.values() for cell in cells]
+    for axis, (scenario, cells) in zip(axes[:, 0], panels.items(), strict=True):
+        positions = list(range(len(cells)))[::-1]
+        top = max((metric(c)[2] or metric(c)[0] or 0 for c in cells), default=0) or 1
+        for y, cell in zip(positions, cells, strict=True):
+            median, low, high = metric(cell)
+            server, view = cell["cell"]["server"], cell["cell"]["style"]
+            if median is None:
+                axis.text(
+                    top * 0.01 if not log else 1,
+                    y,
+                    "failed",
+                    va="center",
+                    fontsize=8,
+                    color="#b00020",
+                )
+                continue
+            bound = bool(cell.get("loadgen_bound"))
+            axis.barh(
+                y,
+                median,
+                color="white" if bound else style.colour(server),
+                # A hatch is drawn in the edge colour: white shows it on a filled bar.
+                edgecolor=style.colour(server) if bound else "white",
+                linestyle="--" if bound else "-",
+                linewidth=1.5 if bound else 0.6,
+                hatch=style.STYLE_HATCHES[view],
+                height=0.7,
+            )
+            if low is not None and high is not None and high > low:
+                axis.errorbar(
+                    median,
+                    y,
+                    xerr=[[median - low], [high - median]],
+                    fmt="none",
+                    ecolor="black",
+                    elinewidth=0.8,
+                    capsize=2,
+                )
+        axis.set_yticks(positions, [cell_label(c) for c in cells], fontsize=8)
+        axis.set_title(scenario, loc="left", fontsize=10, fontweight="bold")
+        axis.grid(axis="x", alpha=0.3)
+        if log:
+            axis.set_xscale("log")
+        axis.set_xlabel(xlabel, fontsize=8)
+    figure.legend(
+        handles=_legend_handles(every),
+        loc="upper center",
+        ncol=4,
+        frameon=False,
+        fontsize=8,
+        bbox_to_anchor=(0.5, 1.0),
+    )
+    figure.suptitle(f"{title} - {label}", y=1.03)
+    figure.tight_layout(rect=(0, 0, 1, 0.97))
+    return save(figure, stem)
+
+
+def _plain_log_ticks(axis, which: str = "x") -> None:
+    """Log-scale ticks as plain numbers (200, not 2x10^2)."""
+    from matplotlib.ticker import FuncFormatter
+
+    def minor(value: float, _position: int) -> str:
+        # Label 2x and 5x of each decade too, so a range inside one decade has numbers.
+        leading = f"{value:.0e}"[0]
+        return f"{value:g}" if leading in "25" else ""
+
+    target = axis.xaxis if which == "x" else axis.yaxis
+    target.set_major_formatter(FuncFormatter(lambda value, _position: f"{value:g}"))
+    target.set_minor_formatter(FuncFormatter(minor))
+
+
+PERCENTILE_MARKERS = {"p50": "o", "p90": "s", "p99": "D", "p99_9": "^"}
+
+
+def latency_chart(panels: dict[str, list[dict]], label: str, stem: Path) -> list[Path]:
+    """p50, p90, p99 and p99.9 of every cell (median over repeats) on a log axis.
+
+    A percentile ladder, not bars: on a log scale a bar's length means
+    nothing. The line runs from p50 to p99.9; solid for sync views, dashed for
+    async; hollow markers for load-generator-bound cells.
+    """
+    heights = [max(len(cells), 1) * 0.42 + 0.9 for cells in panels.values()]
+    figure, axes = plt.subplots(
+        len(panels),
+        1,
+        figsize=(11, sum(heights) + 1.2),
+        gridspec_kw={"height_ratios": heights},
+        squeeze=False,
+    )
+    every = [cell for cells in panels.values() for cell in cells]
+    for axis, (scenario, cells) in zip(axes[:, 0], panels.items(), strict=True):
+        positions = list(range(len(cells)))[::-1]
+        for y, cell in zip(positions, cells, strict=True):
+            server, view = cell["cell"]["server"], cell["cell"]["style"]
+            values = {
+                name: (cell.get("summary", {}).get(f"{name}_ms") or {}).get("median")
+                for name in PERCENTILE_MARKERS
+            }
+            present = [v for v in values.values() if v is not None]
+            if not present:
+                axis.text(
+                    0.01,
+                    y,
+                    "failed",
+                    va="center",
+                    fontsize=8,
+                    color="#b00020",
+                    transform=axis.get_yaxis_transform(),
+                )
+                continue
+            colour = style.colour(server)
+            axis.plot(
+                [min(present), max(present)],
+                [y, y],
+                color=colour,
+                linewidth=1.2,
+                linestyle="-" if view == "sync" else "--",
+            )
+            bound = bool(cell.get("loadgen_bound"))
+            for name, marker in PERCENTILE_MARKERS.items():
+                if values[name] is not None:
+                    axis.scatter(
+                        [values[name]],
+                        [y],
+                        marker=marker,
+                        s=36,
+                        color=colour,
+                        facecolors="white" if bound else colour,
+                        zorder=3,
+                    )
+            axis.annotate(
+                f"p99 {values['p99']:.1f} ms" if values["p99"] is not None else "",
+                (max(present), y),
+                xytext=(6, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=7,
+            )
+        axis.set_yticks(positions, [cell_label(c) for c in cells], fontsize=8)
+        axis.set_ylim(-0.7, len(cells) - 0.3)
+        axis.set_xscale("log")
+        _plain_log_ticks(axis)
+        left, right = axis.get_xlim()
+        axis.set_xlim(left / 1.3, right * 2.2)  # room for the p99 label
+        axis.set_title(scenario, loc="left", fontsize=10, fontweight="bold")
+        axis.grid(axis="x", alpha=0.3, which="both")
+        axis.set_xlabel("response time (ms, log scale)", fontsize=8)
+    handles = _legend_handles(every, bound_note=False, hatches=False)
+    handles += [
+        Line2D([], [], marker=marker, color="black", linestyle="", label=name.replace("_", "."))
+        for name, marker in PERCENTILE_MARKERS.items()
+    ]
+    handles += [
+        Line2D([], [], color="black", linestyle="-", label="sync view"),
+        Line2D([], [], color="black", linestyle="--", label="async view"),
+    ]
+    if any(cell.get("loadgen_bound") for cell in every):
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="o",
+                color="black",
+                markerfacecolor="white",
+                linestyle="",
+                label="load-generator bound",
+            )
+        )
+    figure.legend(
+        handles=handles,
+        loc="upper center",
+        ncol=5,
+        frameon=False,
+        fontsize=8,
+        bbox_to_anchor=(0.5, 1.0),
+    )
+    figure.suptitle(f"Latency percentiles (exact, not bucketed) - {label}", y=1.04)
+    figure.tight_layout(rect=(0, 0, 1, 0.96))
+    return save(figure, stem)
+
+
+def sweep_chart(scenario: str, cells: list[dict], label: str, stem: Path) -> list[Path]:
+    """Throughput and p99 against users: one line per server x view style."""
+    figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.6))
+    lines: dict[tuple, list[dict]] = {}
+    for cell in cells:
+        identity = cell["cell"]
+        key = (
+            identity["endpoint"],
+            identity["server"],
+            identity["style"],
+            identity["stack"],
+            identity.get("db_mode", ""),
+        )
+        lines.setdefault(key, []).append(cell)
+    for (_endpoint, server, view, stack, _db_mode), group in lines.items():
+        group.sort(key=lambda c: c["cell"]["users"])
+        users = [c["cell"]["users"] for c in group]
+        for axis, metric in ((left, "throughput_rps"), (right, "p99_ms")):
+            values = [(c.get("summary", {}).get(metric) or {}).get("median") for c in group]
+            name = f"{server} · {view}" + (f" · {stack}" if stack != "none" else "")
+            axis.plot(
+                users,
+                [v if v is not None else float("nan") for v in values],
+                color=style.colour(server),
+                marker=style.STYLE_MARKERS[view],
+                linestyle="-" if view == "sync" else "--",
+                label=name,
+            )
+            for user_count, value, cell in zip(users, values, group, strict=True):
+                if value is not None and cell.get("loadgen_bound"):
+                    axis.scatter(
+                        [user_count],
+                        [value],
+                        s=120,
+                        facecolors="none",
+                        edgecolors="black",
+                        linewidths=1,
+                    )
+    left.set_ylabel("throughput (requests/s)")
+    right.set_ylabel("p99 response time (ms, log scale)")
+    right.set_yscale("log")
+    for axis in (left, right):
+        axis.set_xlabel("concurrent users")
+        axis.set_xscale("log")
+        axis.grid(alpha=0.3, which="both")
+    handles, labels = left.get_legend_handles_labels()
+    if any(cell.get("loadgen_bound") for cell in cells):
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="o",
+                markersize=10,
+                markerfacecolor="none",
+                markeredgecolor="black",
+                linestyle="",
+            )
+        )
+        labels.append("load-generator bound")
+    figure.legend(
+        handles,
+        labels,
+        loc="lower center",
+        ncol=3,
+        frameon=False,
+        fontsize=8,
+        bbox_to_anchor=(0.5, -0.1),
+    )
+    figure.suptitle(f"{scenario}: user-count sweep - {label}")
+    figure.tight_layout(rect=(0, 0.06, 1, 1))
+    return save(figure, stem)
+
+
+def hops_chart(panels: dict[str, list[dict]], label: str, stem: Path) -> list[Path]:
+    """sync_to_async and async_to_sync switches per request, stacked, per cell."""
+    from matplotlib.patches import Patch
+
+    heights = [max(len(cells), 1) * 0.42 + 0.9 for cells in panels.values()]
+    figure, axes = plt.subplots(
+        len(panels),
+        1,
+        figsize=(11, sum(heights) + 1.2),
+        gridspec_kw={"height_ratios": heights},
+        squeeze=False,
+    )
+    def total(cell: dict) -> float:
+        summary = cell.get("summary", {})
+        return sum(
+            (summary.get(name) or {}).get("median") or 0.0
+            for name in ("sync_to_async_per_request", "async_to_sync_per_request")
+        )
+
+    # One scale for every panel, with room for the labels: counts compare across scenarios.
+    widest = max((total(c) for cells in panels.values() for c in cells), default=1.0)
+    for axis, (scenario, cells) in zip(axes[:, 0], panels.items(), strict=True):
+        axis.set_xlim(0, widest * 1.15 + 1)
+        positions = list(range(len(cells)))[::-1]
+        for y, cell in zip(positions, cells, strict=True):
+            s2a = (cell.get("summary", {}).get("sync_to_async_per_request") or {}).get("median")
+            a2s = (cell.get("summary", {}).get("async_to_sync_per_request") or {}).get("median")
+            if s2a is None:
+                axis.text(0.1, y, "no counts", va="center", fontsize=8, color="#666666")
+                continue
+            colour = style.colour(cell["cell"]["server"])
+            axis.barh(y, s2a, color=colour, height=0.7)
+            axis.barh(y, a2s or 0, left=s2a, color=colour, alpha=0.45, hatch="..", height=0.7)
+            axis.text(
+                s2a + (a2s or 0) + 0.1, y, f"{s2a:.1f} + {a2s or 0:.1f}", va="center", fontsize=7
+            )
+        axis.set_yticks(positions, [cell_label(c) for c in cells], fontsize=8)
+        axis.set_title(scenario, loc="left", fontsize=10, fontweight="bold")
+        axis.set_xlabel("switches per request", fontsize=8)
+        axis.grid(axis="x", alpha=0.3)
+    handles = [
+        Patch(facecolor="#777777", label="sync_to_async"),
+        Patch(facecolor="#777777", alpha=0.45, hatch="..", label="async_to_sync"),
+    ]
+    figure.legend(
+        handles=handles,
+        loc="upper center",
+        ncol=2,
+        frameon=False,
+        fontsize=8,
+        bbox_to_anchor=(0.5, 1.0),
+    )
+    figure.suptitle(f"Sync/async switches per request (server-side counts) - {label}", y=1.03)
+    figure.tight_layout(rect=(0, 0, 1, 0.97))
+    return save(figure, stem)
+
+
+def comparison(a, b, rows: list[dict], stem: Path) -> list[Path]:
+    """Side by side, A and B, per shared cell: throughput, p99 and CPU per request."""
+    import numpy as np
+
+    metrics = (
+        ("throughput", "requests per second"),
+        ("p99", "p99 response time (ms)"),
+        ("CPU/request", "server CPU ms per request"),
+    )
+    height = max(len(rows) * 0.45 + 1.5, 3)
+    figure, axes = plt.subplots(1, 3, figsize=(15, height), sharey=True)
+    positions = np.arange(len(rows))[::-1]
+    for axis, (name, xlabel) in zip(axes, metrics, strict=True):
+        for offset, side, colour in ((0.2, "a", "#9e9e9e"), (-0.2, "b", "#1f77b4")):
+            values = [
+                float(np.median(r["metrics"][name][side])) if r["metrics"][name][side] else 0.0
+                for r in rows
+            ]
+            axis.barh(
+                positions + offset,
+                values,
+                height=0.38,
+                color=colour,
+                label=f"{'A' if side == 'a' else 'B'}: {(a if side == 'a' else b).path.name}",
+            )
+        for y, row in zip(positions, rows, strict=True):
+            metric = row["metrics"][name]
+            if metric["ratio"] is not None:
+                mark = "" if metric["significant"] else " ns"
+                axis.annotate(
+                    f"x{metric['ratio']:.2f}{mark}",
+                    (0, y),
+                    xytext=(3, 0),
+                    textcoords="offset points",
+                    va="center",
+                    fontsize=7,
+                )
+        axis.set_xlabel(xlabel)
+        axis.grid(axis="x", alpha=0.3)
+    axes[0].set_yticks(
+        positions,
+        [r["cell"] + (" (bound)" if r["loadgen_bound"] else "") for r in rows],
+        fontsize=7,
+    )
+    handles, labels = axes[0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="upper center", ncol=2, frameon=False, fontsize=8)
+    figure.suptitle("B against A per shared cell (ratio B/A; ns: not significant)", y=1.02)
+    figure.tight_layout(rect=(0, 0, 1, 0.95))
+    return save(figure, stem)

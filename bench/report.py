@@ -1,0 +1,302 @@
+"""``bench report``: the charts, report.md and a self-contained report.html of a run.
+
+Everything is derived from the run directory alone (run.json and the cell
+JSONs), so a report can be rebuilt at any time, on any machine, and a run
+copied elsewhere is still readable.
+"""
+
+import base64
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from bench import plots, results, switch_report, verdicts
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+NOISE_LIMIT_PCT = 5.0
+
+
+@dataclass
+class Report:
+    run: results.Run
+    charts: dict[str, Path] = field(default_factory=dict)  # title -> PNG
+    verdicts: dict[str, list[dict]] = field(default_factory=dict)
+    caveats: list[str] = field(default_factory=list)
+    environment: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def ordered_cells(run: results.Run) -> list[dict]:
+    """Cells in the run's matrix order; cells that never ran appear as failed gaps."""
+    order = [cell["id"] for cell in run.data.get("matrix", {}).get("cells", [])]
+    cells = []
+    for identity in run.data.get("matrix", {}).get("cells", []):
+        cell = run.cells.get(identity["id"])
+        if cell is None:
+            cell = {"cell": identity, "status": "not run", "repeats": [], "summary": {}}
+        cells.append(cell)
+    cells += [cell for cell_id, cell in run.cells.items() if cell_id not in order]
+    return cells
+
+
+def panels(cells: list[dict]) -> dict[str, list[dict]]:
+    grouped: dict[str, list[dict]] = defaultdict(list)
+    for cell in cells:
+        grouped[cell["cell"]["scenario"]].append(cell)
+    return dict(grouped)
+
+
+def interfaces(run: results.Run) -> dict[str, str]:
+    return {
+        name: server.get("interface", "")
+        for name, server in run.data.get("matrix", {}).get("servers", {}).items()
+    }
+
+
+def caveats(run: results.Run, cells: list[dict]) -> list[str]:
+    """What a reader must know before trusting a number of this run."""
+    notes = []
+    status = run.data.get("status")
+    if status != "complete":
+        reason = run.data.get("interrupted_reason") or "some repeats failed"
+        notes.append(
+            f"This run is {status}: {reason}. Its figures cover only the finished repeats."
+        )
+    calibration = run.data.get("calibration") or {}
+    if calibration.get("ceiling_rps"):
+        notes.append(
+            f"locust's ceiling on this pinning was {calibration['ceiling_rps']:,.0f} "
+            "requests/s (bare ASGI app): no throughput here can exceed it."
+        )
+    elif run.data.get("calibration") is not None:
+        notes.append(
+            "The load-generator calibration failed: load-generator bound cells are "
+            "flagged by locust's CPU only."
+        )
+    for cell in cells:
+        identity, state = cell["cell"]["id"], cell.get("status")
+        if state in ("failed", "not run", "interrupted"):
+            reasons = [r.get("reason") for r in cell.get("repeats", []) if r.get("reason")]
+            first = reasons[0].splitlines()[0] if reasons else "it did not run"
+            notes.append(f"{identity}: {state}, no figure shown ({first}).")
+        elif state == "partial":
+            notes.append(f"{identity}: only some repeats succeeded; its figures use those.")
+        if cell.get("loadgen_bound"):
+            repeats = cell.get("loadgen_bound_repeats", [])
+            reasons = {
+                reason
+                for r in cell.get("repeats", [])
+                for reason in r.get("loadgen", {}).get("bound_reasons", [])
+            }
+            notes.append(
+                f"{identity}: load-generator bound in repeats {repeats} "
+                f"({'; '.join(sorted(reasons))}); its throughput is a lower bound, "
+                "its CPU per request is still a measurement."
+            )
+        for metric in ("throughput_rps", "cpu_ms_per_request"):
+            spread = (cell.get("summary", {}).get(metric) or {}).get("spread_pct")
+            if spread is not None and spread > NOISE_LIMIT_PCT:
+                notes.append(
+                    f"{identity}: {metric} varies {spread:.1f}% between repeats "
+                    f"(above {NOISE_LIMIT_PCT:.0f}%)."
+                )
+        errors = (cell.get("summary", {}).get("error_rate") or {}).get("median")
+        if errors:
+            notes.append(f"{identity}: {errors:.1%} of requests failed.")
+    return notes
+
+
+def environment(run: results.Run) -> list[tuple[str, str]]:
+    data = run.data
+    meta = data.get("metadata", {})
+    packages = meta.get("packages", {})
+    machine = meta.get("machine", {})
+    options = data.get("options", {})
+    database = meta.get("database", {})
+    git = meta.get("git", {})
+    rows = [
+        ("run", f"{data.get('run_id', run.path.name)} ({data.get('status')})"),
+        ("started", str(data.get("started_at"))),
+        ("Python", str(meta.get("python"))),
+        ("Django / asgiref", f"{packages.get('django')} / {packages.get('asgiref')}"),
+        (
+            "gunicorn / uvicorn / uvicorn-worker",
+            " / ".join(
+                str(packages.get(name)) for name in ("gunicorn", "uvicorn", "uvicorn-worker")
+            ),
+        ),
+        ("locust", str(packages.get("locust"))),
+        ("git", f"{(git.get('commit') or '?')[:12]}{' (dirty)' if git.get('dirty') else ''}"),
+        ("CPU", f"{machine.get('cpu_model')}, {machine.get('logical_cpus')} logical CPUs"),
+        ("kernel", str(machine.get("kernel"))),
+        (
+            "pinning",
+            f"server CPUs {options.get('server_cpus')}, locust CPUs {options.get('loadgen_cpus')}",
+        ),
+        (
+            "per cell",
+            f"{options.get('warmup_s')} s warm-up, {options.get('duration_s')} s window, "
+            f"{options.get('repeats')} repeats, {options.get('workers')} worker(s), "
+            f"{options.get('threads')} gthread threads",
+        ),
+        (
+            "database",
+            database.get("engine", "?") + (f" {database['url']}" if "url" in database else ""),
+        ),
+        ("switch accounting", "on" if options.get("switch_accounting") else "off"),
+    ]
+    return rows
+
+
+def _chart(report: Report, title: str, paths: list[Path]) -> None:
+    report.charts[title] = next(path for path in paths if path.suffix == ".png")
+
+
+def build(path: Path) -> Report:
+    """Draw every chart and write report.md and report.html into the run directory."""
+    started = time.perf_counter()
+    run = results.read_run(path)
+    report = Report(run=run)
+    cells = ordered_cells(run)
+    grouped = panels(cells)
+    charts = run.path / "charts"
+    label = run.label
+    if cells:
+        _chart(
+            report,
+            "Throughput",
+            plots.cell_bars(
+                grouped,
+                plots.summary_metric("throughput_rps"),
+                "requests per second (median, whiskers: min-max of repeats)",
+                "Throughput per cell",
+                label,
+                charts / "throughput",
+            ),
+        )
+        _chart(
+            report, "Latency percentiles", plots.latency_chart(grouped, label, charts / "latency")
+        )
+        _chart(
+            report,
+            "Server CPU per request",
+            plots.cell_bars(
+                grouped,
+                plots.summary_metric("cpu_ms_per_request"),
+                "server CPU ms per request (all server processes)",
+                "Server CPU per request",
+                label,
+                charts / "cpu",
+            ),
+        )
+        _chart(
+            report,
+            "Peak memory",
+            plots.cell_bars(
+                grouped,
+                plots.summary_metric("rss_peak_mb"),
+                "peak RSS of all server processes (MiB)",
+                "Peak server memory",
+                label,
+                charts / "memory",
+            ),
+        )
+        _chart(
+            report,
+            "Peak threads",
+            plots.cell_bars(
+                grouped,
+                plots.summary_metric("threads_peak"),
+                "peak threads of all server processes",
+                "Peak server threads",
+                label,
+                charts / "threads",
+            ),
+        )
+        if any(
+            (c.get("summary", {}).get("sync_to_async_per_request") or {}).get("median") is not None
+            for c in cells
+        ):
+            _chart(
+                report, "Switches per request", plots.hops_chart(grouped, label, charts / "hops")
+            )
+        for scenario, scenario_cells in grouped.items():
+            if len({c["cell"]["users"] for c in scenario_cells}) > 1:
+                _chart(
+                    report,
+                    f"{scenario}: user-count sweep",
+                    plots.sweep_chart(
+                        scenario, scenario_cells, label, charts / f"sweep-{scenario}"
+                    ),
+                )
+    if any(cell["cell"]["scenario"] == "switches" for cell in cells):
+        analysis = switch_report.analyse(run, _microbench(run))
+        for written in switch_report.write(run, analysis):
+            if written.suffix == ".png":
+                report.charts[f"Switch cost fit ({written.stem.removeprefix('switch-fit-')})"] = (
+                    written
+                )
+    report.verdicts = verdicts.verdicts([c for c in cells if c.get("repeats")], interfaces(run))
+    report.caveats = caveats(run, cells)
+    report.environment = environment(run)
+    write_markdown(report)
+    write_html(report)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _microbench(run: results.Run) -> dict[str, Any] | None:
+    path = switch_report.latest_microbench(run.path.parent)
+    return results.read_json(path) if path else None
+
+
+def _context(report: Report) -> dict[str, Any]:
+    return {
+        "label": report.run.label,
+        "environment": report.environment,
+        "verdicts": {
+            scenario: [dict(row, text=verdicts.describe(row)) for row in rows]
+            for scenario, rows in report.verdicts.items()
+        },
+        "caveats": report.caveats,
+        "cells": ordered_cells(report.run),
+    }
+
+
+def _jinja() -> Environment:
+    environment_ = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment_.filters["num"] = lambda v, fmt="{:,.1f}": "-" if v is None else fmt.format(v)
+    environment_.globals["median"] = lambda cell, metric: (
+        cell.get("summary", {}).get(metric) or {}
+    ).get("median")
+    return environment_
+
+
+def write_markdown(report: Report) -> Path:
+    charts = {
+        title: path.relative_to(report.run.path).as_posix() for title, path in report.charts.items()
+    }
+    text = _jinja().get_template("report.md.j2").render(charts=charts, **_context(report))
+    target = report.run.path / "report.md"
+    target.write_text(text)
+    return target
+
+
+def write_html(report: Report) -> Path:
+    charts = {
+        title: "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
+        for title, path in report.charts.items()
+    }
+    text = _jinja().get_template("report.html.j2").render(charts=charts, **_context(report))
+    target = report.run.path / "report.html"
+    target.write_text(text)
+    return target
