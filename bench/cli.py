@@ -122,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     micro.add_argument("--quick", action="store_true", help="fewer pyperf processes and values")
     micro.add_argument("--cpus", type=_cpus, default=server_cpus, help="CPUs for pyperf's workers")
     micro.add_argument("--results", type=Path, default=results.DEFAULT_RESULTS)
+    micro.add_argument("--only", nargs="+", metavar="NAME", help="run only these benchmarks")
     switches = commands.add_parser(
         "switches", help="the switch-cost fit of a run, beside the microbenchmark"
     )
@@ -261,7 +262,7 @@ def cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> int:
 def cmd_microbench(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from bench import microbench
 
-    run_dir = microbench.execute(args.results, cpus=args.cpus, quick=args.quick)
+    run_dir = microbench.execute(args.results, cpus=args.cpus, quick=args.quick, only=args.only)
     print(f"results: {run_dir}")
     return 0
 

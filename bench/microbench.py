@@ -36,7 +36,9 @@ REQUESTS = {
 }
 
 
-def run_pyperf(out: Path, *, cpus: frozenset[int] | None, quick: bool) -> Path:
+def run_pyperf(
+    out: Path, *, cpus: frozenset[int] | None, quick: bool, only: list[str] | None = None
+) -> Path:
     """Run the suite; pyperf's JSON lands in ``out``."""
     target = out / "microbench.json"
     command = [sys.executable, "-m", "project.microbench", "-o", str(target), "--quiet"]
@@ -51,6 +53,8 @@ def run_pyperf(out: Path, *, cpus: frozenset[int] | None, quick: bool) -> Path:
         "DJANGO_SECRET_KEY": "microbench",
         "BENCH_SQLITE_PATH": str(out / "unused.sqlite3"),
     }
+    if only:
+        command += ["--only", ",".join(only)]
     result = subprocess.run(
         command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600
     )
@@ -81,6 +85,8 @@ def summarise(path: Path) -> dict[str, Any]:
         table[name] = row
     derived = {}
     for label, (name, floor) in DERIVED.items():
+        if name not in table or floor not in table:
+            continue
         derived[label] = {}
         for clock in ("wall", "cpu"):
             mean = table[name][clock]["mean_us"] - table[floor][clock]["mean_us"]
@@ -88,8 +94,14 @@ def summarise(path: Path) -> dict[str, Any]:
                 table[name][clock]["stdev_us"] ** 2 + table[floor][clock]["stdev_us"] ** 2
             ) ** 0.5
             derived[label][clock] = {"mean_us": mean, "stdev_us": stdev}
-    overhead = {}
+    overhead: dict[str, Any] = {}
+    for kind in ("sync_to_async", "async_to_sync"):
+        name = f"accounting_per_{kind}"
+        if name in table:
+            overhead[f"per_{kind}_us"] = table[name]["cpu"]["mean_us"]
     for handler in ("asgi", "wsgi"):
+        if f"{handler}_request_django_stack_accounting" not in table:
+            continue
         plain = table[f"{handler}_request_django_stack"]["cpu"]["mean_us"]
         counted = table[f"{handler}_request_django_stack_accounting"]["cpu"]["mean_us"]
         overhead[handler] = {
@@ -124,6 +136,10 @@ def format_table(summary: dict[str, Any]) -> str:
         lines.append(row(label, values))
     lines.append("")
     for handler, figures in summary["accounting_overhead"].items():
+        if not isinstance(figures, dict):
+            kind = handler.removeprefix("per_").removesuffix("_us")
+            lines.append(f"switch accounting's own cost per {kind} hop: {figures:.2f} µs CPU")
+            continue
         lines.append(
             f"switch accounting on a {handler.upper()} request (default stack): "
             f"{figures['without_us']:.0f} -> {figures['with_us']:.0f} µs CPU "
@@ -132,9 +148,11 @@ def format_table(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def execute(results_root: Path, *, cpus: frozenset[int] | None, quick: bool) -> Path:
+def execute(
+    results_root: Path, *, cpus: frozenset[int] | None, quick: bool, only: list[str] | None = None
+) -> Path:
     run_dir = results.create_run_dir(results_root, "microbench")
-    path = run_pyperf(run_dir, cpus=cpus, quick=quick)
+    path = run_pyperf(run_dir, cpus=cpus, quick=quick, only=only)
     summary = summarise(path)
     results.write_json(run_dir / "summary.json", summary)
     print(format_table(summary))

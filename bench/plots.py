@@ -470,6 +470,7 @@ def hops_chart(panels: dict[str, list[dict]], label: str, stem: Path) -> list[Pa
         gridspec_kw={"height_ratios": heights},
         squeeze=False,
     )
+
     def total(cell: dict) -> float:
         summary = cell.get("summary", {})
         return sum(

@@ -18,8 +18,6 @@ When it is on:
 """
 
 import asyncio
-import copy
-import ctypes
 import json
 import mmap
 import os
@@ -56,6 +54,8 @@ _INDEX = {name: index for index, name in enumerate(FIELDS)}
 _REQUESTS = _INDEX["requests"]
 _S2A = _INDEX["sync_to_async"]
 _A2S = _INDEX["async_to_sync"]
+_S2A_INNER = _INDEX["sync_to_async_inner_ns"]
+_A2S_INNER = _INDEX["async_to_sync_inner_ns"]
 _S2A_CANCELLED = _INDEX["sync_to_async_cancelled"]
 _CLEANUPS = _INDEX["disconnect_cleanups"]
 _COMPLETED = _INDEX["disconnect_completed"]
@@ -76,26 +76,29 @@ class Counters:
                 self._map = mmap.mmap(fd, _SIZE)
             finally:
                 os.close(fd)
-        self._values = (ctypes.c_int64 * len(FIELDS)).from_buffer(self._map)
+        self._values = memoryview(self._map).cast("q")
         self._lock = threading.Lock()
         self.pid = os.getpid()
 
     def add(self, index: int, value: int = 1) -> None:
-        with self._lock:
-            self._values[index] += value
+        lock = self._lock
+        lock.acquire()
+        self._values[index] += value
+        lock.release()
 
-    def add_hop(self, base: int, flag: bool, total_ns: int, inner_ns: int) -> None:
-        """One hop: its count, its flag (thread-sensitive / new loop), its times."""
-        with self._lock:
-            values = self._values
-            values[base] += 1
-            values[base + 1] += flag
-            values[base + 2] += total_ns
-            values[base + 3] += inner_ns
+    def add_hop(self, base: int, flag: bool, total_ns: int) -> None:
+        """One hop: its count, its flag (thread-sensitive / new loop), its total time."""
+        values, lock = self._values, self._lock
+        lock.acquire()
+        values[base] += 1
+        if flag:
+            values[base + 1] += 1
+        values[base + 2] += total_ns
+        lock.release()
 
     def snapshot(self) -> dict[str, int]:
         with self._lock:
-            return dict(zip(FIELDS, self._values, strict=True))
+            return dict(zip(FIELDS, self._values.tolist(), strict=True))
 
 
 def read_directory(directory: Path) -> dict[str, Any]:
@@ -134,16 +137,30 @@ def directory() -> Path:
 
 
 def counters() -> Counters:
-    """This process's counters (made again after a fork: each worker owns a file)."""
-    global _counters
+    """This process's counters (each worker of a forking server owns a file)."""
     current = _counters
-    if current is not None and current.pid == os.getpid():
+    if current is not None:
         return current
+    return _open_counters()
+
+
+def _open_counters() -> Counters:
+    global _counters
     with _counters_lock:
-        if _counters is None or _counters.pid != os.getpid():
+        if _counters is None:
             path = directory() / f"{os.getpid()}{_SUFFIX}" if _installed else None
             _counters = Counters(path)
         return _counters
+
+
+def _forget_counters_after_fork() -> None:
+    # A forked worker must not write into its parent's file (nor hold its lock).
+    global _counters, _counters_lock
+    _counters = None
+    _counters_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_counters_after_fork)
 
 
 def count_disconnect_cleanup() -> None:
@@ -164,61 +181,62 @@ def totals() -> dict[str, Any]:
 
 
 _original_s2a_call = SyncToAsync.__call__
+_original_s2a_thread_handler = SyncToAsync.thread_handler
 _original_a2s_call = AsyncToSync.__call__
+_original_a2s_main_wrap = AsyncToSync.main_wrap
+
+# The wrappers below are on every hop, so they do as little as possible: two
+# clock readings and one locked update each. The time inside the wrapped
+# function is added by the wrapper around the code that runs it (the worker
+# thread's handler, the event loop's coroutine), so nothing is copied per call.
+# Only totals are kept: a hop's crossing cost is sum(total) - sum(inner).
 
 
 async def _counted_sync_to_async(self: SyncToAsync, *args: Any, **kwargs: Any) -> Any:
-    # A per-call copy carries a timed func, so concurrent calls of one shared
-    # SyncToAsync instance never see each other's timer.
-    inner = [0]
-    func = self.func
-
-    def timed(*a: Any, **kw: Any) -> Any:
-        start = perf_counter_ns()
-        try:
-            return func(*a, **kw)
-        finally:
-            inner[0] = perf_counter_ns() - start
-
-    proxy = copy.copy(self)
-    proxy.func = timed
     start = perf_counter_ns()
     try:
-        return await _original_s2a_call(proxy, *args, **kwargs)
+        return await _original_s2a_call(self, *args, **kwargs)
     except asyncio.CancelledError:
-        # The awaiting task was cancelled (a client left): the thread may still
-        # be running the function, whose time is then not in inner_ns.
+        # The awaiting task was cancelled (a client left); the thread may still
+        # be running the function, whose time is added when it finishes.
         counters().add(_S2A_CANCELLED)
         raise
     finally:
-        counters().add_hop(_S2A, bool(self._thread_sensitive), perf_counter_ns() - start, inner[0])
+        counters().add_hop(_S2A, bool(self._thread_sensitive), perf_counter_ns() - start)
+
+
+def _timed_thread_handler(self: SyncToAsync, *args: Any, **kwargs: Any) -> Any:
+    start = perf_counter_ns()
+    try:
+        return _original_s2a_thread_handler(self, *args, **kwargs)
+    finally:
+        counters().add(_S2A_INNER, perf_counter_ns() - start)
 
 
 def _counted_async_to_sync(self: AsyncToSync, *args: Any, **kwargs: Any) -> Any:
-    inner = [0]
-    new_loop = [False]
-    awaitable = self.awaitable
-    # asgiref registers each loop it creates for one call in
-    # loop_thread_executors while the call runs. A loop that is registered
-    # when the coroutine runs, and was not before the call, was made for it.
-    loops_before = set(AsyncToSync.loop_thread_executors)
-
-    async def timed(*a: Any, **kw: Any) -> Any:
-        loop = asyncio.get_running_loop()
-        new_loop[0] = loop in AsyncToSync.loop_thread_executors and loop not in loops_before
-        start = perf_counter_ns()
-        try:
-            return await awaitable(*a, **kw)
-        finally:
-            inner[0] = perf_counter_ns() - start
-
-    proxy = copy.copy(self)
-    proxy.awaitable = timed
+    # asgiref's own test: without a live parent loop recorded for this thread
+    # (by a SyncToAsync above it, in this process), the call starts a new loop
+    # in a new thread. A loop recorded by an earlier, finished request is closed.
+    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+    new_loop = (
+        self.force_new_loop
+        or loop is None
+        or getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) != os.getpid()
+        or loop.is_closed()
+    )
     start = perf_counter_ns()
     try:
-        return _original_a2s_call(proxy, *args, **kwargs)
+        return _original_a2s_call(self, *args, **kwargs)
     finally:
-        counters().add_hop(_A2S, new_loop[0], perf_counter_ns() - start, inner[0])
+        counters().add_hop(_A2S, new_loop, perf_counter_ns() - start)
+
+
+async def _timed_main_wrap(self: AsyncToSync, *args: Any, **kwargs: Any) -> None:
+    start = perf_counter_ns()
+    try:
+        await _original_a2s_main_wrap(self, *args, **kwargs)
+    finally:
+        counters().add(_A2S_INNER, perf_counter_ns() - start)
 
 
 def install() -> None:
@@ -230,7 +248,9 @@ def install() -> None:
         _installed = True
         _counters = None  # the next use opens this process's counter file
     SyncToAsync.__call__ = _counted_sync_to_async  # type: ignore[method-assign]
+    SyncToAsync.thread_handler = _timed_thread_handler  # type: ignore[method-assign]
     AsyncToSync.__call__ = _counted_async_to_sync  # type: ignore[method-assign]
+    AsyncToSync.main_wrap = _timed_main_wrap  # type: ignore[method-assign]
 
 
 def _report_body() -> bytes:

@@ -10,6 +10,7 @@ with switch accounting off and on, which measures the accounting's own cost.
 """
 
 import asyncio
+import contextlib
 import os
 import sys
 import time
@@ -108,6 +109,74 @@ def a2s_cold(loops: int, clock: Clock) -> float:
     return clock() - start
 
 
+class _NoHop:
+    """Stands in for a SyncToAsync / AsyncToSync instance whose hop costs nothing."""
+
+    _thread_sensitive = True
+    force_new_loop = False
+
+
+@contextlib.contextmanager
+def _accounting_without_hops():
+    """The accounting module with asgiref's adapters replaced by no-ops, so that
+    timing its wrappers measures the instrumentation alone; restored on exit."""
+    from project import accounting
+
+    async def nothing_async(self, *args, **kwargs) -> None:
+        return None
+
+    def nothing(self, *args, **kwargs) -> None:
+        return None
+
+    accounting.install()
+    names = (
+        "_original_s2a_call",
+        "_original_s2a_thread_handler",
+        "_original_a2s_call",
+        "_original_a2s_main_wrap",
+    )
+    saved = {name: getattr(accounting, name) for name in names}
+    for name, replacement in zip(
+        names, (nothing_async, nothing, nothing, nothing_async), strict=True
+    ):
+        setattr(accounting, name, replacement)
+    try:
+        yield accounting
+    finally:
+        for name, original in saved.items():
+            setattr(accounting, name, original)
+
+
+def accounting_per_sync_to_async(loops: int, clock: Clock) -> float:
+    """What switch accounting adds to one sync_to_async hop (both of its wrappers)."""
+    hop = _NoHop()
+
+    async def main() -> float:
+        with _accounting_without_hops() as accounting:
+            start = clock()
+            for _ in range(loops):
+                await accounting._counted_sync_to_async(hop)
+                accounting._timed_thread_handler(hop)
+            return clock() - start
+
+    return asyncio.run(main())
+
+
+def accounting_per_async_to_sync(loops: int, clock: Clock) -> float:
+    """What switch accounting adds to one async_to_sync hop (both of its wrappers)."""
+    hop = _NoHop()
+
+    async def main() -> float:
+        with _accounting_without_hops() as accounting:
+            start = clock()
+            for _ in range(loops):
+                accounting._counted_async_to_sync(hop)
+                await accounting._timed_main_wrap(hop)
+            return clock() - start
+
+    return asyncio.run(main())
+
+
 _APPS: dict[str, Callable] = {}
 
 
@@ -125,9 +194,8 @@ def _application(handler: str, accounting: bool) -> Callable:
         app = ASGIHandler() if handler == "asgi" else WSGIHandler()
         if accounting:
             switch_accounting.install()
-            app = (switch_accounting.wrap_asgi if handler == "asgi" else switch_accounting.wrap_wsgi)(
-                app
-            )
+            wrap = switch_accounting.wrap_asgi if handler == "asgi" else switch_accounting.wrap_wsgi
+            app = wrap(app)
         _APPS[key] = app
     return _APPS[key]
 
@@ -136,10 +204,18 @@ def asgi_request(loops: int, clock: Clock, accounting: bool, path: str) -> float
     """Whole ASGI requests through the handler (one event loop for all of them)."""
     app = _application("asgi", accounting)
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
-        "root_path": "", "headers": [(b"host", b"127.0.0.1")],
-        "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000),
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"127.0.0.1")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
     }
 
     async def one() -> None:
@@ -176,11 +252,21 @@ def wsgi_request(loops: int, clock: Clock, accounting: bool, path: str) -> float
 
     app = _application("wsgi", accounting)
     base = {
-        "REQUEST_METHOD": "GET", "SCRIPT_NAME": "", "PATH_INFO": path, "QUERY_STRING": "",
-        "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000", "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "127.0.0.1", "wsgi.version": (1, 0),
-        "wsgi.url_scheme": "http", "wsgi.errors": sys.stderr, "wsgi.multithread": True,
-        "wsgi.multiprocess": False, "wsgi.run_once": False,
+        "REQUEST_METHOD": "GET",
+        "SCRIPT_NAME": "",
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_HOST": "127.0.0.1",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
     }
 
     def one() -> None:
@@ -206,6 +292,8 @@ BENCHMARKS: dict[str, tuple[Callable, tuple]] = {
     "s2a_new_context": (s2a_new_context, ()),
     "a2s_warm": (a2s_warm, ()),
     "a2s_cold_new_loop": (a2s_cold, ()),
+    "accounting_per_sync_to_async": (accounting_per_sync_to_async, ()),
+    "accounting_per_async_to_sync": (accounting_per_async_to_sync, ()),
     "asgi_request_django_stack": (asgi_request, (False, "/sync/json")),
     "asgi_request_django_stack_accounting": (asgi_request, (True, "/sync/json")),
     "wsgi_request_django_stack": (wsgi_request, (False, "/sync/json")),
@@ -217,9 +305,22 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
     os.environ["BENCH_STACK"] = "django"
     os.environ.pop("BENCH_SWITCH_ACCOUNTING", None)
-    runner = pyperf.Runner()
+
+    def forward(command: list[str], args) -> None:
+        # pyperf starts each worker with its own command line: pass --only on.
+        if args.only:
+            command.extend(["--only", args.only])
+
+    runner = pyperf.Runner(add_cmdline_args=forward)
+    runner.argparser.add_argument("--only", default="", help="comma-separated benchmark names")
     runner.metadata["description"] = "asgiref adapters and the Django request path"
+    only = [name for name in runner.parse_args().only.split(",") if name]
+    unknown = [name for name in only if name not in BENCHMARKS]
+    if unknown:
+        sys.exit(f"unknown benchmark {unknown[0]!r}; valid: {', '.join(BENCHMARKS)}")
     for name, (function, args) in BENCHMARKS.items():
+        if only and name not in only:
+            continue
         for clock_name, clock in CLOCKS.items():
             runner.bench_time_func(f"{name}:{clock_name}", function, clock, *args)
 

@@ -118,7 +118,8 @@ def test_counter_files_of_several_processes_are_summed(tmp_path):
     )
     first.add(0, 5)
     second.add(0, 7)
-    second.add_hop(1, True, 900, 400)
+    second.add_hop(1, True, 900)
+    second.add(4, 400)
     (tmp_path / "junk.counters").write_bytes(b"short")
     report = accounting.read_directory(tmp_path)
     assert report["pids"] == [101, 202]
