@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bench import matrix, processes, results, scenarios, servers
 from bench.errors import BenchError, UsageError
+from bench.ports import check_target, is_loopback_host
 from bench.progress import console
 
 
@@ -39,11 +40,83 @@ def default_cpus() -> tuple[frozenset[int] | None, frozenset[int] | None]:
     return frozenset({available[0]}), frozenset({available[1]})
 
 
-def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
+def _add_where_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where servers and load run: shared by run and soak."""
     server_cpus, loadgen_cpus = default_cpus()
+    where = parser.add_argument_group("servers and load generator")
+    where.add_argument("--workers", type=int, default=1, help="worker processes per server")
+    where.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
+    where.add_argument(
+        "--server-cpus",
+        type=_cpus,
+        default=server_cpus,
+        help=f"CPUs for the server (default {processes.format_cpus(server_cpus)})",
+    )
+    where.add_argument(
+        "--loadgen-cpus",
+        type=_cpus,
+        default=loadgen_cpus,
+        help=f"CPUs for locust and the upstream (default {processes.format_cpus(loadgen_cpus)})",
+    )
+    where.add_argument(
+        "--ready-timeout",
+        type=float,
+        default=30.0,
+        help="seconds a server may take to answer its first request",
+    )
+    where.add_argument(
+        "--loadgen-workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="run locust as a master and N local workers (distributed mode)",
+    )
+    where.add_argument(
+        "--loadgen-remote-workers",
+        type=int,
+        default=0,
+        metavar="M",
+        help="also wait for M workers started by hand on other machines",
+    )
+    where.add_argument(
+        "--loadgen-master-bind",
+        default="127.0.0.1",
+        metavar="HOST",
+        help="where the locust master listens for workers (0.0.0.0 for remote)",
+    )
+    where.add_argument(
+        "--loadgen-master-port",
+        type=int,
+        default=None,
+        metavar="PORT",
+        help="the master's port (fixed, so remote workers can find it)",
+    )
+    where.add_argument(
+        "--target",
+        metavar="URL",
+        help="load a server the harness did not start (loopback unless allowed)",
+    )
+    where.add_argument(
+        "--allow-remote-host",
+        action="store_true",
+        help="allow --target to name a host that is not loopback",
+    )
+    where.add_argument(
+        "--no-switches",
+        action="store_true",
+        help="turn switch accounting off (it is on by default)",
+    )
+    where.add_argument("--results", type=Path, default=results.DEFAULT_RESULTS, help="results root")
+    where.add_argument("--label", default=None, help="name appended to the run directory")
+
+
+def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     what = parser.add_argument_group("which cells")
     what.add_argument(
-        "--scenario", nargs="+", metavar="NAME", help="scenarios to run (default: all)"
+        "--scenario",
+        nargs="+",
+        metavar="NAME",
+        help="scenarios to run (default: those of the default group)",
     )
     what.add_argument(
         "--server", nargs="+", metavar="NAME", help=f"servers: {', '.join(servers.SERVERS)}"
@@ -52,6 +125,7 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     what.add_argument(
         "--stack", nargs="+", metavar="NAME", help=f"middleware stacks: {', '.join(matrix.STACKS)}"
     )
+    what.add_argument("--endpoint", nargs="+", metavar="NAME", help="endpoints of the scenarios")
     what.add_argument(
         "--users", nargs="+", type=int, metavar="N", help="user counts (replace the scenarios')"
     )
@@ -71,34 +145,21 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     how.add_argument(
         "--quick", action="store_true", help="the same cells, short: 4 s windows, 1 repeat"
     )
-    how.add_argument(
-        "--workers", type=int, default=1, help="worker processes per server (default 1)"
-    )
-    how.add_argument(
-        "--threads", type=int, default=4, help="threads per gthread worker (default 4)"
-    )
-    how.add_argument(
-        "--server-cpus",
-        type=_cpus,
-        default=server_cpus,
-        help=f"CPUs for the server (default {processes.format_cpus(server_cpus)})",
-    )
-    how.add_argument(
-        "--loadgen-cpus",
-        type=_cpus,
-        default=loadgen_cpus,
-        help=f"CPUs for locust and the upstream (default {processes.format_cpus(loadgen_cpus)})",
-    )
-    how.add_argument(
-        "--no-switches",
-        action="store_true",
-        help="turn switch accounting off (it is on by default)",
-    )
     how.add_argument("--no-calibrate", action="store_true", help="skip the load-generator ceiling")
-    out = parser.add_argument_group("results")
-    out.add_argument("--label", default=None, help="name appended to the run directory")
-    out.add_argument("--results", type=Path, default=results.DEFAULT_RESULTS, help="results root")
-    out.add_argument("--dry-run", action="store_true", help="list the cells and the expected time")
+    how.add_argument("--dry-run", action="store_true", help="list the cells and the expected time")
+    _add_where_arguments(parser)
+
+
+def _add_soak_arguments(parser: argparse.ArgumentParser) -> None:
+    cell = parser.add_argument_group("the one cell")
+    cell.add_argument("--scenario", default="json", help="scenario (default json)")
+    cell.add_argument("--endpoint", default=None, help="endpoint (default: the scenario's first)")
+    cell.add_argument("--server", default="uvicorn", help="server (default uvicorn)")
+    cell.add_argument("--style", default="async", choices=scenarios.STYLES, help="view style")
+    cell.add_argument("--stack", default=None, help="middleware stack (default: the scenario's)")
+    cell.add_argument("--users", type=int, default=None, help="users (default: the scenario's)")
+    cell.add_argument("--minutes", type=float, default=10.0, help="length of the soak (default 10)")
+    _add_where_arguments(parser)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -106,6 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     run = commands.add_parser("run", help="measure a matrix of cells")
     _add_run_arguments(run)
+    soak = commands.add_parser("soak", help="one cell for a long time, minute by minute")
+    _add_soak_arguments(soak)
     commands.add_parser("list", help="list scenarios, servers and stacks")
     calibrate = commands.add_parser(
         "calibrate", help="locust's ceiling, and locust against wrk on one server"
@@ -145,6 +208,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _where(args: argparse.Namespace) -> dict:
+    """RunOptions fields shared by run and soak; checks the target's safety."""
+    if args.target:
+        host = check_target(args.target, allow_remote=args.allow_remote_host)
+        if not is_loopback_host(host):
+            console.print(
+                f"[bold]note:[/bold] sending load to {host}, which is not this machine: "
+                f"{args.target} (--allow-remote-host)"
+            )
+    return {
+        "results_root": args.results,
+        "server_cpus": args.server_cpus,
+        "loadgen_cpus": args.loadgen_cpus,
+        "workers": args.workers,
+        "threads": args.threads,
+        "switch_accounting": not args.no_switches,
+        "ready_timeout": args.ready_timeout,
+        "loadgen_workers": args.loadgen_workers,
+        "loadgen_remote_workers": args.loadgen_remote_workers,
+        "loadgen_master_bind": args.loadgen_master_bind,
+        "loadgen_master_port": args.loadgen_master_port,
+        "target_url": args.target.rstrip("/") if args.target else None,
+    }
+
+
 def _run_options(args: argparse.Namespace, argv: Sequence[str]):
     from bench.run import RunOptions
 
@@ -153,6 +241,7 @@ def _run_options(args: argparse.Namespace, argv: Sequence[str]):
         styles=tuple(args.style) if args.style else None,
         stacks=tuple(args.stack) if args.stack else None,
         users=tuple(args.users) if args.users else None,
+        endpoints=tuple(args.endpoint) if args.endpoint else None,
         full=args.full,
         postgres=bool(os.environ.get("DATABASE_URL")),
     )
@@ -164,16 +253,46 @@ def _run_options(args: argparse.Namespace, argv: Sequence[str]):
         warmup=args.warmup if args.warmup is not None else (1.0 if quick else 2.0),
         repeats=args.repeats if args.repeats is not None else (1 if quick else 3),
         label=args.label or ("quick" if quick else "full" if args.full else "bench"),
-        results_root=args.results,
-        server_cpus=args.server_cpus,
-        loadgen_cpus=args.loadgen_cpus,
-        workers=args.workers,
-        threads=args.threads,
-        switch_accounting=not args.no_switches,
         calibrate=not args.no_calibrate,
         calibration_duration=3.0 if quick else 5.0,
         quick=quick,
         command=["python -m bench", *argv],
+        **_where(args),
+    )
+
+
+def _soak_options(args: argparse.Namespace, argv: Sequence[str]):
+    from bench.run import RunOptions
+
+    available = scenarios.discover()
+    (scenario,) = scenarios.select(available, [args.scenario])
+    endpoint = args.endpoint or next(iter(scenario.endpoints))
+    if endpoint not in scenario.endpoints:
+        raise UsageError(
+            f"unknown endpoint {endpoint!r} of {scenario.name}; valid: "
+            f"{', '.join(scenario.endpoints)}"
+        )
+    if args.minutes <= 0:
+        raise UsageError("--minutes must be > 0")
+    selection = matrix.Selection(
+        servers=(args.server,),
+        styles=(args.style,),
+        stacks=(args.stack,) if args.stack else (scenario.stacks[0],),
+        users=(args.users,) if args.users else (scenario.users[0],),
+        endpoints=(endpoint,),
+        full=True,
+        postgres=bool(os.environ.get("DATABASE_URL")),
+    )
+    return RunOptions(
+        scenario_names=[scenario.name],
+        selection=selection,
+        duration=args.minutes * 60,
+        warmup=5.0,
+        repeats=1,
+        label=args.label or f"soak-{args.server}-{args.style}",
+        calibrate=False,
+        command=["python -m bench", *argv],
+        **_where(args),
     )
 
 
@@ -316,6 +435,26 @@ def cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
     return 0
 
 
+def cmd_soak(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from bench import soak
+    from bench.run import check_options, execute, plan_cells
+
+    options = _soak_options(args, argv)
+    check_options(options)
+    _, expansion = plan_cells(options)
+    if len(expansion.cells) != 1:
+        raise UsageError(
+            f"a soak measures one cell; this selection gives {len(expansion.cells)}: "
+            + (", ".join(cell.id for cell in expansion.cells) or "; ".join(expansion.notes))
+        )
+    run_dir = execute(options)
+    analysis = soak.analyse(run_dir)
+    soak.write(run_dir, analysis)
+    print(soak.format_table(analysis))
+    print(f"results: {run_dir}")
+    return 0 if analysis["status"] == "ok" else 1
+
+
 def cmd_switches(args: argparse.Namespace, argv: Sequence[str]) -> int:
     show_switches(args.run, args.microbench)
     return 0
@@ -329,6 +468,7 @@ COMMANDS = {
     "switches": cmd_switches,
     "report": cmd_report,
     "compare": cmd_compare,
+    "soak": cmd_soak,
 }
 
 

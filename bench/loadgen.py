@@ -8,7 +8,9 @@ same seconds) and afterwards reads the exact samples and locust's own
 directory.
 """
 
+import contextlib
 import json
+import subprocess
 import sys
 import threading
 import time
@@ -21,6 +23,7 @@ import numpy as np
 
 from bench import processes
 from bench.errors import BenchError
+from bench.ports import free_port
 
 PLUGIN = Path(__file__).resolve().parent / "locust_plugin.py"
 STOP_TIMEOUT = 10.0  # seconds locust waits for requests in flight when the window closes
@@ -40,8 +43,14 @@ class LoadSpec:
     warmup: float
     duration: float
     workers: int = 0  # 0: one local process; N: a master and N local workers
-    master_port: int | None = None
+    remote_workers: int = 0  # workers started by hand on other machines
+    master_bind: str = "127.0.0.1"  # where the master listens for workers
+    master_port: int | None = None  # None: a free port (remote workers need a fixed one)
     extra_args: tuple[str, ...] = ()
+
+    @property
+    def distributed(self) -> bool:
+        return bool(self.workers or self.remote_workers)
 
     @property
     def time_limit(self) -> float:
@@ -50,14 +59,28 @@ class LoadSpec:
         return spawn + self.warmup + self.duration + STOP_TIMEOUT + 20
 
 
-def locust_command(spec: LoadSpec, out_dir: Path) -> list[str]:
-    """The locust command line for one measured run (headless, bounded)."""
+def _files(spec: LoadSpec) -> str:
+    return f"{spec.scenario_path},{PLUGIN}"
+
+
+def locust_command(spec: LoadSpec, out_dir: Path, master_port: int | None = None) -> list[str]:
+    """The locust command line for one measured run (headless, bounded); with
+    ``master_port``, the command of the master of a distributed run."""
+    distributed = []
+    if master_port is not None:
+        distributed = [
+            "--master",
+            "--master-bind-host", spec.master_bind,
+            "--master-bind-port", str(master_port),
+            "--expect-workers", str(spec.workers + spec.remote_workers),
+            "--expect-workers-max-wait", "60",
+        ]  # fmt: skip
     return [
         sys.executable,
         "-m",
         "locust",
         "-f",
-        f"{spec.scenario_path},{PLUGIN}",
+        _files(spec),
         "--headless",
         "--only-summary",
         "--loglevel",
@@ -85,9 +108,23 @@ def locust_command(spec: LoadSpec, out_dir: Path) -> list[str]:
         f"{spec.duration:g}",
         "--bench-out",
         str(out_dir / "samples"),
+        *distributed,
         *spec.extra_args,
         spec.user_class,
     ]
+
+
+def worker_command(spec: LoadSpec, out_dir: Path, master_port: int) -> list[str]:
+    """A local worker of a distributed run; remote ones run the same by hand."""
+    return [
+        sys.executable, "-m", "locust",
+        "-f", _files(spec),
+        "--worker", "--master-host", "127.0.0.1", "--master-port", str(master_port),
+        "--loglevel", "WARNING",
+        *(("--style", spec.style) if spec.style else ()),
+        "--bench-out", str(out_dir / "samples"),
+        spec.user_class,
+    ]  # fmt: skip
 
 
 @dataclass
@@ -136,16 +173,32 @@ def run(
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     log_path = out_dir / "locust.log"
+    master_port = None
+    if spec.distributed:
+        master_port = spec.master_port or free_port(
+            "127.0.0.1" if spec.master_bind in ("127.0.0.1", "0.0.0.0") else spec.master_bind
+        )
     child = processes.spawn(
         "locust",
-        locust_command(spec, out_dir),
+        locust_command(spec, out_dir, master_port),
         env=env,
         cpus=cpus,
         log_path=log_path,
         stdout_pipe=True,
     )
+    workers = [
+        processes.spawn(
+            f"locust-worker-{index}",
+            worker_command(spec, out_dir, master_port),
+            env=env,
+            cpus=cpus,
+            log_path=out_dir / f"locust-worker-{index}.log",
+        )
+        for index in range(spec.workers if master_port else 0)
+    ]
     if on_start is not None:
-        on_start(child)
+        for process in (child, *workers):
+            on_start(process)
     markers = Markers()
     stdout_log = out_dir / "locust.stdout.log"
 
@@ -184,8 +237,14 @@ def run(
                 break
             time.sleep(0.05)
         code = child.popen.wait()
+        for worker in workers:
+            # Workers quit when the master tells them; give them time to write samples.
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                worker.popen.wait(timeout=STOP_TIMEOUT + 10)
     finally:
         child.stop()
+        for worker in workers:
+            worker.stop()
         reader.join(timeout=5)
     return LocustRun(out_dir, code, markers, log_path)
 
@@ -202,6 +261,9 @@ class Samples:
     drained_failures: dict[str, int]
     window_s: float | None
     roles: list[str]
+    stats_reset: bool = True  # locust's stats were reset when the window opened
+    failure_times: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    worker_ids: list[str] = field(default_factory=list)
 
     def count(self, name: str | None = None) -> int:
         if name is None:
@@ -226,9 +288,16 @@ def read_samples(out_dir: Path) -> Samples:
     }
     window: float | None = None
     roles = []
+    stats_reset = True
+    failure_times: list[np.ndarray] = []
+    worker_ids: list[str] = []
     for path in summaries:
         summary = json.loads(path.read_text())
         roles.append(summary["role"])
+        stats_reset = stats_reset and summary.get("stats_reset", True)
+        worker_ids += summary.get("workers", [])
+        if summary.get("failure_file"):
+            failure_times.append(np.fromfile(directory / summary["failure_file"], dtype=np.float64))
         for key in merged:
             _add(merged[key], summary.get(key, {}))
         if summary["window_start"] and summary["window_end"]:
@@ -238,7 +307,15 @@ def read_samples(out_dir: Path) -> Samples:
             pairs = np.fromfile(directory / filename, dtype=np.float64).reshape(-1, 2)
             by_name.setdefault(name, []).append(pairs)
     arrays = {name: np.concatenate(parts) for name, parts in by_name.items()}
-    return Samples(arrays, roles=roles, window_s=window, **merged)
+    return Samples(
+        arrays,
+        roles=roles,
+        window_s=window,
+        stats_reset=stats_reset,
+        failure_times=np.sort(np.concatenate(failure_times)) if failure_times else np.zeros(0),
+        worker_ids=worker_ids,
+        **merged,
+    )
 
 
 def read_locust_totals(out_dir: Path) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import gevent
+import gevent.event
 from locust import events
 from locust.runners import MasterRunner, WorkerRunner
 
@@ -75,7 +76,10 @@ class Recorder:
         self.warmup: Counter[str] = Counter()
         self.drained: Counter[str] = Counter()
         self.drained_failures: Counter[str] = Counter()
+        self.failure_times = array.array("d")  # seconds since the window opened
         self.window_count = 0
+        self.stats_reset = True
+        self.workers: list[str] = []
 
     def set_phase(self, phase: str, at: float) -> None:
         if phase == WINDOW:
@@ -98,6 +102,7 @@ class Recorder:
                 self.window_count += 1
             else:
                 self.failures[key] += 1
+                self.failure_times.append(time.time() - self.window_start)
                 self.errors[f"{key} | {_error_kind(exception)}"] += 1
         elif self.phase == DRAIN:
             if exception is None:
@@ -117,12 +122,18 @@ class Recorder:
             with open(path, "wb") as handle:
                 samples.tofile(handle)
             names[key] = path.name
+        failure_file = directory / f"{role}-failures.f64"
+        with open(failure_file, "wb") as handle:
+            self.failure_times.tofile(handle)
         summary = {
             "role": role,
             "pid": os.getpid(),
             "window_start": self.window_start,
             "window_end": self.window_end,
             "sample_files": names,
+            "failure_file": failure_file.name,
+            "stats_reset": self.stats_reset,
+            "workers": self.workers,
             "failures": dict(self.failures),
             "errors": dict(self.errors),
             "warmup": dict(self.warmup),
@@ -142,11 +153,24 @@ def _say(*words: object) -> None:
 
 
 def _control(environment) -> None:
-    """Warm-up, window, stop: run by the local runner or the master."""
+    """Warm-up, window, stop: run by the local runner or the master.
+
+    The warm-up counts from the first user, ramp-up included, but the window
+    never opens before every user is running.
+    """
     options = environment.parsed_options
     runner = environment.runner
-    gevent.sleep(options.bench_warmup)
-    runner.stats.reset_all()
+    started = time.monotonic()
+    _spawned.wait()
+    gevent.sleep(max(options.bench_warmup - (time.monotonic() - started), 0.0))
+    if isinstance(runner, MasterRunner):
+        # Workers report deltas every few seconds; a reset here would keep some
+        # warm-up in and lose some window. The master keeps whole-run totals,
+        # which must then equal what all its workers sent.
+        _recorder.stats_reset = False
+        _recorder.workers = sorted(str(node.id) for node in runner.clients.values())
+    else:
+        runner.stats.reset_all()
     _set_phase(environment, WINDOW)
     _say("WINDOW_START", f"{time.time():.6f}")
     deadline = time.monotonic() + options.bench_duration
@@ -175,6 +199,7 @@ def _on_phase_message(environment, msg, **_kwargs) -> None:
 
 
 _control_started = False
+_spawned = gevent.event.Event()
 
 
 @events.init.add_listener
@@ -183,22 +208,18 @@ def _on_init(environment, **_kwargs) -> None:
         environment.runner.register_message(_MESSAGE, _on_phase_message)
 
 
-@events.spawning_complete.add_listener
-def _on_spawned(user_count, **_kwargs) -> None:
+@events.test_start.add_listener
+def _on_test_start(environment, **_kwargs) -> None:
     global _control_started
-    environment = _environment_holder.get("environment")
-    if environment is None or isinstance(environment.runner, WorkerRunner) or _control_started:
+    if isinstance(environment.runner, WorkerRunner) or _control_started:
         return
     _control_started = True
     gevent.spawn(_control, environment)
 
 
-_environment_holder: dict = {}
-
-
-@events.init.add_listener
-def _remember(environment, **_kwargs) -> None:
-    _environment_holder["environment"] = environment
+@events.spawning_complete.add_listener
+def _on_spawned(user_count, **_kwargs) -> None:
+    _spawned.set()
 
 
 @events.quitting.add_listener

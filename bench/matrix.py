@@ -59,6 +59,7 @@ class Selection:
     styles: tuple[str, ...] | None = None
     stacks: tuple[str, ...] | None = None
     users: tuple[int, ...] | None = None
+    endpoints: tuple[str, ...] | None = None
     full: bool = False
     postgres: bool = False
 
@@ -97,6 +98,20 @@ def _excluded(cell: Cell, rules: Iterable[dict[str, Any]]) -> bool:
     return any(all(values.get(key) == value for key, value in rule.items()) for rule in rules)
 
 
+EXTERNAL = "external"
+
+
+def external(cells: Iterable[Cell]) -> list[Cell]:
+    """The cells as measured against a server the harness did not start: its
+    software, stack and database are the target's own, so only what the load
+    generator chooses (scenario, endpoint, view style, users) remains."""
+    seen: dict[str, Cell] = {}
+    for cell in cells:
+        moved = Cell(cell.scenario, cell.endpoint, EXTERNAL, cell.style, EXTERNAL, cell.users)
+        seen.setdefault(moved.id, moved)
+    return list(seen.values())
+
+
 def expand(scenarios: Iterable[Scenario], selection: Selection) -> Expansion:
     """Every cell of ``scenarios`` under ``selection``, with notes on what was left out."""
     validate(selection)
@@ -119,7 +134,9 @@ def expand(scenarios: Iterable[Scenario], selection: Selection) -> Expansion:
                 result.notes.append(
                     f"skipped server {name}: not installed (pip install '.[servers]')"
                 )
-        endpoints = _narrow(scenario.endpoints, default.get("endpoints"))
+        endpoints = _narrow(
+            _narrow(scenario.endpoints, default.get("endpoints")), selection.endpoints
+        )
         styles = _narrow(_narrow(scenario.styles, default.get("styles")), selection.styles)
         stacks = _narrow(_narrow(scenario.stacks, default.get("stacks")), selection.stacks)
         users = list(selection.users or _narrow(scenario.users, default.get("users")))

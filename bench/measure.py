@@ -25,6 +25,7 @@ from bench.sampler import Sampler
 
 LOADGEN_CPU_LIMIT = 90.0  # % of one core: above this locust is the bottleneck
 CEILING_FRACTION = 0.8  # throughput at 80% of locust's calibrated ceiling is suspect
+MOSTLY_FAILED = 0.5  # a window where most requests failed measured the failure, not the server
 SWITCH_ENDPOINT = "/__bench__/switches"
 
 
@@ -41,6 +42,9 @@ class Settings:
     switch_accounting: bool = True
     ceiling_rps: float | None = None
     loadgen_workers: int = 0
+    loadgen_remote_workers: int = 0
+    loadgen_master_bind: str = "127.0.0.1"
+    loadgen_master_port: int | None = None
     ready_timeout: float = 30.0
 
 
@@ -48,7 +52,7 @@ class Settings:
 class Plan:
     """One repeat to measure."""
 
-    server: servers.ServerSpec
+    server: servers.ServerSpec | None  # None: load an external target
     scenario_path: Path
     user_class: str
     users: int
@@ -57,10 +61,12 @@ class Plan:
     env: dict[str, str]
     primer_path: str | None
     primary: str | None = None
+    expected_errors: tuple[str, ...] = ()
     app: str | None = None
     accounting: bool = False
     db_application_name: str | None = None
     db_admin_url: str | None = None
+    target_url: str | None = None
 
 
 @dataclass
@@ -167,29 +173,39 @@ def measure(
     if interrupt.event.is_set():
         return _failed(plan, interrupt.reason or "interrupted", "interrupted")
     started_at = utc_now()
-    try:
-        server = servers.start(
-            plan.server,
-            env=plan.env,
-            log_path=plan.out_dir / "server.log",
-            cpus=settings.server_cpus,
-            options=settings.options,
-            app=plan.app,
-            timeout=settings.ready_timeout,
-        )
-    except BenchError as exc:
-        return _failed(plan, str(exc))
+    server: servers.RunningServer | servers.ExternalTarget
+    if plan.target_url is not None:
+        server = servers.ExternalTarget(plan.target_url)
+    else:
+        assert plan.server is not None
+        try:
+            server = servers.start(
+                plan.server,
+                env=plan.env,
+                log_path=plan.out_dir / "server.log",
+                cpus=settings.server_cpus,
+                options=settings.options,
+                app=plan.app,
+                timeout=settings.ready_timeout,
+            )
+        except BenchError as exc:
+            return _failed(plan, str(exc))
     db_connection = None
     try:
         if plan.primer_path is not None:
             problem = _primer(server.url + plan.primer_path, timeout=30)
             if problem:
-                return _failed(plan, f"{problem}; server log tail:\n{server.child.log_tail()}")
+                return _failed(plan, f"{problem}; server log tail:\n{server.log_tail()}")
         counter = None
         if plan.db_admin_url and plan.db_application_name:
             db_connection, counter = _db_counter(plan.db_admin_url, plan.db_application_name)
         died = threading.Event()
-        sampler = Sampler(server.child.pid, db_connections=counter, on_server_death=died.set)
+        sampler = Sampler(
+            server.pid,
+            db_connections=counter,
+            on_server_death=died.set,
+            server_alive=server.alive,
+        )
         switches: dict[str, dict[str, int] | None] = {}
 
         def on_start() -> None:
@@ -219,6 +235,9 @@ def measure(
             warmup=settings.warmup,
             duration=settings.duration,
             workers=settings.loadgen_workers,
+            remote_workers=settings.loadgen_remote_workers,
+            master_bind=settings.loadgen_master_bind,
+            master_port=settings.loadgen_master_port,
         )
         try:
             run = loadgen.run(
@@ -226,7 +245,7 @@ def measure(
                 plan.out_dir,
                 cpus=settings.loadgen_cpus,
                 env=plan.env,
-                on_start=lambda child: sampler.set_loadgen(child.pid),
+                on_start=lambda child: sampler.add_loadgen(child.pid),
                 on_window_start=on_start,
                 on_window_end=on_end,
                 on_progress=on_progress,
@@ -237,9 +256,7 @@ def measure(
         abort = should_abort()
         if abort:
             status = "interrupted" if interrupt.event.is_set() else "failed"
-            tail = (
-                "" if interrupt.event.is_set() else f"; server log tail:\n{server.child.log_tail()}"
-            )
+            tail = "" if interrupt.event.is_set() else f"; server log tail:\n{server.log_tail()}"
             return _failed(plan, abort + tail, status)
         resources = sampler.result()
         if resources is None:
@@ -319,18 +336,33 @@ def derive(
     requests = samples.count(primary)
     failures = sum(samples.failures.values())
     successes = samples.count()
+    unexpected = {
+        kind: count
+        for kind, count in samples.errors.items()
+        if not any(expected in kind for expected in plan.expected_errors)
+    }
+    if sum(unexpected.values()) > MOSTLY_FAILED * (successes + failures):
+        worst = max(unexpected, key=unexpected.get)
+        share = sum(unexpected.values()) / (successes + failures)
+        return _failed(
+            plan,
+            f"{share:.0%} of requests failed, e.g. {unexpected[worst]} x {worst}",
+            started_at=started_at,
+            errors=samples.errors,
+        )
     throughput = requests / window if window else 0.0
     drained = sum(samples.drained.values()) + sum(samples.drained_failures.values())
     latency = latency_summary(samples.by_name[primary][:, 1])
-    cpu_ms = resources.server_cpu_s * 1000 / requests if requests else None
+    cpu_ms = (
+        resources.server_cpu_s * 1000 / requests
+        if requests and resources.server_cpu_s is not None
+        else None
+    )
     reasons = []
-    if (
-        resources.loadgen_cpu_percent is not None
-        and resources.loadgen_cpu_percent > LOADGEN_CPU_LIMIT
-    ):
-        reasons.append(
-            f"locust CPU {resources.loadgen_cpu_percent:.0f}% > {LOADGEN_CPU_LIMIT:.0f}%"
-        )
+    # Each locust process runs on one core: the busiest one is the bottleneck.
+    busiest = resources.loadgen_busiest_process_percent
+    if busiest is not None and busiest > LOADGEN_CPU_LIMIT:
+        reasons.append(f"locust CPU {busiest:.0f}% > {LOADGEN_CPU_LIMIT:.0f}%")
     if settings.ceiling_rps and throughput >= CEILING_FRACTION * settings.ceiling_rps:
         reasons.append(
             f"throughput {throughput:.0f}/s >= {CEILING_FRACTION:.0%} of locust's ceiling "
@@ -365,19 +397,27 @@ def derive(
         "drained_requests": drained,
         "locust_totals": totals,
         "totals_consistent": _locust_total_matches(samples, totals),
+        "locust_processes": samples.roles,
+        "locust_workers": samples.worker_ids,
         "server": {
             "cpu_s": resources.server_cpu_s,
             "cpu_ms_per_request": cpu_ms,
             "cpu_percent": resources.server_cpu_percent,
-            "rss_peak_mb": resources.server_rss_peak_bytes / 2**20,
+            "rss_peak_mb": resources.server_rss_peak_bytes / 2**20
+            if resources.server_rss_peak_bytes is not None
+            else None,
             "threads_peak": resources.server_threads_peak,
             "processes_peak": resources.server_processes_peak,
             "ctx_voluntary": resources.server_ctx_voluntary,
             "ctx_involuntary": resources.server_ctx_involuntary,
             "sampled_wall_s": resources.wall_s,
+            "rss_timeline_mb": [
+                [round(at, 2), round(rss / 2**20, 2)] for at, rss in resources.rss_timeline
+            ],
         },
         "loadgen": {
             "cpu_percent": resources.loadgen_cpu_percent,
+            "busiest_process_percent": resources.loadgen_busiest_process_percent,
             "bound": bool(reasons),
             "bound_reasons": reasons,
             "cpus": format_cpus(settings.loadgen_cpus),
@@ -385,19 +425,21 @@ def derive(
         "switches": switch_record,
         "db": db,
         "server_config": {
-            **plan.server.describe(settings.options),
-            "command": server.command,
-            "cpus": format_cpus(settings.server_cpus),
+            **server.describe(settings.options),
+            "cpus": format_cpus(settings.server_cpus) if plan.target_url is None else "external",
         },
         "raw_dir": str(plan.out_dir),
     }
 
 
 def _locust_total_matches(samples: loadgen.Samples, totals: dict) -> bool:
-    """locust's own count (its stats are reset when the window opens) equals
-    ours: every request of the window plus those drained after it."""
+    """locust's own count equals ours: every request of the window plus those
+    drained after it, and the warm-up too when locust's stats were not reset
+    (a distributed master adds up whole-run reports from its workers)."""
     ours = 0
     for name in totals["by_name"]:
         ours += samples.count(name) + samples.failures.get(name, 0)
         ours += samples.drained.get(name, 0) + samples.drained_failures.get(name, 0)
+        if not samples.stats_reset:
+            ours += samples.warmup.get(name, 0)
     return ours == totals["requests"]

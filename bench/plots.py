@@ -28,73 +28,53 @@ def save(figure: Figure, stem: Path) -> list[Path]:
     return paths
 
 
+SLOPE_LABELS = {
+    "sync_to_async": "sync_to_async switches per request",
+    "async_to_sync_warm": "async_to_sync switches per request (to a running loop)",
+    "async_to_sync_new_loop": "async_to_sync switches per request (new event loop)",
+}
+
+
 def switch_fit(points: list[Point], fit: Fit, label: str, stem: Path) -> list[Path]:
     """CPU ms per request against switches per request, with the fitted lines.
 
-    Each panel removes the fitted effect of the other kinds of switch (a
-    partial-residual view), so its points sit on the lines exactly when the
-    model is right; one line per fixed-cost group (server, endpoint, users).
+    One panel per kind of switch. Each removes the fitted effect of the other
+    kinds (a partial-residual view), so its points sit on the lines exactly
+    when the model is right; one line per fixed-cost group (server, endpoint).
     """
-    slopes = {
-        name: (fit.slopes_us.get(name) or {}).get("us_per_switch", 0.0) / 1000
-        for name in ("sync_to_async", "async_to_sync_warm", "async_to_sync_new_loop")
-    }
-    figure, axes = plt.subplots(1, 2, figsize=(13, 5.2))
-    panels = [
-        ("sync_to_async", "sync_to_async switches per request", ()),
-        (
-            "async_to_sync",
-            "async_to_sync switches per request",
-            ("async_to_sync_warm", "async_to_sync_new_loop"),
-        ),
-    ]
-    for axis, (name, xlabel, parts) in zip(axes, panels, strict=True):
+    kinds = [name for name in SLOPE_LABELS if name in fit.slopes_us]
+    slopes = {name: fit.slopes_us[name]["us_per_switch"] / 1000 for name in kinds}
+    figure, axes = plt.subplots(1, len(kinds), figsize=(5.2 * len(kinds), 5.2), squeeze=False)
+    for axis, kind in zip(axes[0], kinds, strict=True):
         for point in points:
-            server = point.group.split("/")[0]
-            endpoint = point.group.split("/")[1]
-            if name == "sync_to_async":
-                x = point.sync_to_async
-                y = (
-                    point.cpu_ms
-                    - slopes["async_to_sync_warm"] * point.async_to_sync_warm
-                    - slopes["async_to_sync_new_loop"] * point.async_to_sync_new_loop
-                )
-            else:
-                x = point.async_to_sync_warm + point.async_to_sync_new_loop
-                y = point.cpu_ms - slopes["sync_to_async"] * point.sync_to_async
+            server, endpoint = point.group.split("/")[:2]
+            others = sum(slopes[o] * getattr(point, o) for o in kinds if o != kind)
             axis.scatter(
-                x,
-                y,
-                color=style.colour(server),
+                getattr(point, kind),
+                point.cpu_ms - others,
                 s=28,
                 alpha=0.8,
                 marker="o" if endpoint == "json" else "^",
+                color=style.colour(server),
                 facecolors="none" if point.loadgen_bound else style.colour(server),
             )
+        top = max((getattr(p, kind) for p in points), default=1) or 1
         for group, fixed in fit.fixed_ms.items():
-            server = group.split("/")[0]
-            if name == "sync_to_async":
-                xs = [0, max((p.sync_to_async for p in points), default=1)]
-                axis.plot(
-                    xs,
-                    [fixed + slopes["sync_to_async"] * x for x in xs],
-                    color=style.colour(server),
-                    linewidth=1,
-                    alpha=0.6,
-                )
-            else:
-                for part, dash in zip(parts, ("-", "--"), strict=True):
-                    xs = [0, 3]
-                    axis.plot(
-                        xs,
-                        [fixed + slopes[part] * x for x in xs],
-                        linestyle=dash,
-                        color=style.colour(server),
-                        linewidth=1,
-                        alpha=0.6,
-                    )
-        axis.set_xlabel(xlabel)
-        axis.set_ylabel("server CPU per request (ms), other switches removed")
+            axis.plot(
+                [0, top],
+                [fixed, fixed + slopes[kind] * top],
+                linewidth=1,
+                alpha=0.6,
+                color=style.colour(group.split("/")[0]),
+            )
+        value = fit.slopes_us[kind]
+        axis.set_title(
+            f"{value['us_per_switch']:.0f} µs per switch "
+            f"(95% CI {value['ci_low_us']:.0f} to {value['ci_high_us']:.0f})",
+            fontsize=9,
+        )
+        axis.set_xlabel(SLOPE_LABELS[kind], fontsize=9)
+        axis.set_ylabel("server CPU per request (ms), other switches removed", fontsize=9)
         axis.grid(alpha=0.3)
     servers = sorted({p.group.split("/")[0] for p in points})
     handles = [
@@ -103,22 +83,26 @@ def switch_fit(points: list[Point], fit: Fit, label: str, stem: Path) -> list[Pa
     handles += [
         Line2D([], [], color="black", marker="o", linestyle="", label="json endpoint"),
         Line2D([], [], color="black", marker="^", linestyle="", label="db endpoint"),
-        Line2D(
-            [],
-            [],
-            color="black",
-            marker="o",
-            markerfacecolor="none",
-            linestyle="",
-            label="load-generator bound",
-        ),
-        Line2D([], [], color="black", linestyle="-", label="fit (warm / per group)"),
-        Line2D([], [], color="black", linestyle="--", label="fit, async_to_sync new loop"),
+        Line2D([], [], color="black", linestyle="-", label="fit, one line per server/endpoint"),
     ]
+    if any(p.loadgen_bound for p in points):
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color="black",
+                marker="o",
+                markerfacecolor="none",
+                linestyle="",
+                label="load-generator bound",
+            )
+        )
     figure.legend(
-        handles=handles, loc="lower center", ncol=4, frameon=False, bbox_to_anchor=(0.5, -0.08)
+        handles=handles, loc="lower center", ncol=5, frameon=False, bbox_to_anchor=(0.5, -0.06)
     )
-    figure.suptitle(f"CPU per request against switches per request - {label}")
+    figure.suptitle(
+        f"CPU per request against switches per request (R² {fit.r_squared:.3f}) - {label}"
+    )
     figure.tight_layout(rect=(0, 0.05, 1, 1))
     return save(figure, stem)
 
@@ -206,18 +190,19 @@ def cell_bars(
     every = [cell for cells in panels.values() for cell in cells]
     for axis, (scenario, cells) in zip(axes[:, 0], panels.items(), strict=True):
         positions = list(range(len(cells)))[::-1]
-        top = max((metric(c)[2] or metric(c)[0] or 0 for c in cells), default=0) or 1
         for y, cell in zip(positions, cells, strict=True):
             median, low, high = metric(cell)
             server, view = cell["cell"]["server"], cell["cell"]["style"]
             if median is None:
+                failed = cell.get("status") in ("failed", "not run", "interrupted")
                 axis.text(
-                    top * 0.01 if not log else 1,
+                    0.01,
                     y,
-                    "failed",
+                    "failed" if failed else "not measured",
                     va="center",
                     fontsize=8,
-                    color="#b00020",
+                    color="#b00020" if failed else "#666666",
+                    transform=axis.get_yaxis_transform(),
                 )
                 continue
             bound = bool(cell.get("loadgen_bound"))
@@ -564,4 +549,29 @@ def comparison(a, b, rows: list[dict], stem: Path) -> list[Path]:
     figure.legend(handles, labels, loc="upper center", ncol=2, frameon=False, fontsize=8)
     figure.suptitle("B against A per shared cell (ratio B/A; ns: not significant)", y=1.02)
     figure.tight_layout(rect=(0, 0, 1, 0.95))
+    return save(figure, stem)
+
+
+def soak_chart(analysis: dict, label: str, stem: Path) -> list[Path]:
+    """Throughput, p99, errors and server RSS minute by minute."""
+    minutes = analysis["minutes"]
+    x = [m["minute"] for m in minutes]
+    figure, axes = plt.subplots(1, 3, figsize=(14, 4))
+    series = (
+        ("throughput_rps", "requests per second", "#1f77b4"),
+        ("p99_ms", "p99 response time (ms)", "#d62728"),
+        ("rss_peak_mb", "server peak RSS (MiB)", "#2ca02c"),
+    )
+    for axis, (key, ylabel, colour) in zip(axes, series, strict=True):
+        values = [m[key] if m[key] is not None else float("nan") for m in minutes]
+        axis.plot(x, values, marker="o", color=colour, label=ylabel)
+        axis.set_xlabel("minute of the soak")
+        axis.set_ylabel(ylabel)
+        axis.set_ylim(bottom=0)
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=8, loc="lower right")
+    errors = sum(m["errors"] for m in minutes)
+    flags = "; ".join(analysis["flags"]) or "no flags"
+    figure.suptitle(f"Soak of {analysis['cell']}: {errors} errors, {flags} - {label}", fontsize=10)
+    figure.tight_layout()
     return save(figure, stem)

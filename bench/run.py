@@ -11,10 +11,12 @@ the current measurement, keeps what is finished and marks the run interrupted.
 
 import os
 import signal
+import socket
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from bench import (
     calibrate,
@@ -53,7 +55,11 @@ class RunOptions:
     calibration_duration: float = 5.0
     quick: bool = False
     loadgen_workers: int = 0
+    loadgen_remote_workers: int = 0
+    loadgen_master_bind: str = "127.0.0.1"
+    loadgen_master_port: int | None = None
     ready_timeout: float = 30.0
+    target_url: str | None = None  # a server the harness did not start
     command: list[str] = field(default_factory=list)
 
 
@@ -62,6 +68,8 @@ def plan_cells(options: RunOptions) -> tuple[list[scenarios.Scenario], matrix.Ex
     available = scenarios.discover()
     chosen = scenarios.select(available, options.scenario_names)
     expansion = matrix.expand(chosen, options.selection)
+    if options.target_url:
+        expansion.cells = matrix.external(expansion.cells)
     if not expansion.cells:
         detail = "; ".join(expansion.notes) or "the selection matches nothing"
         raise UsageError(f"no cells to run: {detail}")
@@ -117,6 +125,24 @@ def _plan(
     options: RunOptions,
 ) -> measure.Plan:
     out_dir = run_dir / "raw" / cell.id / f"r{repeat}"
+    path = scenario.path_of(cell.endpoint)
+    primary = scenario.primary.format(style=cell.style) if scenario.primary else None
+    primer = f"/{cell.style}/{path}" if path is not None else None
+    if options.target_url:
+        return measure.Plan(
+            server=None,
+            scenario_path=scenario.path,
+            user_class=scenario.endpoints[cell.endpoint],
+            users=cell.users,
+            style=cell.style,
+            out_dir=out_dir,
+            env=settings.base_env,
+            primer_path=primer,
+            expected_errors=scenario.expected_errors,
+            primary=primary,
+            accounting=True,
+            target_url=options.target_url,
+        )
     accounting = options.switch_accounting or scenario.accounting
     postgres = bool(cell.db_mode) and cell.db_mode != "sqlite"
     app_name = f"djbench-{os.getpid()}-{abs(hash(cell.id)) % 10**8}" if postgres else None
@@ -127,8 +153,6 @@ def _plan(
         db_mode=cell.db_mode if postgres else "",
         db_application_name=app_name,
     )
-    path = scenario.path_of(cell.endpoint)
-    primary = scenario.primary.format(style=cell.style) if scenario.primary else None
     return measure.Plan(
         server=servers.get(cell.server),
         scenario_path=scenario.path,
@@ -137,7 +161,8 @@ def _plan(
         style=cell.style,
         out_dir=out_dir,
         env=env,
-        primer_path=f"/{cell.style}/{path}" if path is not None else None,
+        primer_path=primer,
+        expected_errors=scenario.expected_errors,
         primary=primary,
         accounting=accounting,
         db_application_name=app_name,
@@ -171,10 +196,11 @@ def execute(options: RunOptions) -> Path:
     chosen, expansion = plan_cells(options)
     by_name = {scenario.name: scenario for scenario in chosen}
     env = base_env(options)
-    needs_db = any(by_name[cell.scenario].database for cell in expansion.cells)
-    needs_upstream = any(by_name[cell.scenario].upstream for cell in expansion.cells)
-    db_info: dict[str, Any] = database.describe(env)
-    if database.is_postgres(env):
+    local = options.target_url is None  # an external target brings its own database
+    needs_db = local and any(by_name[cell.scenario].database for cell in expansion.cells)
+    needs_upstream = local and any(by_name[cell.scenario].upstream for cell in expansion.cells)
+    db_info: dict[str, Any] = database.describe(env) if local else {"engine": "external target's"}
+    if local and database.is_postgres(env):
         db_info.update(database.check_reachable(env["DATABASE_URL"]))
     used = [by_name[name] for name in dict.fromkeys(cell.scenario for cell in expansion.cells)]
     scenarios.check_importable(used)
@@ -191,6 +217,9 @@ def execute(options: RunOptions) -> Path:
         base_env=env,
         switch_accounting=options.switch_accounting,
         loadgen_workers=options.loadgen_workers,
+        loadgen_remote_workers=options.loadgen_remote_workers,
+        loadgen_master_bind=options.loadgen_master_bind,
+        loadgen_master_port=options.loadgen_master_port,
         ready_timeout=options.ready_timeout,
     )
     run_doc: dict[str, Any] = {
@@ -213,6 +242,8 @@ def execute(options: RunOptions) -> Path:
             "switch_accounting": options.switch_accounting,
             "full": options.selection.full,
             "loadgen_workers": options.loadgen_workers,
+            "loadgen_remote_workers": options.loadgen_remote_workers,
+            "ready_timeout_s": options.ready_timeout,
             "stop_timeout_s": STOP_TIMEOUT,
         },
         "matrix": {
@@ -221,13 +252,19 @@ def execute(options: RunOptions) -> Path:
             "scenarios": {s.name: s.definition() for s in used},
             "servers": {
                 name: servers.get(name).describe(settings.options)
+                if name != matrix.EXTERNAL
+                else {"name": name, "url": options.target_url, "interface": "unknown"}
                 for name in dict.fromkeys(cell.server for cell in expansion.cells)
             },
         },
         "metadata": {**metadata.collect(), "database": db_info},
         "calibration": None,
         "progress": {"planned": len(expansion.cells) * options.repeats, "done": 0, "failed": 0},
-        "hosts": {"server": "127.0.0.1", "loadgen": ["127.0.0.1"]},
+        "hosts": {
+            "server": urlsplit(options.target_url).hostname if options.target_url else "127.0.0.1",
+            "target": options.target_url,
+            "loadgen": [socket.gethostname()],
+        },
     }
     results.write_json(run_dir / "run.json", run_doc)
     total = len(expansion.cells) * options.repeats
@@ -289,6 +326,10 @@ def execute(options: RunOptions) -> Path:
                         record["repeat"] = repeat
                         record["elapsed_s"] = time.monotonic() - began
                         repeats[cell.id].append(record)
+                        for worker in record.get("locust_workers", []):
+                            host = worker.rsplit("_", 1)[0]
+                            if host not in run_doc["hosts"]["loadgen"]:
+                                run_doc["hosts"]["loadgen"].append(host)
                         results.write_json(
                             results.cell_path(run_dir, cell.id),
                             results.cell_document(
@@ -323,6 +364,10 @@ def check_options(options: RunOptions) -> None:
         raise UsageError("--duration must be > 0 and --warmup >= 0")
     if options.repeats < 1:
         raise UsageError(f"--repeats must be >= 1, got {options.repeats}")
+    if options.loadgen_workers < 0 or options.loadgen_remote_workers < 0:
+        raise UsageError("--loadgen-workers and --loadgen-remote-workers must be >= 0")
+    if options.ready_timeout <= 0:
+        raise UsageError("--ready-timeout must be > 0")
     if options.workers < 1 or options.threads < 1:
         raise UsageError("--workers and --threads must be >= 1")
     if options.server_cpus and options.loadgen_cpus and options.server_cpus & options.loadgen_cpus:

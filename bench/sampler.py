@@ -75,23 +75,30 @@ def _delta(start: dict[int, _ProcTimes], end: dict[int, _ProcTimes]) -> _ProcTim
 
 @dataclass
 class WindowResources:
+    """What one window used. Server figures are None for a server the harness
+    did not start; the load generator's percent is of one CPU, summed over its
+    processes, with the busiest process's own percent beside it."""
+
     wall_s: float
-    server_cpu_s: float
-    server_ctx_voluntary: int
-    server_ctx_involuntary: int
-    server_rss_peak_bytes: int
-    server_threads_peak: int
-    server_processes_peak: int
+    server_cpu_s: float | None
+    server_ctx_voluntary: int | None
+    server_ctx_involuntary: int | None
+    server_rss_peak_bytes: int | None
+    server_threads_peak: int | None
+    server_processes_peak: int | None
     loadgen_cpu_s: float | None
     loadgen_cpu_percent: float | None
+    loadgen_busiest_process_percent: float | None = None
     db_connections_peak: int | None = None
     db_connections_mean: float | None = None
     server_died: bool = False
-    extra: dict = field(default_factory=dict)
+    rss_timeline: list[tuple[float, int]] = field(default_factory=list)  # (s into window, bytes)
 
     @property
-    def server_cpu_percent(self) -> float:
-        return self.server_cpu_s / self.wall_s * 100 if self.wall_s else 0.0
+    def server_cpu_percent(self) -> float | None:
+        if self.server_cpu_s is None or not self.wall_s:
+            return None
+        return self.server_cpu_s / self.wall_s * 100
 
 
 class Sampler:
@@ -99,15 +106,19 @@ class Sampler:
 
     def __init__(
         self,
-        server_pid: int,
+        server_pid: int | None,
         loadgen_pid: int | None = None,
         db_connections: Callable[[], int] | None = None,
         on_server_death: Callable[[], None] | None = None,
+        server_alive: Callable[[], bool] | None = None,
     ) -> None:
-        self._server = _TreeClock(server_pid)
-        self._loadgen = _TreeClock(loadgen_pid) if loadgen_pid else None
+        self._server = _TreeClock(server_pid) if server_pid else None
+        self._loadgen: list[_TreeClock] = [_TreeClock(loadgen_pid)] if loadgen_pid else []
         self._db_connections = db_connections
         self._on_server_death = on_server_death
+        # The parent's own view (Popen.poll) is the reliable one: a killed child
+        # stays a zombie, with readable /proc entries, until it is reaped.
+        self._server_alive = server_alive
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, name="sampler", daemon=True)
@@ -118,11 +129,14 @@ class Sampler:
         self._threads_peak = 0
         self._procs_peak = 0
         self._db_samples: list[int] = []
+        self._rss_timeline: list[tuple[float, int]] = []
+        self._window_started = 0.0
         self.server_died = False
 
-    def set_loadgen(self, pid: int) -> None:
+    def add_loadgen(self, pid: int) -> None:
+        """Count this process (a locust, a locust worker) as load generator."""
         with self._lock:
-            self._loadgen = _TreeClock(pid)
+            self._loadgen.append(_TreeClock(pid))
 
     def start(self) -> None:
         self._thread.start()
@@ -135,6 +149,7 @@ class Sampler:
     def mark_start(self) -> None:
         with self._lock:
             self._start = self._snapshot()
+            self._window_started = self._start[0]
             self._in_window = True
         self._sample_peaks()
 
@@ -145,22 +160,31 @@ class Sampler:
             self._in_window = False
 
     def _snapshot(self) -> tuple[float, dict, dict]:
-        loadgen = self._loadgen.refresh() if self._loadgen else {}
-        return time.monotonic(), self._server.refresh(), loadgen
+        loadgen: dict = {}
+        for clock in self._loadgen:
+            loadgen.update(clock.refresh())
+        server = self._server.refresh() if self._server else {}
+        return time.monotonic(), server, loadgen
 
     def _sample_peaks(self) -> None:
+        if self._server is None:
+            return
         rss = threads = count = 0
         alive = False
         for proc in _tree(self._server.pid):
             try:
                 with proc.oneshot():
+                    if proc.status() == psutil.STATUS_ZOMBIE:
+                        continue
                     rss += proc.memory_info().rss
                     threads += proc.num_threads()
                 count += 1
                 alive = alive or proc.pid == self._server.pid
             except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
                 continue
-        if not alive or not psutil.pid_exists(self._server.pid):
+        if self._server_alive is not None and not self._server_alive():
+            alive = False
+        if not alive:
             if not self.server_died:
                 self.server_died = True
                 if self._on_server_death is not None:
@@ -176,6 +200,7 @@ class Sampler:
             if not self._in_window:
                 return
             self._rss_peak = max(self._rss_peak, rss)
+            self._rss_timeline.append((time.monotonic() - self._window_started, rss))
             self._threads_peak = max(self._threads_peak, threads)
             self._procs_peak = max(self._procs_peak, count)
             if connections is not None:
@@ -185,9 +210,10 @@ class Sampler:
         while not self._stop.wait(POLL_SECONDS):
             self._sample_peaks()
             with self._lock:
-                self._server.refresh()
-                if self._loadgen:
-                    self._loadgen.refresh()
+                if self._server:
+                    self._server.refresh()
+                for clock in self._loadgen:
+                    clock.refresh()
 
     def result(self) -> WindowResources | None:
         """The window's resources, or None when it never both opened and closed."""
@@ -196,23 +222,35 @@ class Sampler:
                 return None
             (t0, server0, load0), (t1, server1, load1) = self._start, self._end
             wall = t1 - t0
-            server = _delta(server0, server1)
+            server = _delta(server0, server1) if self._server else None
             loadgen_cpu = _delta(load0, load1).cpu if load1 else None
+            busiest = max(
+                (
+                    _delta({pid: load0[pid]} if pid in load0 else {}, {pid: load1[pid]}).cpu
+                    for pid in load1
+                ),
+                default=None,
+            )
+            watched = self._server is not None
             return WindowResources(
                 wall_s=wall,
-                server_cpu_s=server.cpu,
-                server_ctx_voluntary=server.voluntary,
-                server_ctx_involuntary=server.involuntary,
-                server_rss_peak_bytes=self._rss_peak,
-                server_threads_peak=self._threads_peak,
-                server_processes_peak=self._procs_peak,
+                server_cpu_s=server.cpu if server else None,
+                server_ctx_voluntary=server.voluntary if server else None,
+                server_ctx_involuntary=server.involuntary if server else None,
+                server_rss_peak_bytes=self._rss_peak if watched else None,
+                server_threads_peak=self._threads_peak if watched else None,
+                server_processes_peak=self._procs_peak if watched else None,
                 loadgen_cpu_s=loadgen_cpu,
                 loadgen_cpu_percent=(loadgen_cpu / wall * 100)
                 if loadgen_cpu is not None and wall
+                else None,
+                loadgen_busiest_process_percent=(busiest / wall * 100)
+                if busiest is not None and wall
                 else None,
                 db_connections_peak=max(self._db_samples) if self._db_samples else None,
                 db_connections_mean=(sum(self._db_samples) / len(self._db_samples))
                 if self._db_samples
                 else None,
                 server_died=self.server_died,
+                rss_timeline=list(self._rss_timeline),
             )

@@ -293,6 +293,42 @@ class RunningServer:
     def stop(self) -> None:
         self.child.stop()
 
+    def log_tail(self, lines: int = 15) -> str:
+        return self.child.log_tail(lines)
+
+    @property
+    def pid(self) -> int | None:
+        return self.child.pid
+
+    def alive(self) -> bool:
+        return self.child.alive()
+
+    def describe(self, options: ServerOptions) -> dict:
+        return {**self.spec.describe(options), "command": self.command}
+
+
+@dataclass
+class ExternalTarget:
+    """A server the harness did not start (``--target``): load only, no process to watch."""
+
+    url: str
+
+    def stop(self) -> None:
+        """Nothing to stop: someone else runs it."""
+
+    def log_tail(self, lines: int = 15) -> str:
+        return "(external target: no log)"
+
+    @property
+    def pid(self) -> int | None:
+        return None
+
+    def alive(self) -> bool:
+        return True
+
+    def describe(self, options: ServerOptions) -> dict:
+        return {"name": "external", "url": self.url, "interface": "unknown"}
+
 
 def wait_ready(child: processes.Child, url: str, timeout: float) -> None:
     """Poll ``url`` until it answers 200, the process exits, or time runs out."""

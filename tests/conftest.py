@@ -88,7 +88,8 @@ def upstream() -> Iterator[str]:
     spec = servers.get("uvicorn")
     server = servers.start(
         spec,
-        env=server_env(),
+        # No waits: the tests check bodies and fuzz parameters, not upstream latency.
+        env=server_env(BENCH_UPSTREAM_MAX_MS="0"),
         log_path=_STATE / "upstream.log",
         app="project.upstream:app",
         ready_path="/",
@@ -107,6 +108,8 @@ def live_server(tmp_path: Path) -> Iterator[Callable[..., servers.RunningServer]
     started: list[servers.RunningServer] = []
 
     def start(name: str, app: str | None = None, **env: str) -> servers.RunningServer:
+        # Each server counts switches in a directory of its own, as under the harness.
+        env.setdefault("BENCH_ACCOUNTING_DIR", str(tmp_path / f"switches-{len(started)}"))
         server = servers.start(
             servers.get(name),
             env=server_env(**env),

@@ -3,64 +3,22 @@
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import psutil
 import pytest
+from helpers.harness import TINY, assert_all_gone, descendants_while_running, harness, only_run
 
 pytestmark = pytest.mark.live
 
-ROOT = Path(__file__).resolve().parents[2]
-TINY = ["--duration", "2", "--warmup", "0.5", "--repeats", "1"]
 
-
-def harness(results: Path, *args: str, env: dict | None = None) -> subprocess.Popen:
-    environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
-    return subprocess.Popen(
-        [sys.executable, "-m", "bench", "run", "--results", str(results), *args],
-        cwd=ROOT,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
-def descendants_while_running(proc: subprocess.Popen, until) -> set[int]:
-    """PIDs of everything the harness started, watched until ``until()`` or its end."""
-    seen: set[int] = set()
-    deadline = time.monotonic() + 120
-    while proc.poll() is None and time.monotonic() < deadline and not until():
-        try:
-            seen.update(child.pid for child in psutil.Process(proc.pid).children(recursive=True))
-        except psutil.NoSuchProcess:
-            break
-        time.sleep(0.1)
-    return seen
-
-
-def assert_all_gone(pids: set[int]) -> None:
-    alive = []
-    for pid in pids:
-        try:
-            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
-                alive.append(psutil.Process(pid).cmdline())
-        except psutil.NoSuchProcess:
-            pass
-    assert not alive, f"left behind: {alive}"
-
-
-def only_run(results: Path) -> Path:
-    runs = [path for path in results.iterdir() if not path.is_symlink()]
-    assert len(runs) == 1
-    return runs[0]
+def run(results: Path, *args: str, env: dict | None = None):
+    return harness("run", "--results", str(results), *args, env=env)
 
 
 def test_two_tiny_cells_end_to_end(tmp_path):
-    proc = harness(
+    proc = run(
         tmp_path,
         "--scenario",
         "json",
@@ -78,12 +36,13 @@ def test_two_tiny_cells_end_to_end(tmp_path):
     assert_all_gone(pids)
     run_dir = only_run(tmp_path)
     assert os.readlink(tmp_path / "latest") == run_dir.name
-    run = json.loads((run_dir / "run.json").read_text())
-    assert run["status"] == "complete" and run["schema_version"] == 1
-    assert run["calibration"]["ceiling_rps"] > 0
-    assert run["metadata"]["packages"]["django"] == "6.1.3"
-    assert run["options"]["server_cpus"] and run["matrix"]["scenarios"]["json"]["sha256"]
-    assert "DJANGO_SECRET_KEY" not in json.dumps(run)
+    document = json.loads((run_dir / "run.json").read_text())
+    assert document["status"] == "complete" and document["schema_version"] == 1
+    assert document["calibration"]["ceiling_rps"] > 0
+    assert document["metadata"]["packages"]["django"] == "6.1.3"
+    assert document["options"]["server_cpus"]
+    assert document["matrix"]["scenarios"]["json"]["sha256"]
+    assert "DJANGO_SECRET_KEY" not in json.dumps(document)
     cells = {path.stem: json.loads(path.read_text()) for path in (run_dir / "cells").glob("*.json")}
     assert set(cells) == {
         "json.json.gunicorn-gthread.sync.none.u32",
@@ -107,8 +66,9 @@ def test_two_tiny_cells_end_to_end(tmp_path):
     assert gthread["sync_to_async"] == gthread["async_to_sync"] == 0
 
 
-def test_sigint_keeps_finished_cells_and_leaves_nothing_behind(tmp_path):
-    proc = harness(
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_keeps_finished_cells_and_leaves_nothing_behind(tmp_path, signum):
+    proc = run(
         tmp_path,
         "--scenario",
         "json",
@@ -134,13 +94,14 @@ def test_sigint_keeps_finished_cells_and_leaves_nothing_behind(tmp_path):
     pids = descendants_while_running(proc, first_cell_done)
     time.sleep(1.5)  # well inside the second cell
     pids |= {child.pid for child in psutil.Process(proc.pid).children(recursive=True)}
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     output, _ = proc.communicate(timeout=60)
     assert proc.returncode == 130, output
     assert_all_gone(pids)
     run_dir = only_run(tmp_path)
-    run = json.loads((run_dir / "run.json").read_text())
-    assert run["status"] == "interrupted" and "SIGINT" in run["interrupted_reason"]
+    document = json.loads((run_dir / "run.json").read_text())
+    assert document["status"] == "interrupted"
+    assert signal.Signals(signum).name in document["interrupted_reason"]
     finished = json.loads((run_dir / "cells" / f"{first}.json").read_text())
     assert finished["repeats"][0]["status"] == "ok"
     second = json.loads((run_dir / "cells" / "json.json.uvicorn.async.none.u32.json").read_text())
@@ -149,7 +110,7 @@ def test_sigint_keeps_finished_cells_and_leaves_nothing_behind(tmp_path):
 
 
 def test_failing_servers_fail_their_cells_and_the_run_goes_on(tmp_path):
-    proc = harness(
+    proc = run(
         tmp_path,
         "--scenario",
         "json",

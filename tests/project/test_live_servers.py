@@ -62,12 +62,13 @@ def _abandon(url: str, after: float) -> None:
 def test_an_async_view_sees_its_client_leave_under_asgi(live_server, name):
     server = live_server(name, BENCH_STACK="none", BENCH_SWITCH_ACCOUNTING="1")
     with httpx.Client(base_url=server.url, timeout=10) as client:
-        before = _totals(client)["disconnect_cleanups"]
+        before = _totals(client)
         _abandon(f"{server.url}/async/disconnect?ms=3000", after=0.3)
         # Well before the view's own 3 s end.
-        totals = _wait_for(client, "disconnect_cleanups", before + 1, within=2.0)
-        assert totals["disconnect_cleanups"] == before + 1
-        assert totals["disconnect_completed"] == 0
+        cleanups = before["disconnect_cleanups"] + 1
+        totals = _wait_for(client, "disconnect_cleanups", cleanups, within=2.0)
+        assert totals["disconnect_cleanups"] == cleanups
+        assert totals["disconnect_completed"] == before["disconnect_completed"] == 0
 
 
 def test_a_sync_view_runs_to_its_end_and_counts_no_cleanup(live_server):

@@ -1,0 +1,55 @@
+"""locust's own distributed mode: a master and two local workers."""
+
+import json
+from pathlib import Path
+
+import pytest
+from helpers.harness import TINY, assert_all_gone, descendants_while_running, harness, only_run
+
+pytestmark = pytest.mark.live
+
+
+def test_a_master_and_two_workers_add_up(tmp_path):
+    proc = harness(
+        "run",
+        "--scenario",
+        "json",
+        "--server",
+        "uvicorn",
+        "--style",
+        "async",
+        "--loadgen-workers",
+        "2",
+        "--no-calibrate",
+        "--results",
+        str(tmp_path),
+        *TINY,
+    )
+    pids = descendants_while_running(proc)
+    output, _ = proc.communicate(timeout=180)
+    assert proc.returncode == 0, output
+    assert_all_gone(pids)
+    run_dir = only_run(tmp_path)
+    cell = json.loads((run_dir / "cells" / "json.json.uvicorn.async.none.u32.json").read_text())
+    repeat = cell["repeats"][0]
+    assert repeat["status"] == "ok", repeat.get("reason")
+    workers = [role for role in repeat["locust_processes"] if role.startswith("worker-")]
+    assert sorted(repeat["locust_processes"]) == sorted(["master", *workers])
+    assert len(workers) == 2 and len(repeat["locust_workers"]) == 2
+    # The master's totals are exactly what the two workers sent, request by request.
+    raw = Path(repeat["raw_dir"])
+    sent = 0
+    for role in workers:
+        summary = json.loads((raw / "samples" / f"{role}.json").read_text())
+        in_window = sum(
+            (raw / "samples" / name).stat().st_size // 16  # (time, ms) float64 pairs
+            for name in summary["sample_files"].values()
+        )
+        assert in_window > 0, f"{role} sent nothing in the window"
+        sent += in_window + sum(summary["failures"].values())
+        sent += sum(summary["warmup"].values()) + sum(summary["drained"].values())
+        sent += sum(summary["drained_failures"].values())
+    assert repeat["locust_totals"]["requests"] == sent
+    assert repeat["totals_consistent"] is True
+    hosts = json.loads((run_dir / "run.json").read_text())["hosts"]["loadgen"]
+    assert len(hosts) >= 1
