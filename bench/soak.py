@@ -8,7 +8,6 @@ RSS growth above 10% between the first and the last minute, and error counts
 that rise significantly from minute to minute.
 """
 
-import math
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,9 @@ def per_minute(repeat: dict[str, Any]) -> list[dict[str, Any]]:
     window = repeat["window_s"]
     timeline = np.array(repeat["server"].get("rss_timeline_mb") or [], dtype=float).reshape(-1, 2)
     minutes = []
-    for index in range(max(math.ceil(window / MINUTE - 1e-9), 1)):
+    # Whole minutes, and a last partial one only if it lasted a few seconds.
+    count = int(window // MINUTE) + (window % MINUTE >= 5.0)
+    for index in range(max(count, 1)):
         start, end = index * MINUTE, min((index + 1) * MINUTE, window)
         inside = times[(times[:, 0] >= start) & (times[:, 0] < end)]
         failures = samples.failure_times
