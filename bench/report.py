@@ -254,8 +254,57 @@ def _microbench(run: results.Run) -> dict[str, Any] | None:
     return results.read_json(path) if path else None
 
 
+def other_times(cells: list[dict]) -> list[dict[str, Any]]:
+    """Every name a scenario recorded beside its headline (time to first byte,
+    headers...), from the first successful repeat of each cell."""
+    rows = []
+    for cell in cells:
+        repeat = next((r for r in cell.get("repeats", []) if r.get("status") == "ok"), None)
+        if not repeat or len(repeat.get("latency_by_name", {})) < 2:
+            continue
+        for name, latency in sorted(repeat["latency_by_name"].items()):
+            rows.append(
+                {
+                    "cell": cell["cell"]["id"],
+                    "name": name,
+                    "p50": latency["p50"],
+                    "p99": latency["p99"],
+                    "count": latency["count"],
+                }
+            )
+    return rows
+
+
+def abandoned_work(cells: list[dict]) -> list[dict[str, Any]]:
+    """What the server did with requests whose clients left: cleanups (an async
+    view cancelled) and completions (a view that ran to its end for nobody)."""
+    rows = []
+    for cell in cells:
+        for repeat in cell.get("repeats", []):
+            switches = repeat.get("switches") or {}
+            if repeat.get("status") != "ok" or not (
+                switches.get("disconnect_cleanups") or switches.get("disconnect_completed")
+            ):
+                continue
+            abandoned = repeat["requests"] or 1
+            rows.append(
+                {
+                    "cell": cell["cell"]["id"],
+                    "repeat": repeat["repeat"],
+                    "abandoned": abandoned,
+                    "cleanups": switches["disconnect_cleanups"] / abandoned,
+                    "completed": switches["disconnect_completed"] / abandoned,
+                }
+            )
+            break
+    return rows
+
+
 def _context(report: Report) -> dict[str, Any]:
+    cells = ordered_cells(report.run)
     return {
+        "other_times": other_times(cells),
+        "abandoned": abandoned_work(cells),
         "label": report.run.label,
         "environment": report.environment,
         "verdicts": {
@@ -263,14 +312,14 @@ def _context(report: Report) -> dict[str, Any]:
             for scenario, rows in report.verdicts.items()
         },
         "caveats": report.caveats,
-        "cells": ordered_cells(report.run),
+        "cells": cells,
     }
 
 
 def _jinja() -> Environment:
     environment_ = Environment(
         loader=FileSystemLoader(TEMPLATES),
-        autoescape=select_autoescape(["html", "j2"]),
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
     )
