@@ -254,7 +254,7 @@ def _run_options(args: argparse.Namespace, argv: Sequence[str]):
         repeats=args.repeats if args.repeats is not None else (1 if quick else 3),
         label=args.label or ("quick" if quick else "full" if args.full else "bench"),
         calibrate=not args.no_calibrate,
-        calibration_duration=3.0 if quick else 5.0,
+        calibration_duration=2.0 if quick else 5.0,
         quick=quick,
         command=["python -m bench", *argv],
         **_where(args),

@@ -166,7 +166,7 @@ def _legend_handles(cells: list[dict], bound_note: bool = True, hatches: bool = 
 
 def cell_bars(
     panels: dict[str, list[dict]],
-    metric,
+    metric_name: str,
     xlabel: str,
     title: str,
     label: str,
@@ -179,6 +179,7 @@ def cell_bars(
     Load-generator-bound cells are hollow with a dashed edge; failed cells
     have no bar, only the word "failed".
     """
+    metric = summary_metric(metric_name)
     heights = [max(len(cells), 1) * 0.42 + 0.9 for cells in panels.values()]
     figure, axes = plt.subplots(
         len(panels),

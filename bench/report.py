@@ -6,8 +6,12 @@ copied elsewhere is still readable.
 """
 
 import base64
+import multiprocessing
+import os
+import threading
 import time
 from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -152,8 +156,98 @@ def environment(run: results.Run) -> list[tuple[str, str]]:
     return rows
 
 
-def _chart(report: Report, title: str, paths: list[Path]) -> None:
-    report.charts[title] = next(path for path in paths if path.suffix == ".png")
+def chart_jobs(cells: list[dict], grouped: dict, label: str, charts: Path) -> list[tuple]:
+    """(title, plots function name, arguments) of every chart a run gets."""
+    if not cells:
+        return []
+    jobs: list[tuple] = [
+        (
+            "Throughput",
+            "cell_bars",
+            (
+                grouped,
+                "throughput_rps",
+                "requests per second (median, whiskers: min-max of repeats)",
+                "Throughput per cell",
+                label,
+                charts / "throughput",
+            ),
+        ),
+        ("Latency percentiles", "latency_chart", (grouped, label, charts / "latency")),
+        (
+            "Server CPU per request",
+            "cell_bars",
+            (
+                grouped,
+                "cpu_ms_per_request",
+                "server CPU ms per request (all server processes)",
+                "Server CPU per request",
+                label,
+                charts / "cpu",
+            ),
+        ),
+        (
+            "Peak memory",
+            "cell_bars",
+            (
+                grouped,
+                "rss_peak_mb",
+                "peak RSS of all server processes (MiB)",
+                "Peak server memory",
+                label,
+                charts / "memory",
+            ),
+        ),
+        (
+            "Peak threads",
+            "cell_bars",
+            (
+                grouped,
+                "threads_peak",
+                "peak threads of all server processes",
+                "Peak server threads",
+                label,
+                charts / "threads",
+            ),
+        ),
+    ]
+    if any(
+        (c.get("summary", {}).get("sync_to_async_per_request") or {}).get("median") is not None
+        for c in cells
+    ):
+        jobs.append(("Switches per request", "hops_chart", (grouped, label, charts / "hops")))
+    for scenario, scenario_cells in grouped.items():
+        if len({c["cell"]["users"] for c in scenario_cells}) > 1:
+            jobs.append(
+                (
+                    f"{scenario}: user-count sweep",
+                    "sweep_chart",
+                    (scenario, scenario_cells, label, charts / f"sweep-{scenario}"),
+                )
+            )
+    return jobs
+
+
+def draw(job: tuple) -> tuple[str, Path]:
+    """Draw one chart (in a worker process); its title and PNG path."""
+    title, function, args = job
+    paths = getattr(plots, function)(*args)
+    return title, next(path for path in paths if path.suffix == ".png")
+
+
+def draw_all(jobs: list[tuple]) -> dict[str, Path]:
+    """Draw the charts on every CPU this process may use: matplotlib is single-threaded.
+
+    Workers are forked (spawned ones would leave multiprocessing's resource
+    tracker running), and only from a single-threaded process, where forking
+    is safe; otherwise the charts are drawn one after another.
+    """
+    cpus = len(os.sched_getaffinity(0))
+    if cpus < 2 or len(jobs) < 2 or threading.active_count() > 1:
+        return dict(draw(job) for job in jobs)
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=min(cpus, len(jobs)), mp_context=context) as pool:
+        return dict(pool.map(draw, jobs))
 
 
 def build(path: Path) -> Report:
@@ -163,83 +257,13 @@ def build(path: Path) -> Report:
     report = Report(run=run)
     cells = ordered_cells(run)
     grouped = panels(cells)
-    charts = run.path / "charts"
-    label = run.label
-    if cells:
-        _chart(
-            report,
-            "Throughput",
-            plots.cell_bars(
-                grouped,
-                plots.summary_metric("throughput_rps"),
-                "requests per second (median, whiskers: min-max of repeats)",
-                "Throughput per cell",
-                label,
-                charts / "throughput",
-            ),
-        )
-        _chart(
-            report, "Latency percentiles", plots.latency_chart(grouped, label, charts / "latency")
-        )
-        _chart(
-            report,
-            "Server CPU per request",
-            plots.cell_bars(
-                grouped,
-                plots.summary_metric("cpu_ms_per_request"),
-                "server CPU ms per request (all server processes)",
-                "Server CPU per request",
-                label,
-                charts / "cpu",
-            ),
-        )
-        _chart(
-            report,
-            "Peak memory",
-            plots.cell_bars(
-                grouped,
-                plots.summary_metric("rss_peak_mb"),
-                "peak RSS of all server processes (MiB)",
-                "Peak server memory",
-                label,
-                charts / "memory",
-            ),
-        )
-        _chart(
-            report,
-            "Peak threads",
-            plots.cell_bars(
-                grouped,
-                plots.summary_metric("threads_peak"),
-                "peak threads of all server processes",
-                "Peak server threads",
-                label,
-                charts / "threads",
-            ),
-        )
-        if any(
-            (c.get("summary", {}).get("sync_to_async_per_request") or {}).get("median") is not None
-            for c in cells
-        ):
-            _chart(
-                report, "Switches per request", plots.hops_chart(grouped, label, charts / "hops")
-            )
-        for scenario, scenario_cells in grouped.items():
-            if len({c["cell"]["users"] for c in scenario_cells}) > 1:
-                _chart(
-                    report,
-                    f"{scenario}: user-count sweep",
-                    plots.sweep_chart(
-                        scenario, scenario_cells, label, charts / f"sweep-{scenario}"
-                    ),
-                )
+    report.charts.update(draw_all(chart_jobs(cells, grouped, run.label, run.path / "charts")))
     if any(cell["cell"]["scenario"] == "switches" for cell in cells):
         analysis = switch_report.analyse(run, _microbench(run))
         for written in switch_report.write(run, analysis):
             if written.suffix == ".png":
-                report.charts[f"Switch cost fit ({written.stem.removeprefix('switch-fit-')})"] = (
-                    written
-                )
+                kind = written.stem.removeprefix("switch-fit-")
+                report.charts[f"Switch cost fit ({kind})"] = written
     report.verdicts = verdicts.verdicts([c for c in cells if c.get("repeats")], interfaces(run))
     report.caveats = caveats(run, cells)
     report.environment = environment(run)

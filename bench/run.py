@@ -274,6 +274,7 @@ def execute(options: RunOptions) -> Path:
         f"locust CPUs {format_cpus(options.loadgen_cpus)}; "
         f"expected about {estimate_seconds(options, len(expansion.cells)) / 60:.1f} min"
     )
+    own_cpus = os.sched_getaffinity(0)
     if options.loadgen_cpus:
         # The harness's own threads (sampler, locust's stdout) stay off the server's CPUs.
         os.sched_setaffinity(0, options.loadgen_cpus)
@@ -356,6 +357,7 @@ def execute(options: RunOptions) -> Path:
             run_doc["status"] = "partial"
         run_doc["finished_at"] = results.utc_now()
         results.write_json(run_dir / "run.json", run_doc)
+        os.sched_setaffinity(0, own_cpus)  # the report may use every CPU again
     return run_dir
 
 
