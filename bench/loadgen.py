@@ -39,7 +39,7 @@ class LoadSpec:
     user_class: str
     users: int
     style: str | None  # None: the locustfile takes no --style (calibration)
-    host: str
+    host: str | None  # None: given later, through the go file
     warmup: float
     duration: float
     workers: int = 0  # 0: one local process; N: a master and N local workers
@@ -89,8 +89,7 @@ def locust_command(spec: LoadSpec, out_dir: Path, master_port: int | None = None
         str(spec.users),
         "-r",
         str(spec.users),
-        "-H",
-        spec.host,
+        *(("-H", spec.host) if spec.host else ()),
         "-t",
         f"{int(spec.time_limit)}s",
         "--stop-timeout",
@@ -154,99 +153,118 @@ def parse_marker(line: str) -> tuple[str, list[str]] | None:
     return words[0].removeprefix("BENCH_"), words[1:]
 
 
-def run(
-    spec: LoadSpec,
-    out_dir: Path,
-    *,
-    cpus: frozenset[int] | None,
-    env: dict[str, str],
-    on_start: Callable[[processes.Child], None] | None = None,
-    on_window_start: Callable[[], None] | None = None,
-    on_window_end: Callable[[], None] | None = None,
-    on_progress: Callable[[int, float], None] | None = None,
-    should_abort: Callable[[], str | None] | None = None,
-) -> LocustRun:
-    """Run locust to its end, relaying the window markers as they arrive.
+class Locust:
+    """One locust run, started before its server is ready.
 
-    ``should_abort`` is polled; a reason it returns stops locust early (the
-    server died, the user pressed Ctrl-C), and the caller records that reason.
+    Importing locust takes about a second, so the process starts while the
+    server does; the plugin holds it back until ``release`` writes the
+    server's address into the go file. ``follow`` then relays the window
+    markers as they arrive and returns when locust has ended.
     """
-    out_dir.mkdir(parents=True, exist_ok=True)
-    log_path = out_dir / "locust.log"
-    master_port = None
-    if spec.distributed:
-        master_port = spec.master_port or free_port(
-            "127.0.0.1" if spec.master_bind in ("127.0.0.1", "0.0.0.0") else spec.master_bind
-        )
-    child = processes.spawn(
-        "locust",
-        locust_command(spec, out_dir, master_port),
-        env=env,
-        cpus=cpus,
-        log_path=log_path,
-        stdout_pipe=True,
-    )
-    workers = [
-        processes.spawn(
-            f"locust-worker-{index}",
-            worker_command(spec, out_dir, master_port),
-            env=env,
-            cpus=cpus,
-            log_path=out_dir / f"locust-worker-{index}.log",
-        )
-        for index in range(spec.workers if master_port else 0)
-    ]
-    if on_start is not None:
-        for process in (child, *workers):
-            on_start(process)
-    markers = Markers()
-    stdout_log = out_dir / "locust.stdout.log"
 
-    def read() -> None:
-        assert child.popen.stdout is not None
-        with open(stdout_log, "w") as copy:
-            for raw in child.popen.stdout:
-                line = raw.decode(errors="replace")
-                copy.write(line)
-                parsed = parse_marker(line)
-                if parsed is None:
-                    continue
-                name, words = parsed
-                if name == "WINDOW_START":
-                    markers.window_start = time.monotonic()
-                    if on_window_start:
-                        on_window_start()
-                elif name == "WINDOW_END":
-                    markers.window_end = time.monotonic()
-                    if on_window_end:
-                        on_window_end()
-                elif name == "PROGRESS" and len(words) >= 3:
-                    done, failed, elapsed = int(words[0]), int(words[1]), float(words[2])
-                    markers.progress.append((elapsed, done, failed))
-                    if on_progress and elapsed > 0:
-                        on_progress(done, elapsed)
+    def __init__(
+        self, spec: LoadSpec, out_dir: Path, *, cpus: frozenset[int] | None, env: dict[str, str]
+    ) -> None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        self.spec = spec
+        self.out_dir = out_dir
+        self.log_path = out_dir / "locust.log"
+        self.go_file = out_dir / "go"
+        self.go_file.unlink(missing_ok=True)
+        master_port = None
+        if spec.distributed:
+            master_port = spec.master_port or free_port(
+                "127.0.0.1" if spec.master_bind in ("127.0.0.1", "0.0.0.0") else spec.master_bind
+            )
+        command = locust_command(spec, out_dir, master_port)
+        command[-1:-1] = ["--bench-go-file", str(self.go_file)]
+        self.child = processes.spawn(
+            "locust", command, env=env, cpus=cpus, log_path=self.log_path, stdout_pipe=True
+        )
+        self.workers = [
+            processes.spawn(
+                f"locust-worker-{index}",
+                worker_command(spec, out_dir, master_port),
+                env=env,
+                cpus=cpus,
+                log_path=out_dir / f"locust-worker-{index}.log",
+            )
+            for index in range(spec.workers if master_port else 0)
+        ]
 
-    reader = threading.Thread(target=read, name="locust-stdout", daemon=True)
-    reader.start()
-    deadline = time.monotonic() + spec.time_limit + 30
-    try:
-        while child.alive():
-            reason = should_abort() if should_abort else None
-            if reason or time.monotonic() > deadline:
-                child.stop(timeout=STOP_TIMEOUT + 5)
-                break
-            time.sleep(0.05)
-        code = child.popen.wait()
-        for worker in workers:
-            # Workers quit when the master tells them; give them time to write samples.
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                worker.popen.wait(timeout=STOP_TIMEOUT + 10)
-    finally:
-        child.stop()
-        for worker in workers:
-            worker.stop()
-        reader.join(timeout=5)
-    return LocustRun(out_dir, code, markers, log_path)
+    @property
+    def processes(self) -> list[processes.Child]:
+        return [self.child, *self.workers]
+
+    def release(self, host: str) -> None:
+        """Let locust start its users against ``host``."""
+        tmp = self.go_file.with_suffix(".tmp")
+        tmp.write_text(host)
+        tmp.replace(self.go_file)
+
+    def follow(
+        self,
+        *,
+        on_window_start: Callable[[], None] | None = None,
+        on_window_end: Callable[[], None] | None = None,
+        on_progress: Callable[[int, float], None] | None = None,
+        should_abort: Callable[[], str | None] | None = None,
+    ) -> LocustRun:
+        """Wait for locust's end, relaying its markers.
+
+        ``should_abort`` is polled; a reason it returns stops locust early (the
+        server died, the user pressed Ctrl-C), and the caller records that reason.
+        """
+        child, markers = self.child, Markers()
+        stdout_log = self.out_dir / "locust.stdout.log"
+
+        def read() -> None:
+            assert child.popen.stdout is not None
+            with open(stdout_log, "w") as copy:
+                for raw in child.popen.stdout:
+                    line = raw.decode(errors="replace")
+                    copy.write(line)
+                    parsed = parse_marker(line)
+                    if parsed is None:
+                        continue
+                    name, words = parsed
+                    if name == "WINDOW_START":
+                        markers.window_start = time.monotonic()
+                        if on_window_start:
+                            on_window_start()
+                    elif name == "WINDOW_END":
+                        markers.window_end = time.monotonic()
+                        if on_window_end:
+                            on_window_end()
+                    elif name == "PROGRESS" and len(words) >= 3:
+                        done, failed, elapsed = int(words[0]), int(words[1]), float(words[2])
+                        markers.progress.append((elapsed, done, failed))
+                        if on_progress and elapsed > 0:
+                            on_progress(done, elapsed)
+
+        reader = threading.Thread(target=read, name="locust-stdout", daemon=True)
+        reader.start()
+        deadline = time.monotonic() + self.spec.time_limit + 30
+        try:
+            while child.alive():
+                reason = should_abort() if should_abort else None
+                if reason or time.monotonic() > deadline:
+                    child.stop(timeout=STOP_TIMEOUT + 5)
+                    break
+                time.sleep(0.05)
+            code = child.popen.wait()
+            for worker in self.workers:
+                # Workers quit when the master tells them; give them time to write samples.
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    worker.popen.wait(timeout=STOP_TIMEOUT + 10)
+        finally:
+            self.stop()
+            reader.join(timeout=5)
+        return LocustRun(self.out_dir, code, markers, self.log_path)
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.stop()
 
 
 @dataclass

@@ -51,6 +51,12 @@ def _add_options(parser) -> None:
         help="length of the measured window in seconds",
     )
     parser.add_argument(
+        "--bench-go-file",
+        default="",
+        include_in_web_ui=False,
+        help="wait for this file, then load the host it names (harness use)",
+    )
+    parser.add_argument(
         "--bench-out",
         default="",
         include_in_web_ui=False,
@@ -202,10 +208,25 @@ _control_started = False
 _spawned = gevent.event.Event()
 
 
+GO_TIMEOUT = 180.0  # seconds to wait for the server; then give up
+
+
 @events.init.add_listener
 def _on_init(environment, **_kwargs) -> None:
     if isinstance(environment.runner, WorkerRunner):
         environment.runner.register_message(_MESSAGE, _on_phase_message)
+        return
+    go_file = getattr(environment.parsed_options, "bench_go_file", "")
+    if not go_file:
+        return
+    # The harness starts locust while the server starts: hold the load back
+    # until the server answers and its address is known.
+    deadline = time.monotonic() + GO_TIMEOUT
+    while not os.path.exists(go_file):
+        if time.monotonic() > deadline:
+            sys.exit(f"no go file {go_file} after {GO_TIMEOUT:.0f} s")
+        gevent.sleep(0.02)
+    environment.host = Path(go_file).read_text().strip()
 
 
 @events.test_start.add_listener

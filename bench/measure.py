@@ -173,12 +173,28 @@ def measure(
     if interrupt.event.is_set():
         return _failed(plan, interrupt.reason or "interrupted", "interrupted")
     started_at = utc_now()
-    server: servers.RunningServer | servers.ExternalTarget
-    if plan.target_url is not None:
-        server = servers.ExternalTarget(plan.target_url)
-    else:
-        assert plan.server is not None
-        try:
+    spec = loadgen.LoadSpec(
+        scenario_path=plan.scenario_path,
+        user_class=plan.user_class,
+        users=plan.users,
+        style=plan.style,
+        host=None,
+        warmup=settings.warmup,
+        duration=settings.duration,
+        workers=settings.loadgen_workers,
+        remote_workers=settings.loadgen_remote_workers,
+        master_bind=settings.loadgen_master_bind,
+        master_port=settings.loadgen_master_port,
+    )
+    # locust imports while the server starts; it sends nothing until released.
+    locust = loadgen.Locust(spec, plan.out_dir, cpus=settings.loadgen_cpus, env=plan.env)
+    server: servers.RunningServer | servers.ExternalTarget | None = None
+    db_connection = None
+    try:
+        if plan.target_url is not None:
+            server = servers.ExternalTarget(plan.target_url)
+        else:
+            assert plan.server is not None
             server = servers.start(
                 plan.server,
                 env=plan.env,
@@ -188,10 +204,6 @@ def measure(
                 app=plan.app,
                 timeout=settings.ready_timeout,
             )
-        except BenchError as exc:
-            return _failed(plan, str(exc))
-    db_connection = None
-    try:
         if plan.primer_path is not None:
             problem = _primer(server.url + plan.primer_path, timeout=30)
             if problem:
@@ -206,17 +218,20 @@ def measure(
             on_server_death=died.set,
             server_alive=server.alive,
         )
+        for process in locust.processes:
+            sampler.add_loadgen(process.pid)
         switches: dict[str, dict[str, int] | None] = {}
+        watched = server
 
         def on_start() -> None:
             if plan.accounting:
-                switches["start"] = _switch_totals(server.url)
+                switches["start"] = _switch_totals(watched.url)
             sampler.mark_start()
 
         def on_end() -> None:
             sampler.mark_end()
             if plan.accounting:
-                switches["end"] = _switch_totals(server.url)
+                switches["end"] = _switch_totals(watched.url)
 
         def should_abort() -> str | None:
             if interrupt.event.is_set():
@@ -226,26 +241,9 @@ def measure(
             return None
 
         sampler.start()
-        spec = loadgen.LoadSpec(
-            scenario_path=plan.scenario_path,
-            user_class=plan.user_class,
-            users=plan.users,
-            style=plan.style,
-            host=server.url,
-            warmup=settings.warmup,
-            duration=settings.duration,
-            workers=settings.loadgen_workers,
-            remote_workers=settings.loadgen_remote_workers,
-            master_bind=settings.loadgen_master_bind,
-            master_port=settings.loadgen_master_port,
-        )
+        locust.release(server.url)
         try:
-            run = loadgen.run(
-                spec,
-                plan.out_dir,
-                cpus=settings.loadgen_cpus,
-                env=plan.env,
-                on_start=lambda child: sampler.add_loadgen(child.pid),
+            run = locust.follow(
                 on_window_start=on_start,
                 on_window_end=on_end,
                 on_progress=on_progress,
@@ -269,7 +267,9 @@ def measure(
     except BenchError as exc:
         return _failed(plan, str(exc))
     finally:
-        server.stop()
+        locust.stop()
+        if server is not None:
+            server.stop()
         if db_connection is not None:
             db_connection.close()
 
