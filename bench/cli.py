@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bench import matrix, processes, results, scenarios, servers
 from bench.errors import BenchError, UsageError
+from bench.loadgen import Topology
 from bench.ports import check_target, is_loopback_host
 from bench.progress import console
 
@@ -225,10 +226,12 @@ def _where(args: argparse.Namespace) -> dict:
         "threads": args.threads,
         "switch_accounting": not args.no_switches,
         "ready_timeout": args.ready_timeout,
-        "loadgen_workers": args.loadgen_workers,
-        "loadgen_remote_workers": args.loadgen_remote_workers,
-        "loadgen_master_bind": args.loadgen_master_bind,
-        "loadgen_master_port": args.loadgen_master_port,
+        "loadgen": Topology(
+            workers=args.loadgen_workers,
+            remote_workers=args.loadgen_remote_workers,
+            master_bind=args.loadgen_master_bind,
+            master_port=args.loadgen_master_port,
+        ),
         "target_url": args.target.rstrip("/") if args.target else None,
     }
 

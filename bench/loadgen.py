@@ -34,6 +34,20 @@ class LoadgenError(BenchError):
 
 
 @dataclass(frozen=True)
+class Topology:
+    """How locust is laid out: one process, or a master and its workers."""
+
+    workers: int = 0  # local workers; 0 with no remote ones: a single process
+    remote_workers: int = 0  # workers started by hand on other machines
+    master_bind: str = "127.0.0.1"  # where the master listens for workers
+    master_port: int | None = None  # None: a free port (remote workers need a fixed one)
+
+    @property
+    def distributed(self) -> bool:
+        return bool(self.workers or self.remote_workers)
+
+
+@dataclass(frozen=True)
 class LoadSpec:
     scenario_path: Path
     user_class: str
@@ -42,15 +56,8 @@ class LoadSpec:
     host: str | None  # None: given later, through the go file
     warmup: float
     duration: float
-    workers: int = 0  # 0: one local process; N: a master and N local workers
-    remote_workers: int = 0  # workers started by hand on other machines
-    master_bind: str = "127.0.0.1"  # where the master listens for workers
-    master_port: int | None = None  # None: a free port (remote workers need a fixed one)
+    topology: Topology = field(default_factory=Topology)
     extra_args: tuple[str, ...] = ()
-
-    @property
-    def distributed(self) -> bool:
-        return bool(self.workers or self.remote_workers)
 
     @property
     def time_limit(self) -> float:
@@ -70,9 +77,9 @@ def locust_command(spec: LoadSpec, out_dir: Path, master_port: int | None = None
     if master_port is not None:
         distributed = [
             "--master",
-            "--master-bind-host", spec.master_bind,
+            "--master-bind-host", spec.topology.master_bind,
             "--master-bind-port", str(master_port),
-            "--expect-workers", str(spec.workers + spec.remote_workers),
+            "--expect-workers", str(spec.topology.workers + spec.topology.remote_workers),
             "--expect-workers-max-wait", "60",
         ]  # fmt: skip
     return [
@@ -172,9 +179,11 @@ class Locust:
         self.go_file = out_dir / "go"
         self.go_file.unlink(missing_ok=True)
         master_port = None
-        if spec.distributed:
-            master_port = spec.master_port or free_port(
-                "127.0.0.1" if spec.master_bind in ("127.0.0.1", "0.0.0.0") else spec.master_bind
+        topology = spec.topology
+        if topology.distributed:
+            bind = topology.master_bind
+            master_port = topology.master_port or free_port(
+                "127.0.0.1" if bind in ("127.0.0.1", "0.0.0.0") else bind
             )
         command = locust_command(spec, out_dir, master_port)
         command[-1:-1] = ["--bench-go-file", str(self.go_file)]
@@ -189,7 +198,7 @@ class Locust:
                 cpus=cpus,
                 log_path=out_dir / f"locust-worker-{index}.log",
             )
-            for index in range(spec.workers if master_port else 0)
+            for index in range(topology.workers if master_port else 0)
         ]
 
     @property

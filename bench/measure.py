@@ -41,10 +41,7 @@ class Settings:
     base_env: dict[str, str]
     switch_accounting: bool = True
     ceiling_rps: float | None = None
-    loadgen_workers: int = 0
-    loadgen_remote_workers: int = 0
-    loadgen_master_bind: str = "127.0.0.1"
-    loadgen_master_port: int | None = None
+    topology: loadgen.Topology = field(default_factory=loadgen.Topology)
     ready_timeout: float = 30.0
 
 
@@ -181,10 +178,7 @@ def measure(
         host=None,
         warmup=settings.warmup,
         duration=settings.duration,
-        workers=settings.loadgen_workers,
-        remote_workers=settings.loadgen_remote_workers,
-        master_bind=settings.loadgen_master_bind,
-        master_port=settings.loadgen_master_port,
+        topology=settings.topology,
     )
     # locust imports while the server starts; it sends nothing until released.
     locust = loadgen.Locust(spec, plan.out_dir, cpus=settings.loadgen_cpus, env=plan.env)

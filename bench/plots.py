@@ -5,6 +5,7 @@ and uses bench.style's colour per server and marker/hatch per view style.
 """
 
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -164,6 +165,33 @@ def _legend_handles(cells: list[dict], bound_note: bool = True, hatches: bool = 
     return handles
 
 
+def _panel_figure(panels: dict[str, list[dict]]) -> tuple[Figure, Any]:
+    """One panel per scenario, stacked, each as tall as its number of cells."""
+    heights = [max(len(cells), 1) * 0.42 + 0.9 for cells in panels.values()]
+    return plt.subplots(
+        len(panels),
+        1,
+        figsize=(11, sum(heights) + 1.2),
+        gridspec_kw={"height_ratios": heights},
+        squeeze=False,
+    )
+
+
+def _finish_panels(figure: Figure, handles: list, ncol: int, title: str, stem: Path) -> list[Path]:
+    """The legend above the panels, the title above the legend, then save."""
+    figure.legend(
+        handles=handles,
+        loc="upper center",
+        ncol=ncol,
+        frameon=False,
+        fontsize=8,
+        bbox_to_anchor=(0.5, 1.0),
+    )
+    figure.suptitle(title, y=1.04)
+    figure.tight_layout(rect=(0, 0, 1, 0.96))
+    return save(figure, stem)
+
+
 def cell_bars(
     panels: dict[str, list[dict]],
     metric_name: str,
@@ -180,14 +208,7 @@ def cell_bars(
     have no bar, only the word "failed".
     """
     metric = summary_metric(metric_name)
-    heights = [max(len(cells), 1) * 0.42 + 0.9 for cells in panels.values()]
-    figure, axes = plt.subplots(
-        len(panels),
-        1,
-        figsize=(11, sum(heights) + 1.2),
-        gridspec_kw={"height_ratios": heights},
-        squeeze=False,
-    )
+    figure, axes = _panel_figure(panels)
     every = [cell for cells in panels.values() for cell in cells]
     for axis, (scenario, cells) in zip(axes[:, 0], panels.items(), strict=True):
         positions = list(range(len(cells)))[::-1]
@@ -234,17 +255,7 @@ def cell_bars(
         if log:
             axis.set_xscale("log")
         axis.set_xlabel(xlabel, fontsize=8)
-    figure.legend(
-        handles=_legend_handles(every),
-        loc="upper center",
-        ncol=4,
-        frameon=False,
-        fontsize=8,
-        bbox_to_anchor=(0.5, 1.0),
-    )
-    figure.suptitle(f"{title} - {label}", y=1.03)
-    figure.tight_layout(rect=(0, 0, 1, 0.97))
-    return save(figure, stem)
+    return _finish_panels(figure, _legend_handles(every), 4, f"{title} - {label}", stem)
 
 
 def _plain_log_ticks(axis, which: str = "x") -> None:
@@ -271,14 +282,7 @@ def latency_chart(panels: dict[str, list[dict]], label: str, stem: Path) -> list
     nothing. The line runs from p50 to p99.9; solid for sync views, dashed for
     async; hollow markers for load-generator-bound cells.
     """
-    heights = [max(len(cells), 1) * 0.42 + 0.9 for cells in panels.values()]
-    figure, axes = plt.subplots(
-        len(panels),
-        1,
-        figsize=(11, sum(heights) + 1.2),
-        gridspec_kw={"height_ratios": heights},
-        squeeze=False,
-    )
+    figure, axes = _panel_figure(panels)
     every = [cell for cells in panels.values() for cell in cells]
     for axis, (scenario, cells) in zip(axes[:, 0], panels.items(), strict=True):
         positions = list(range(len(cells)))[::-1]
@@ -358,17 +362,9 @@ def latency_chart(panels: dict[str, list[dict]], label: str, stem: Path) -> list
                 label="load-generator bound",
             )
         )
-    figure.legend(
-        handles=handles,
-        loc="upper center",
-        ncol=5,
-        frameon=False,
-        fontsize=8,
-        bbox_to_anchor=(0.5, 1.0),
+    return _finish_panels(
+        figure, handles, 5, f"Latency percentiles (exact, not bucketed) - {label}", stem
     )
-    figure.suptitle(f"Latency percentiles (exact, not bucketed) - {label}", y=1.04)
-    figure.tight_layout(rect=(0, 0, 1, 0.96))
-    return save(figure, stem)
 
 
 def sweep_chart(scenario: str, cells: list[dict], label: str, stem: Path) -> list[Path]:
@@ -448,14 +444,7 @@ def hops_chart(panels: dict[str, list[dict]], label: str, stem: Path) -> list[Pa
     """sync_to_async and async_to_sync switches per request, stacked, per cell."""
     from matplotlib.patches import Patch
 
-    heights = [max(len(cells), 1) * 0.42 + 0.9 for cells in panels.values()]
-    figure, axes = plt.subplots(
-        len(panels),
-        1,
-        figsize=(11, sum(heights) + 1.2),
-        gridspec_kw={"height_ratios": heights},
-        squeeze=False,
-    )
+    figure, axes = _panel_figure(panels)
 
     def total(cell: dict) -> float:
         summary = cell.get("summary", {})
@@ -489,17 +478,9 @@ def hops_chart(panels: dict[str, list[dict]], label: str, stem: Path) -> list[Pa
         Patch(facecolor="#777777", label="sync_to_async"),
         Patch(facecolor="#777777", alpha=0.45, hatch="..", label="async_to_sync"),
     ]
-    figure.legend(
-        handles=handles,
-        loc="upper center",
-        ncol=2,
-        frameon=False,
-        fontsize=8,
-        bbox_to_anchor=(0.5, 1.0),
+    return _finish_panels(
+        figure, handles, 2, f"Sync/async switches per request (server-side counts) - {label}", stem
     )
-    figure.suptitle(f"Sync/async switches per request (server-side counts) - {label}", y=1.03)
-    figure.tight_layout(rect=(0, 0, 1, 0.97))
-    return save(figure, stem)
 
 
 def comparison(a, b, rows: list[dict], stem: Path) -> list[Path]:

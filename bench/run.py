@@ -13,7 +13,7 @@ import os
 import signal
 import socket
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,7 +30,7 @@ from bench import (
     servers,
 )
 from bench.errors import UsageError
-from bench.loadgen import STOP_TIMEOUT
+from bench.loadgen import STOP_TIMEOUT, Topology
 from bench.processes import format_cpus
 from bench.progress import RunProgress, console
 
@@ -54,10 +54,7 @@ class RunOptions:
     calibrate: bool = True
     calibration_duration: float = 5.0
     quick: bool = False
-    loadgen_workers: int = 0
-    loadgen_remote_workers: int = 0
-    loadgen_master_bind: str = "127.0.0.1"
-    loadgen_master_port: int | None = None
+    loadgen: Topology = field(default_factory=Topology)
     ready_timeout: float = 30.0
     target_url: str | None = None  # a server the harness did not start
     command: list[str] = field(default_factory=list)
@@ -216,10 +213,7 @@ def execute(options: RunOptions) -> Path:
         options=servers.ServerOptions(workers=options.workers, threads=options.threads),
         base_env=env,
         switch_accounting=options.switch_accounting,
-        loadgen_workers=options.loadgen_workers,
-        loadgen_remote_workers=options.loadgen_remote_workers,
-        loadgen_master_bind=options.loadgen_master_bind,
-        loadgen_master_port=options.loadgen_master_port,
+        topology=options.loadgen,
         ready_timeout=options.ready_timeout,
     )
     run_doc: dict[str, Any] = {
@@ -241,8 +235,7 @@ def execute(options: RunOptions) -> Path:
             "loadgen_cpus": format_cpus(options.loadgen_cpus),
             "switch_accounting": options.switch_accounting,
             "full": options.selection.full,
-            "loadgen_workers": options.loadgen_workers,
-            "loadgen_remote_workers": options.loadgen_remote_workers,
+            "loadgen": asdict(options.loadgen),
             "ready_timeout_s": options.ready_timeout,
             "stop_timeout_s": STOP_TIMEOUT,
         },
@@ -366,7 +359,7 @@ def check_options(options: RunOptions) -> None:
         raise UsageError("--duration must be > 0 and --warmup >= 0")
     if options.repeats < 1:
         raise UsageError(f"--repeats must be >= 1, got {options.repeats}")
-    if options.loadgen_workers < 0 or options.loadgen_remote_workers < 0:
+    if options.loadgen.workers < 0 or options.loadgen.remote_workers < 0:
         raise UsageError("--loadgen-workers and --loadgen-remote-workers must be >= 0")
     if options.ready_timeout <= 0:
         raise UsageError("--ready-timeout must be > 0")

@@ -7,15 +7,11 @@ rate is measuring locust, not Django.
 
 from collections.abc import Callable
 
-from project.rawasgi import send_response, serve_lifespan
+from project.rawasgi import http_app, send_response
 
 BODY = b'{"message":"Hello, World!"}'
 
 
-async def app(scope: dict, receive: Callable, send: Callable) -> None:
-    if scope["type"] == "lifespan":
-        await serve_lifespan(receive, send)
-        return
-    if scope["type"] != "http":
-        return
+@http_app
+async def app(scope: dict, send: Callable) -> None:
     await send_response(send, 200, b"application/json", BODY)

@@ -1,6 +1,18 @@
-"""The two ASGI chores the project's non-Django apps share."""
+"""The ASGI chores the project's non-Django apps share."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+
+
+def http_app(handle: Callable[[dict, Callable], Awaitable[None]]) -> Callable:
+    """An ASGI app that answers lifespan and passes HTTP requests to ``handle(scope, send)``."""
+
+    async def app(scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] == "lifespan":
+            await serve_lifespan(receive, send)
+        elif scope["type"] == "http":
+            await handle(scope, send)
+
+    return app
 
 
 async def serve_lifespan(receive: Callable, send: Callable) -> None:

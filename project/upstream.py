@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable
 from urllib.parse import parse_qs
 
-from project.rawasgi import send_response, serve_lifespan
+from project.rawasgi import http_app, send_response
 
 # BENCH_UPSTREAM_MAX_MS caps every wait (tests and fuzzing run it at 0).
 MAX_MS = int(os.environ.get("BENCH_UPSTREAM_MAX_MS", "10000"))
@@ -25,12 +25,8 @@ def _int(query: dict[str, list[str]], name: str, high: int) -> int:
         return 0
 
 
-async def app(scope: dict, receive: Callable, send: Callable) -> None:
-    if scope["type"] == "lifespan":
-        await serve_lifespan(receive, send)
-        return
-    if scope["type"] != "http":
-        return
+@http_app
+async def app(scope: dict, send: Callable) -> None:
     query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
     ms = _int(query, "ms", MAX_MS)
     call = _int(query, "call", 1_000_000)
