@@ -6,4 +6,9 @@ separate processes that talk over HTTP, so the harness cannot bend what it
 measures.
 """
 
+from pathlib import Path
+
 __version__ = "0.1.0"
+
+# The checkout: the project, the scenarios and the results live beside bench/.
+ROOT = Path(__file__).resolve().parent.parent

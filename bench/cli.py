@@ -351,7 +351,6 @@ def cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> int:
         loadgen_cpus=args.loadgen_cpus,
         options=servers.ServerOptions(threads=args.threads),
         base_env=base_env(RunOptions()),
-        switch_accounting=False,
     )
     ceiling = calibrate.ceiling(run_dir, settings, args.duration, measure.Interrupt())
     if ceiling["ceiling_rps"] is None:
@@ -394,10 +393,7 @@ def show_switches(run_dir: Path, microbench_path: Path | None) -> None:
     from bench import switch_report
 
     run = results.read_run(run_dir)
-    microbench_path = microbench_path or switch_report.latest_microbench(run.path.parent)
-    microbench = results.read_json(microbench_path) if microbench_path else None
-    if microbench is not None:
-        results.check_schema(microbench, microbench_path)
+    microbench_path, microbench = switch_report.load_microbench(run.path.parent, microbench_path)
     analysis = switch_report.analyse(run, microbench)
     print(switch_report.format_report(analysis))
     if microbench_path is None:

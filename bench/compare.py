@@ -13,8 +13,9 @@ from typing import Any
 
 from bench import plots, results
 from bench.errors import BenchError
+from bench.results import dig, repeat_values
 from bench.stats import compare as significance
-from bench.verdicts import METRICS, _values
+from bench.verdicts import METRICS
 
 ENVIRONMENT_KEYS = (
     ("python", ("metadata", "python")),
@@ -33,12 +34,6 @@ ENVIRONMENT_KEYS = (
 )
 
 
-def _dig(data: dict, keys: tuple[str, ...]) -> Any:
-    for key in keys:
-        data = data.get(key) if isinstance(data, dict) else None  # type: ignore[assignment]
-    return data
-
-
 def definition_differences(a: results.Run, b: results.Run) -> list[str]:
     """Scenarios both runs used whose files differ."""
     first = a.data.get("matrix", {}).get("scenarios", {})
@@ -53,16 +48,16 @@ def definition_differences(a: results.Run, b: results.Run) -> list[str]:
 def environment_differences(a: results.Run, b: results.Run) -> list[str]:
     warnings = []
     for name, keys in ENVIRONMENT_KEYS:
-        first, second = _dig(a.data, keys), _dig(b.data, keys)
+        first, second = dig(a.data, keys), dig(b.data, keys)
         if first != second:
             warnings.append(f"{name}: {first} -> {second}")
-    packages_a = _dig(a.data, ("metadata", "packages")) or {}
-    packages_b = _dig(b.data, ("metadata", "packages")) or {}
+    packages_a = dig(a.data, ("metadata", "packages")) or {}
+    packages_b = dig(b.data, ("metadata", "packages")) or {}
     for package in sorted(set(packages_a) | set(packages_b)):
         if packages_a.get(package) != packages_b.get(package):
             warnings.append(f"{package}: {packages_a.get(package)} -> {packages_b.get(package)}")
-    commit_a = _dig(a.data, ("metadata", "git", "commit"))
-    commit_b = _dig(b.data, ("metadata", "git", "commit"))
+    commit_a = dig(a.data, ("metadata", "git", "commit"))
+    commit_b = dig(b.data, ("metadata", "git", "commit"))
     if commit_a != commit_b:
         warnings.append(f"git commit: {(commit_a or '?')[:12]} -> {(commit_b or '?')[:12]}")
     return warnings
@@ -78,7 +73,7 @@ def compare_runs(a: results.Run, b: results.Run) -> list[dict[str, Any]]:
             "metrics": {},
         }
         for name, keys in METRICS:
-            values_a, values_b = _values(first, keys), _values(second, keys)
+            values_a, values_b = repeat_values(first, keys), repeat_values(second, keys)
             result = significance(values_a, values_b)
             row["metrics"][name] = {
                 "a": sorted(values_a),

@@ -7,14 +7,13 @@ PostgreSQL only to check it is reachable and to count a server's connections.
 
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from bench import ROOT
 from bench.errors import BenchError
 from bench.metadata import redact_url
 
-ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE = ROOT / ".data" / "bench.sqlite3"
 
 

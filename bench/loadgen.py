@@ -57,7 +57,6 @@ class LoadSpec:
     warmup: float
     duration: float
     topology: Topology = field(default_factory=Topology)
-    extra_args: tuple[str, ...] = ()
 
     @property
     def time_limit(self) -> float:
@@ -115,7 +114,6 @@ def locust_command(spec: LoadSpec, out_dir: Path, master_port: int | None = None
         "--bench-out",
         str(out_dir / "samples"),
         *distributed,
-        *spec.extra_args,
         spec.user_class,
     ]
 
@@ -134,21 +132,11 @@ def worker_command(spec: LoadSpec, out_dir: Path, master_port: int) -> list[str]
 
 
 @dataclass
-class Markers:
-    """What the plugin announced, with the harness's own clock readings."""
-
-    window_start: float | None = None
-    window_end: float | None = None
-    progress: list[tuple[float, int, int]] = field(default_factory=list)
-
-
-@dataclass
 class LocustRun:
     """One finished locust process and where its output is."""
 
     out_dir: Path
     exit_code: int | None
-    markers: Markers
     log_path: Path
 
 
@@ -224,7 +212,7 @@ class Locust:
         ``should_abort`` is polled; a reason it returns stops locust early (the
         server died, the user pressed Ctrl-C), and the caller records that reason.
         """
-        child, markers = self.child, Markers()
+        child = self.child
         stdout_log = self.out_dir / "locust.stdout.log"
 
         def read() -> None:
@@ -237,18 +225,13 @@ class Locust:
                     if parsed is None:
                         continue
                     name, words = parsed
-                    if name == "WINDOW_START":
-                        markers.window_start = time.monotonic()
-                        if on_window_start:
-                            on_window_start()
-                    elif name == "WINDOW_END":
-                        markers.window_end = time.monotonic()
-                        if on_window_end:
-                            on_window_end()
-                    elif name == "PROGRESS" and len(words) >= 3:
-                        done, failed, elapsed = int(words[0]), int(words[1]), float(words[2])
-                        markers.progress.append((elapsed, done, failed))
-                        if on_progress and elapsed > 0:
+                    if name == "WINDOW_START" and on_window_start:
+                        on_window_start()
+                    elif name == "WINDOW_END" and on_window_end:
+                        on_window_end()
+                    elif name == "PROGRESS" and len(words) >= 3 and on_progress:
+                        done, elapsed = int(words[0]), float(words[2])
+                        if elapsed > 0:
                             on_progress(done, elapsed)
 
         reader = threading.Thread(target=read, name="locust-stdout", daemon=True)
@@ -269,7 +252,7 @@ class Locust:
         finally:
             self.stop()
             reader.join(timeout=5)
-        return LocustRun(self.out_dir, code, markers, self.log_path)
+        return LocustRun(self.out_dir, code, self.log_path)
 
     def stop(self) -> None:
         for process in self.processes:

@@ -83,7 +83,6 @@ class Recorder:
         self.drained: Counter[str] = Counter()
         self.drained_failures: Counter[str] = Counter()
         self.failure_times = array.array("d")  # seconds since the window opened
-        self.window_count = 0
         self.stats_reset = True
         self.workers: list[str] = []
 
@@ -105,7 +104,6 @@ class Recorder:
                 samples = self.samples[key]
                 samples.append(time.time() - self.window_start)
                 samples.append(float(response_time))
-                self.window_count += 1
             else:
                 self.failures[key] += 1
                 self.failure_times.append(time.time() - self.window_start)

@@ -39,7 +39,6 @@ class Settings:
     loadgen_cpus: frozenset[int] | None
     options: servers.ServerOptions
     base_env: dict[str, str]
-    switch_accounting: bool = True
     ceiling_rps: float | None = None
     topology: loadgen.Topology = field(default_factory=loadgen.Topology)
     ready_timeout: float = 30.0

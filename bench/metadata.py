@@ -15,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psutil
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench import ROOT
 
 PACKAGES = (
     "django",

@@ -14,10 +14,8 @@ from typing import Any
 
 import pyperf
 
-from bench import processes, results
+from bench import ROOT, processes, results
 from bench.errors import BenchError
-
-ROOT = Path(__file__).resolve().parent.parent
 
 # (derived figure, benchmark, floor it is measured against)
 DERIVED = {
@@ -29,10 +27,6 @@ DERIVED = {
     "new thread-sensitive context + one sync_to_async": ("s2a_new_context", "plain_await"),
     "async_to_sync under an outer async_to_sync (warm)": ("a2s_warm", "plain_call"),
     "async_to_sync with a new event loop (cold)": ("a2s_cold_new_loop", "plain_call"),
-}
-REQUESTS = {
-    "ASGI request, default stack": "asgi_request_django_stack",
-    "WSGI request, default stack": "wsgi_request_django_stack",
 }
 
 

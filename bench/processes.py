@@ -13,9 +13,8 @@ import os
 import signal
 import subprocess
 import threading
-import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
@@ -37,8 +36,6 @@ class Child:
     name: str
     popen: subprocess.Popen
     log_path: Path | None
-    cpus: frozenset[int] | None
-    started_at: float = field(default_factory=time.monotonic)
 
     @property
     def pid(self) -> int:
@@ -142,7 +139,7 @@ def spawn(
     finally:
         if log_path:
             log.close()  # type: ignore[union-attr]
-    child = Child(name=name, popen=popen, log_path=log_path, cpus=cpus)
+    child = Child(name=name, popen=popen, log_path=log_path)
     _registry.add(child)
     return child
 

@@ -259,7 +259,8 @@ def build(path: Path) -> Report:
     grouped = panels(cells)
     report.charts.update(draw_all(chart_jobs(cells, grouped, run.label, run.path / "charts")))
     if any(cell["cell"]["scenario"] == "switches" for cell in cells):
-        analysis = switch_report.analyse(run, _microbench(run))
+        _, microbench = switch_report.load_microbench(run.path.parent)
+        analysis = switch_report.analyse(run, microbench)
         for written in switch_report.write(run, analysis):
             if written.suffix == ".png":
                 kind = written.stem.removeprefix("switch-fit-")
@@ -271,11 +272,6 @@ def build(path: Path) -> Report:
     write_html(report)
     report.seconds = time.perf_counter() - started
     return report
-
-
-def _microbench(run: results.Run) -> dict[str, Any] | None:
-    path = switch_report.latest_microbench(run.path.parent)
-    return results.read_json(path) if path else None
 
 
 def other_times(cells: list[dict]) -> list[dict[str, Any]]:

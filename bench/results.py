@@ -17,11 +17,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench import ROOT
 from bench.errors import BenchError
 from bench.stats import repeat_summary
 
 SCHEMA_VERSION = 1
-ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RESULTS = ROOT / "results"
 RUN_STATUSES = ("running", "complete", "partial", "interrupted")
 
@@ -119,19 +119,24 @@ def point_latest(root: Path, run_dir: Path) -> None:
     os.replace(tmp, link)
 
 
-def _dig(data: dict, keys: tuple[str, ...]) -> Any:
+def dig(data: Any, keys: tuple[str, ...]) -> Any:
+    """``data[k1][k2]...``, or None where a level is missing."""
     for key in keys:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(key)  # type: ignore[assignment]
+        data = data.get(key) if isinstance(data, dict) else None
     return data
+
+
+def repeat_values(cell: dict, keys: tuple[str, ...]) -> list[float]:
+    """One metric of every successful repeat of a cell (missing values skipped)."""
+    values = [dig(repeat, keys) for repeat in cell["repeats"] if repeat.get("status") == "ok"]
+    return [float(value) for value in values if value is not None]
 
 
 def summarise_repeats(repeats: list[dict[str, Any]]) -> dict[str, Any]:
     """Median and spread of every summary metric over the repeats that succeeded."""
     good = [repeat for repeat in repeats if repeat.get("status") == "ok"]
     return {
-        metric: repeat_summary([_dig(repeat, keys) for repeat in good])
+        metric: repeat_summary([dig(repeat, keys) for repeat in good])
         for metric, keys in SUMMARY_METRICS.items()
     }
 

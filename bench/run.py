@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bench import (
+    ROOT,
     calibrate,
     database,
     matrix,
@@ -86,7 +87,7 @@ def base_env(options: RunOptions) -> dict[str, str]:
     env["DJANGO_SECRET_KEY"] = measure.new_secret_key()  # per run, never written to results
     env.setdefault("BENCH_SQLITE_PATH", str(database.DEFAULT_SQLITE))
     env.pop("BENCH_SWITCH_ACCOUNTING", None)
-    env["PYTHONPATH"] = str(scenarios.ROOT)
+    env["PYTHONPATH"] = str(ROOT)
     return env
 
 
@@ -212,7 +213,6 @@ def execute(options: RunOptions) -> Path:
         loadgen_cpus=options.loadgen_cpus,
         options=servers.ServerOptions(workers=options.workers, threads=options.threads),
         base_env=env,
-        switch_accounting=options.switch_accounting,
         topology=options.loadgen,
         ready_timeout=options.ready_timeout,
     )

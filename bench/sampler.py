@@ -91,7 +91,6 @@ class WindowResources:
     loadgen_busiest_process_percent: float | None = None
     db_connections_peak: int | None = None
     db_connections_mean: float | None = None
-    server_died: bool = False
     rss_timeline: list[tuple[float, int]] = field(default_factory=list)  # (s into window, bytes)
 
     @property
@@ -251,6 +250,5 @@ class Sampler:
                 db_connections_mean=(sum(self._db_samples) / len(self._db_samples))
                 if self._db_samples
                 else None,
-                server_died=self.server_died,
                 rss_timeline=list(self._rss_timeline),
             )

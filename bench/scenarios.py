@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench import ROOT
 from bench.errors import BenchError, UsageError
 
-ROOT = Path(__file__).resolve().parent.parent
 SCENARIO_DIR = ROOT / "scenarios"
 STYLES = ("sync", "async")
 DB_MODES = ("none", "persistent", "pool4", "pool16")

@@ -14,7 +14,6 @@ SERVER_COLOURS = {
 }
 STYLE_MARKERS = {"sync": "s", "async": "o"}
 STYLE_HATCHES = {"sync": "", "async": "//"}
-LOADGEN_BOUND_HATCH = "xx"
 FALLBACK_COLOUR = "#444444"
 
 

@@ -20,17 +20,37 @@ from bench import plots, results, switchfit
 
 DOCS_CLAIM_US = 1000.0
 DOCS_CLAIM = 'Django docs: a sync/async switch costs "around a millisecond"'
+# kind -> (the microbenchmark's per-switch figure, the accounting's hop kind, the fit's slope)
 KINDS = {
-    "sync_to_async": ("s2a_warm_thread_sensitive", "sync_to_async", "sync_to_async"),
-    "async_to_sync (warm)": ("a2s_warm", "async_to_sync", "async_to_sync_warm"),
-    "async_to_sync (new event loop)": ("a2s_cold_new_loop", None, "async_to_sync_new_loop"),
+    "sync_to_async": (
+        "sync_to_async, warm context, thread_sensitive=True",
+        "sync_to_async",
+        "sync_to_async",
+    ),
+    "async_to_sync (warm)": (
+        "async_to_sync under an outer async_to_sync (warm)",
+        "async_to_sync",
+        "async_to_sync_warm",
+    ),
+    "async_to_sync (new event loop)": (
+        "async_to_sync with a new event loop (cold)",
+        None,
+        "async_to_sync_new_loop",
+    ),
 }
 
 
-def latest_microbench(root: Path) -> Path | None:
-    """The newest ``*-microbench/summary.json`` under the results root."""
-    found = sorted(root.glob("*-microbench/summary.json"))
-    return found[-1] if found else None
+def load_microbench(root: Path, path: Path | None = None) -> tuple[Path | None, dict | None]:
+    """A microbench summary: ``path``, or the newest ``*-microbench/summary.json``
+    under the results root; (None, None) when there is none yet."""
+    if path is None:
+        found = sorted(root.glob("*-microbench/summary.json"))
+        path = found[-1] if found else None
+    if path is None:
+        return None, None
+    summary = results.read_json(path)
+    results.check_schema(summary, path)
+    return path, summary
 
 
 def hops_table(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -70,22 +90,14 @@ def analyse(run: results.Run, microbench: dict[str, Any] | None) -> dict[str, An
     fits = {users: switchfit.fit(group) for users, group in sorted(by_users.items())}
     wall = switchfit.accounting_wall_us(cells)
     side_by_side = {}
-    for kind, (bench_name, accounting_kind, slope) in KINDS.items():
+    for kind, (per_switch, accounting_kind, slope) in KINDS.items():
         entry: dict[str, Any] = {"docs_claim_us": DOCS_CLAIM_US}
-        if microbench:
-            row = microbench["benchmarks"].get(bench_name)
-            floor = microbench["benchmarks"]["plain_await" if "s2a" in bench_name else "plain_call"]
-            if row:
-                for clock in ("wall", "cpu"):
-                    entry[f"microbench_{clock}_us"] = (
-                        row[clock]["mean_us"] - floor[clock]["mean_us"]
-                    )
-                    entry[f"microbench_{clock}_sd_us"] = row[clock]["stdev_us"]
-        if (
-            accounting_kind
-            and wall.get(accounting_kind)
-            and kind != "async_to_sync (new event loop)"
-        ):
+        measured = (microbench or {}).get("per_switch", {}).get(per_switch)
+        if measured:
+            for clock in ("wall", "cpu"):
+                entry[f"microbench_{clock}_us"] = measured[clock]["mean_us"]
+                entry[f"microbench_{clock}_sd_us"] = measured[clock]["stdev_us"]
+        if accounting_kind and wall.get(accounting_kind):
             entry["accounting_wall_us"] = wall[accounting_kind]["mean_us"]
             entry["accounting_wall_sd_us"] = wall[accounting_kind]["sd_us"]
         for users, fitted in fits.items():

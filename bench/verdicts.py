@@ -10,6 +10,7 @@ significant" is said plainly.
 from collections import defaultdict
 from typing import Any
 
+from bench.results import repeat_values
 from bench.stats import compare
 
 WSGI_PREFERENCE = ("gunicorn-gthread", "gunicorn-sync", "granian-wsgi")
@@ -19,19 +20,6 @@ METRICS = (
     ("p99", ("latency_ms", "p99")),
     ("CPU/request", ("server", "cpu_ms_per_request")),
 )
-
-
-def _values(cell: dict, keys: tuple[str, ...]) -> list[float]:
-    values = []
-    for repeat in cell["repeats"]:
-        if repeat.get("status") != "ok":
-            continue
-        value: Any = repeat
-        for key in keys:
-            value = value.get(key) if isinstance(value, dict) else None
-        if value is not None:
-            values.append(float(value))
-    return values
 
 
 def _pick(
@@ -66,7 +54,7 @@ def pair(candidate: dict, baseline: dict, question: str) -> dict[str, Any]:
         "metrics": {},
     }
     for name, keys in METRICS:
-        result = compare(_values(baseline, keys), _values(candidate, keys))
+        result = compare(repeat_values(baseline, keys), repeat_values(candidate, keys))
         row["metrics"][name] = {
             "ratio": result.ratio,
             "p_value": result.p_value,

@@ -23,16 +23,27 @@ def harness(*args: str, env: dict | None = None) -> subprocess.Popen:
 
 
 def descendants_while_running(
-    proc: subprocess.Popen, until: Callable[[], bool] = lambda: False, limit: float = 180
+    proc: subprocess.Popen,
+    until: Callable[[], bool] = lambda: False,
+    limit: float = 180,
+    commands: list[str] | None = None,
 ) -> set[int]:
-    """PIDs of everything the harness started, watched until ``until()`` or its end."""
+    """PIDs of everything the harness started, watched until ``until()`` or its end;
+    their command lines are appended to ``commands`` when one is given."""
     seen: set[int] = set()
     deadline = time.monotonic() + limit
     while proc.poll() is None and time.monotonic() < deadline and not until():
         try:
-            seen.update(child.pid for child in psutil.Process(proc.pid).children(recursive=True))
+            children = psutil.Process(proc.pid).children(recursive=True)
         except psutil.NoSuchProcess:
             break
+        for child in children:
+            if child.pid not in seen and commands is not None:
+                try:
+                    commands.append(" ".join(child.cmdline()))
+                except psutil.NoSuchProcess:
+                    continue
+            seen.add(child.pid)
         time.sleep(0.05)
     return seen
 
