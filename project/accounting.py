@@ -14,7 +14,8 @@ When it is on:
 - counters live in a small memory-mapped file per process in
   ``BENCH_ACCOUNTING_DIR`` (a fresh temporary directory when unset), so the
   endpoint can sum every worker of a multi-process server, and the harness can
-  still read the totals after the server has gone.
+  read the totals without a request (``layout.json`` says what a file holds):
+  at the window's edges, an HTTP request would wait in the server's queue.
 """
 
 import asyncio
@@ -113,6 +114,18 @@ def read_directory(directory: Path) -> dict[str, Any]:
             totals[name] += value
         pids.append(int(path.name.removesuffix(_SUFFIX)))
     return {"totals": totals, "pids": pids}
+
+
+LAYOUT_FILE = "layout.json"
+
+
+def _describe_layout(where: Path) -> None:
+    """Write what a counter file holds, so a reader outside this project (the
+    harness, which never imports it) can sum the files without a request."""
+    layout = {"fields": list(FIELDS), "format": "int64 native", "suffix": _SUFFIX}
+    tmp = where / f".{LAYOUT_FILE}.{os.getpid()}"
+    tmp.write_text(json.dumps(layout))
+    os.replace(tmp, where / LAYOUT_FILE)
 
 
 _counters: Counters | None = None
@@ -247,6 +260,7 @@ def install() -> None:
     with _counters_lock:
         _installed = True
         _counters = None  # the next use opens this process's counter file
+    _describe_layout(directory())
     SyncToAsync.__call__ = _counted_sync_to_async  # type: ignore[method-assign]
     SyncToAsync.thread_handler = _timed_thread_handler  # type: ignore[method-assign]
     AsyncToSync.__call__ = _counted_async_to_sync  # type: ignore[method-assign]

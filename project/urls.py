@@ -22,6 +22,7 @@ WORKLOADS: dict[str, Pair] = {
     "updates-atomic": (sync_views.updates_atomic, async_views.updates_atomic),
     "fortunes": (sync_views.fortunes, async_views.fortunes),
     "io": (sync_views.io, async_views.io),
+    "burn": (sync_views.burn, async_views.burn),
     "upstream": (sync_views.upstream, async_views.upstream),
     "fanout": (sync_views.fanout, async_views.fanout),
     "stream": (sync_views.stream, async_views.stream),

@@ -50,6 +50,19 @@ async def io(request: HttpRequest) -> HttpResponse:
     return responses.slept(ms)
 
 
+async def burn(request: HttpRequest) -> HttpResponse:
+    """CPU-bound work in an async view: it runs on the event loop thread itself.
+
+    That is what such work does in an ``async def`` view (the loop serves no
+    other request meanwhile), and it is deliberate: no sync_to_async, so this
+    view makes the same sync/async hops as the json view and the burn adds CPU
+    only.
+    """
+    ms = params.int_param(request, "ms", params.BURN_MS)
+    responses.burn(ms)
+    return responses.burned(ms)
+
+
 async def upstream(request: HttpRequest) -> HttpResponse:
     ms = params.int_param(request, "ms", params.UPSTREAM_MS)
     return responses.upstream_results(await upstream_client.afetch_many(ms, 1, concurrently=False))

@@ -2,10 +2,12 @@
 
 Views differ only in how they wait for their data; everything that shapes the
 bytes on the wire lives here, so both styles answer byte for byte the same.
+So does the burn workload's deliberate CPU spending, the same in both styles.
 """
 
 import json
 import random
+import time
 from collections.abc import Iterable
 
 from django.http import HttpResponse
@@ -71,6 +73,28 @@ def fortunes(rows: Iterable[Fortune]) -> HttpResponse:
 
 def slept(ms: int) -> HttpResponse:
     return json_response({"slept_ms": ms})
+
+
+def burn(ms: int) -> None:
+    """Spend ``ms`` milliseconds of the calling thread's CPU time, then return.
+
+    The harness's known-cost calibration: it measures server CPU per request
+    from outside, and burn=N must cost exactly N ms more than burn=0. So the
+    loop counts ``time.thread_time``, which does not advance while the thread
+    waits for the GIL or is descheduled: however many other threads or
+    requests run meanwhile, this thread consumes ``ms`` of CPU. Wall time
+    would also count the time others hold the CPU or the GIL; a fixed
+    iteration count would vary with the machine and the interpreter.
+    """
+    if ms <= 0:
+        return
+    deadline = time.thread_time_ns() + ms * 1_000_000
+    while time.thread_time_ns() < deadline:
+        pass
+
+
+def burned(ms: int) -> HttpResponse:
+    return json_response({"burned_ms": ms})
 
 
 def upstream_results(results: list[dict]) -> HttpResponse:

@@ -49,6 +49,12 @@ def io(request: HttpRequest) -> HttpResponse:
     return responses.slept(ms)
 
 
+def burn(request: HttpRequest) -> HttpResponse:
+    ms = params.int_param(request, "ms", params.BURN_MS)
+    responses.burn(ms)
+    return responses.burned(ms)
+
+
 def upstream(request: HttpRequest) -> HttpResponse:
     ms = params.int_param(request, "ms", params.UPSTREAM_MS)
     return responses.upstream_results([upstream_client.fetch(ms, 0)])

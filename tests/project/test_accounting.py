@@ -62,6 +62,18 @@ def test_the_async_orm_adds_one_hop_per_query(handlers, request_via):
     assert hops(request_via, "asgi", asgi, "/async/updates-atomic?n=5")[0] == base + 1
 
 
+@pytest.mark.parametrize(
+    ("kind", "style"), [("asgi", "async"), ("asgi", "sync"), ("wsgi", "async")]
+)
+def test_the_burn_adds_cpu_but_no_hop(handlers, request_via, kind, style):
+    # The async burn runs on the event loop, not through sync_to_async.
+    app = dict(zip(("wsgi", "asgi"), handlers("none"), strict=True))[kind]
+    request_via(kind, app, f"/{style}/burn?ms=0")
+    assert hops(request_via, kind, app, f"/{style}/burn?ms=1") == hops(
+        request_via, kind, app, f"/{style}/json"
+    )
+
+
 def test_bridge_hops_and_thread_sensitivity(handlers, request_via):
     _, asgi = handlers("none")
     before = accounting.counters().snapshot()

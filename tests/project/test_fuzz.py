@@ -3,8 +3,9 @@
 Arbitrary query strings, methods, headers and bodies go to every endpoint of
 both styles under both handlers, with and without middleware. The answer is
 200 (parameters clamped) or a 4xx. The waits themselves (sleeps, the
-upstream's delay) are switched off so that clamped values up to 10 s cost
-nothing: what is fuzzed is how requests are read, not how long views wait.
+upstream's delay) and the burn workload's CPU are switched off so that
+clamped values up to 10 s cost nothing: what is fuzzed is how requests are
+read, not how long views wait.
 """
 
 import asyncio
@@ -18,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from project.urls import STYLES, WORKLOADS
-from project.workloads import async_views, sync_views
+from project.workloads import async_views, responses, sync_views
 
 ENDPOINTS = [
     f"/{style}/{name}"
@@ -48,8 +49,9 @@ async def _no_wait(seconds: float) -> None:
 
 @pytest.fixture(scope="module", autouse=True)
 def no_waiting():
-    """The views' waits, replaced for this module only."""
+    """The views' waits and burns, replaced for this module only."""
     with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(responses, "burn", lambda ms: None)
         patch.setattr(sync_views, "time", types.SimpleNamespace(sleep=lambda seconds: None))
         patch.setattr(
             async_views,

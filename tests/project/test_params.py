@@ -34,6 +34,11 @@ def test_count_is_clamped_and_non_integers_mean_the_default(raw, expected):
         (params.CHUNKS, "5000", 1000),
         (params.CHUNKS, None, 10),
         (params.UPSTREAM_MS, "10001", 10_000),
+        (params.BURN_MS, None, 5),
+        (params.BURN_MS, "2.5", 5),
+        (params.BURN_MS, "-1", 0),
+        (params.BURN_MS, "0", 0),
+        (params.BURN_MS, "1001", 1000),
     ],
 )
 def test_other_bounds(bounds, raw, expected):

@@ -21,6 +21,7 @@ TARGETS = {
     "updates-atomic": "updates-atomic?n=3&seed=8",
     "fortunes": "fortunes",
     "io": "io?ms=0",
+    "burn": "burn?ms=1",
     "upstream": "upstream?ms=0",
     "fanout": "fanout?n=3&ms=0",
     "stream": "stream?chunks=3&ms=0",
@@ -113,6 +114,7 @@ def test_other_parameters_are_clamped(handlers, request_via, style):
     assert json.loads(request_via("wsgi", app, f"/{style}/disconnect?ms=-1").body) == {
         "slept_ms": 0
     }
+    assert json.loads(request_via("wsgi", app, f"/{style}/burn?ms=-5").body) == {"burned_ms": 0}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the mismatched async stream under WSGI warns
         one = request_via("wsgi", app, f"/{style}/stream?chunks=0&ms=-3")
