@@ -1,11 +1,14 @@
 """``bench compare A B``: did B change anything, per cell, and is it significant?
 
 Like pyperf's compare_to: the ratio B/A of throughput, p99 and CPU per
-request for every cell both runs measured, with Welch's t-test over their
-repeats and "not significant" said plainly. Runs whose scenario definitions
-differ are refused unless forced; a different machine or different versions
-are printed as warnings above the table, because that is usually the change
-being measured, but the reader must know.
+request for every cell both runs measured, as a ratio of geometric means over
+the repeats with its 95% interval and Welch's t-test on log values (the same
+bench.verdicts.compare_cells a report uses), Holm-corrected across every row
+of the comparison, and "not significant" said plainly. A p99 that a repeat has
+too few samples for is shown as such, not as a number. Runs whose scenario
+definitions differ are refused unless forced; a different machine or different
+versions are printed as warnings above the table, because that is usually the
+change being measured, but the reader must know.
 """
 
 from pathlib import Path
@@ -14,8 +17,7 @@ from typing import Any
 from bench import plots, results
 from bench.errors import BenchError
 from bench.results import dig, repeat_values
-from bench.stats import compare as significance
-from bench.verdicts import METRICS
+from bench.verdicts import METRICS, compare_cells, correct, metric_text, record
 
 ENVIRONMENT_KEYS = (
     ("python", ("metadata", "python")),
@@ -64,6 +66,7 @@ def environment_differences(a: results.Run, b: results.Run) -> list[str]:
 
 
 def compare_runs(a: results.Run, b: results.Run) -> list[dict[str, Any]]:
+    """B against A for every cell both ran, Holm-corrected across all of them."""
     rows = []
     for cell_id in sorted(set(a.cells) & set(b.cells)):
         first, second = a.cells[cell_id], b.cells[cell_id]
@@ -73,25 +76,15 @@ def compare_runs(a: results.Run, b: results.Run) -> list[dict[str, Any]]:
             "metrics": {},
         }
         for name, keys in METRICS:
-            values_a, values_b = repeat_values(first, keys), repeat_values(second, keys)
-            result = significance(values_a, values_b)
+            # The raw repeat values stay in compare.json even when no ratio is shown.
             row["metrics"][name] = {
-                "a": sorted(values_a),
-                "b": sorted(values_b),
-                "ratio": result.ratio,
-                "p_value": result.p_value,
-                "significant": result.significant,
-                "verdict": result.verdict,
+                "a": sorted(repeat_values(first, keys)),
+                "b": sorted(repeat_values(second, keys)),
+                **record(compare_cells(first, second, keys)),
             }
         rows.append(row)
+    correct(rows)
     return rows
-
-
-def _cell_text(metric: dict[str, Any]) -> str:
-    if metric["ratio"] is None:
-        return "n/a"
-    text = f"x{metric['ratio']:.3f}"
-    return text + ("" if metric["significant"] else " (not significant)")
 
 
 def markdown(
@@ -106,11 +99,16 @@ def markdown(
     if warnings:
         lines += ["**The runs differ in more than the change under test:**", ""]
         lines += [f"- {warning}" for warning in warnings] + [""]
-    lines += ["Ratios are B / A of the medians; Welch's t-test over the repeats, p < 0.05.", ""]
+    lines += [
+        "Ratios are B / A of the geometric means over repeats, with their 95% interval "
+        "(Welch's t on log values, unadjusted); significant means p < 0.05 after Holm's "
+        "correction across every ratio in this table.",
+        "",
+    ]
     lines += ["| cell | throughput | p99 | CPU/request |", "|---|---|---|---|"]
     for row in rows:
         bound = " (loadgen-bound)" if row["loadgen_bound"] else ""
-        cells = " | ".join(_cell_text(row["metrics"][name]) for name, _ in METRICS)
+        cells = " | ".join(metric_text(row["metrics"][name], 3) for name, _ in METRICS)
         lines.append(f"| `{row['cell']}`{bound} | {cells} |")
     if not rows:
         lines.append("| (no cell was measured by both runs) | | | |")

@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from bench import style
+from bench import stats, style
 from bench.switchfit import Fit, Point
 
 
@@ -136,6 +136,13 @@ def summary_metric(name: str):
         return summary.get("median"), summary.get("min"), summary.get("max")
 
     return metric
+
+
+def percentile_median(cell: dict, name: str) -> float | None:
+    """Median over repeats of percentile ``name`` ("p99_9"), or None when it is missing
+    or some repeat has too few samples to back it (bench.stats.backed)."""
+    value = (cell.get("summary", {}).get(f"{name}_ms") or {}).get("median")
+    return value if value is not None and stats.backed(cell, name) else None
 
 
 def _legend_handles(cells: list[dict], bound_note: bool = True, hatches: bool = True) -> list:
@@ -280,7 +287,9 @@ def latency_chart(panels: dict[str, list[dict]], label: str, stem: Path) -> list
 
     A percentile ladder, not bars: on a log scale a bar's length means
     nothing. The line runs from p50 to p99.9; solid for sync views, dashed for
-    async; hollow markers for load-generator-bound cells.
+    async; hollow markers for load-generator-bound cells. A percentile that a
+    repeat had too few samples for has no marker; the label beside the
+    ladder names it.
     """
     figure, axes = _panel_figure(panels)
     every = [cell for cells in panels.values() for cell in cells]
@@ -288,19 +297,23 @@ def latency_chart(panels: dict[str, list[dict]], label: str, stem: Path) -> list
         positions = list(range(len(cells)))[::-1]
         for y, cell in zip(positions, cells, strict=True):
             server, view = cell["cell"]["server"], cell["cell"]["style"]
-            values = {
-                name: (cell.get("summary", {}).get(f"{name}_ms") or {}).get("median")
+            values = {name: percentile_median(cell, name) for name in PERCENTILE_MARKERS}
+            omitted = [
+                name.replace("_", ".")
                 for name in PERCENTILE_MARKERS
-            }
+                if values[name] is None
+                and (cell.get("summary", {}).get(f"{name}_ms") or {}).get("median") is not None
+            ]
+            note = f"{', '.join(omitted)}: {stats.TOO_FEW_SAMPLES}" if omitted else ""
             present = [v for v in values.values() if v is not None]
             if not present:
                 axis.text(
                     0.01,
                     y,
-                    "failed",
+                    note or "failed",
                     va="center",
                     fontsize=8,
-                    color="#b00020",
+                    color="#666666" if note else "#b00020",
                     transform=axis.get_yaxis_transform(),
                 )
                 continue
@@ -324,8 +337,9 @@ def latency_chart(panels: dict[str, list[dict]], label: str, stem: Path) -> list
                         facecolors="white" if bound else colour,
                         zorder=3,
                     )
+            label_text = f"p99 {values['p99']:.1f} ms" if values["p99"] is not None else ""
             axis.annotate(
-                f"p99 {values['p99']:.1f} ms" if values["p99"] is not None else "",
+                "; ".join(text for text in (label_text, note) if text),
                 (max(present), y),
                 xytext=(6, 0),
                 textcoords="offset points",
@@ -368,7 +382,11 @@ def latency_chart(panels: dict[str, list[dict]], label: str, stem: Path) -> list
 
 
 def sweep_chart(scenario: str, cells: list[dict], label: str, stem: Path) -> list[Path]:
-    """Throughput and p99 against users: one line per server x view style."""
+    """Throughput and p99 against users: one line per server x view style.
+
+    A p99 that a repeat had too few samples for is a gap in its line, named
+    under the panel.
+    """
     figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.6))
     lines: dict[tuple, list[dict]] = {}
     for cell in cells:
@@ -384,8 +402,11 @@ def sweep_chart(scenario: str, cells: list[dict], label: str, stem: Path) -> lis
     for (_endpoint, server, view, stack, _db_mode), group in lines.items():
         group.sort(key=lambda c: c["cell"]["users"])
         users = [c["cell"]["users"] for c in group]
-        for axis, metric in ((left, "throughput_rps"), (right, "p99_ms")):
-            values = [(c.get("summary", {}).get(metric) or {}).get("median") for c in group]
+        throughput = [
+            (c.get("summary", {}).get("throughput_rps") or {}).get("median") for c in group
+        ]
+        p99 = [percentile_median(c, "p99") for c in group]
+        for axis, values in ((left, throughput), (right, p99)):
             name = f"{server} · {view}" + (f" · {stack}" if stack != "none" else "")
             axis.plot(
                 users,
@@ -408,6 +429,15 @@ def sweep_chart(scenario: str, cells: list[dict], label: str, stem: Path) -> lis
     left.set_ylabel("throughput (requests/s)")
     right.set_ylabel("p99 response time (ms, log scale)")
     right.set_yscale("log")
+    if any(
+        percentile_median(c, "p99") is None
+        and (c.get("summary", {}).get("p99_ms") or {}).get("median") is not None
+        for c in cells
+    ):
+        right.set_title(
+            f"p99 left out where a repeat had fewer than {stats.min_samples(0.99):,} samples",
+            fontsize=8,
+        )
     for axis in (left, right):
         axis.set_xlabel("concurrent users")
         axis.set_xscale("log")
@@ -497,8 +527,12 @@ def comparison(a, b, rows: list[dict], stem: Path) -> list[Path]:
     positions = np.arange(len(rows))[::-1]
     for axis, (name, xlabel) in zip(axes, metrics, strict=True):
         for offset, side, colour in ((0.2, "a", "#9e9e9e"), (-0.2, "b", "#1f77b4")):
+            # No bar for a percentile its repeats had too few samples for.
             values = [
-                float(np.median(r["metrics"][name][side])) if r["metrics"][name][side] else 0.0
+                float(np.median(r["metrics"][name][side]))
+                if r["metrics"][name][side]
+                and stats.TOO_FEW_SAMPLES not in r["metrics"][name]["verdict"]
+                else 0.0
                 for r in rows
             ]
             axis.barh(
@@ -510,8 +544,20 @@ def comparison(a, b, rows: list[dict], stem: Path) -> list[Path]:
             )
         for y, row in zip(positions, rows, strict=True):
             metric = row["metrics"][name]
-            if metric["ratio"] is not None:
-                mark = "" if metric["significant"] else " ns"
+            if stats.TOO_FEW_SAMPLES in metric["verdict"]:
+                axis.annotate(
+                    stats.TOO_FEW_SAMPLES,
+                    (0, y),
+                    xytext=(3, 0),
+                    textcoords="offset points",
+                    va="center",
+                    fontsize=7,
+                    color="#666666",
+                )
+            elif metric["ratio"] is not None:
+                # One repeat is no evidence either way: never marked "not significant".
+                untested = metric["p_value"] is None
+                mark = "" if metric["significant"] else (" not tested" if untested else " ns")
                 axis.annotate(
                     f"x{metric['ratio']:.2f}{mark}",
                     (0, y),
@@ -529,7 +575,11 @@ def comparison(a, b, rows: list[dict], stem: Path) -> list[Path]:
     )
     handles, labels = axes[0].get_legend_handles_labels()
     figure.legend(handles, labels, loc="upper center", ncol=2, frameon=False, fontsize=8)
-    figure.suptitle("B against A per shared cell (ratio B/A; ns: not significant)", y=1.02)
+    figure.suptitle(
+        "B against A per shared cell (bars: medians; x: B/A of geometric means; "
+        "ns: not significant after Holm)",
+        y=1.02,
+    )
     figure.tight_layout(rect=(0, 0, 1, 0.95))
     return save(figure, stem)
 

@@ -1,17 +1,29 @@
-"""Verdicts: the questions a run answers, as ratios with their significance.
+"""Verdicts: the questions a run answers, as ratios with intervals and tests.
 
 Within a scenario, cells that differ only in server and view style are
 paired: ASGI + async against WSGI + sync (the migration question), and, on
 one ASGI server, async views against sync views (the rewrite question).
-Every ratio comes with Welch's t-test over the repeats, and "not
-significant" is said plainly.
+Every ratio is of geometric means over the repeats, with its 95% interval and
+Welch's t-test on log values (bench.stats.compare). A report asks many such
+questions at once, so "significant" is decided after Holm's correction over
+all of them; "not significant" and "not tested" are said plainly.
 """
 
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from bench.results import repeat_values
-from bench.stats import compare
+from bench.stats import (
+    ALPHA,
+    PERCENTILES,
+    TOO_FEW_SAMPLES,
+    Comparison,
+    backed,
+    compare,
+    holm,
+    not_tested,
+)
 
 WSGI_PREFERENCE = ("gunicorn-gthread", "gunicorn-sync", "granian-wsgi")
 ASGI_PREFERENCE = ("uvicorn", "gunicorn-uvicorn", "gunicorn-asgi", "granian-asgi", "hypercorn")
@@ -20,6 +32,62 @@ METRICS = (
     ("p99", ("latency_ms", "p99")),
     ("CPU/request", ("server", "cpu_ms_per_request")),
 )
+
+
+def compare_cells(a: dict, b: dict, keys: tuple[str, ...]) -> Comparison:
+    """One metric of cell B against cell A over their repeats.
+
+    A latency percentile that some repeat has too few samples for is not
+    tested: its repeats' values are mostly noise, and a ratio of them would
+    be printed as if it were not.
+    """
+    values_a, values_b = repeat_values(a, keys), repeat_values(b, keys)
+    percentile = keys[-1] if keys[0] == "latency_ms" and keys[-1] in PERCENTILES else None
+    if percentile and not (backed(a, percentile) and backed(b, percentile)):
+        return not_tested(TOO_FEW_SAMPLES, len(values_a), len(values_b))
+    return compare(values_a, values_b)
+
+
+def record(result: Comparison) -> dict[str, Any]:
+    """A comparison as a report writes it; until ``correct`` runs over all the rows,
+    p_holm is the uncorrected p-value (a family of one)."""
+    return {
+        "ratio": result.ratio,
+        "ci_low": result.ci_low,
+        "ci_high": result.ci_high,
+        "n_a": result.n_a,
+        "n_b": result.n_b,
+        "p_value": result.p_value,
+        "p_holm": result.p_value,
+        "significant": result.significant,
+        "verdict": result.verdict,
+    }
+
+
+def correct(rows: Iterable[dict[str, Any]], alpha: float = ALPHA) -> None:
+    """Holm over every tested metric of every row, in place.
+
+    Each metric of each row is one hypothesis; untested ones have no p-value
+    and do not count. ``significant`` becomes p_holm < alpha, and a metric
+    significant only before the correction says so in its verdict.
+    """
+    tested = [
+        metric
+        for row in rows
+        for metric in row["metrics"].values()
+        if metric["p_value"] is not None
+    ]
+    for metric, adjusted in zip(
+        tested, holm([metric["p_value"] for metric in tested]), strict=True
+    ):
+        metric["p_holm"] = adjusted
+        metric["significant"] = adjusted < alpha
+        if metric["significant"]:
+            metric["verdict"] = "significant"
+        elif metric["p_value"] < alpha:
+            metric["verdict"] = "not significant after Holm"
+        else:
+            metric["verdict"] = "not significant"
 
 
 def _pick(
@@ -45,27 +113,20 @@ def _pick(
 
 
 def pair(candidate: dict, baseline: dict, question: str) -> dict[str, Any]:
-    """Ratios candidate / baseline with their tests."""
-    row: dict[str, Any] = {
+    """Ratios candidate / baseline with their intervals and uncorrected tests."""
+    return {
         "question": question,
         "candidate": candidate["cell"]["id"],
         "baseline": baseline["cell"]["id"],
         "loadgen_bound": bool(candidate.get("loadgen_bound") or baseline.get("loadgen_bound")),
-        "metrics": {},
+        "metrics": {
+            name: record(compare_cells(baseline, candidate, keys)) for name, keys in METRICS
+        },
     }
-    for name, keys in METRICS:
-        result = compare(repeat_values(baseline, keys), repeat_values(candidate, keys))
-        row["metrics"][name] = {
-            "ratio": result.ratio,
-            "p_value": result.p_value,
-            "significant": result.significant,
-            "verdict": result.verdict,
-        }
-    return row
 
 
 def verdicts(cells: list[dict], interfaces: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
-    """For each scenario, the paired comparisons its cells allow."""
+    """For each scenario, the paired comparisons its cells allow, Holm-corrected together."""
     by_scenario: dict[str, dict[tuple, list[dict]]] = defaultdict(lambda: defaultdict(list))
     for cell in cells:
         identity = cell["cell"]
@@ -98,18 +159,29 @@ def verdicts(cells: list[dict], interfaces: dict[str, str]) -> dict[str, list[di
                     )
         if rows:
             found[scenario] = rows
+    correct(row for rows in found.values() for row in rows)
     return found
 
 
+def _times(value: float, digits: int) -> str:
+    # Two decimals hide a small ratio (0.004 is not 0.00): below 0.1, significant figures.
+    return f"{value:.{digits}f}" if value >= 0.1 else f"{value:.{digits}g}"
+
+
+def metric_text(metric: dict[str, Any], digits: int = 2) -> str:
+    """'x2.30 [2.10, 2.52]', with '(not significant ...)' or '(not tested: why)' after it."""
+    verdict = metric["verdict"]
+    if metric["ratio"] is None:
+        return verdict
+    text = f"x{_times(metric['ratio'], digits)}"
+    if metric["ci_low"] is not None and metric["ci_high"] is not None:
+        text += f" [{_times(metric['ci_low'], digits)}, {_times(metric['ci_high'], digits)}]"
+    if verdict.startswith("not tested ("):
+        return f"{text} (not tested: {verdict.removeprefix('not tested (').removesuffix(')')})"
+    return text if metric["significant"] else f"{text} ({verdict})"
+
+
 def describe(row: dict[str, Any]) -> str:
-    """'throughput x2.30, p99 x0.41 (not significant), CPU/request x1.80'."""
-    parts = []
-    for name, metric in row["metrics"].items():
-        if metric["ratio"] is None:
-            parts.append(f"{name} n/a")
-            continue
-        text = f"{name} x{metric['ratio']:.2f}"
-        if not metric["significant"]:
-            text += " (not significant)"
-        parts.append(text)
-    return ", ".join(parts)
+    """'throughput x2.30 [2.10, 2.52], p99 x0.41 [0.20, 0.90] (not significant after Holm),
+    CPU/request x1.80 [1.70, 1.91]'; '(not tested: 1 repeat)' where no test was possible."""
+    return ", ".join(f"{name} {metric_text(metric)}" for name, metric in row["metrics"].items())

@@ -1,0 +1,142 @@
+"""Verdicts from synthetic cells: intervals, Holm across every row, sample gating."""
+
+import pytest
+
+from bench import stats, verdicts
+
+INTERFACES = {"uvicorn": "asgi", "gunicorn-gthread": "wsgi"}
+
+
+def cell(
+    scenario: str,
+    server: str,
+    style: str,
+    throughput: list[float],
+    p99: list[float],
+    cpu: list[float],
+    count: int = 20_000,
+) -> dict:
+    identity = {
+        "id": f"{scenario}.{server}.{style}",
+        "scenario": scenario,
+        "endpoint": scenario,
+        "server": server,
+        "style": style,
+        "stack": "none",
+        "users": 32,
+    }
+    repeats = [
+        {
+            "repeat": index + 1,
+            "status": "ok",
+            "throughput_rps": rps,
+            "latency_ms": {"count": count, "p99": latency},
+            "server": {"cpu_ms_per_request": cpu_ms},
+        }
+        for index, (rps, latency, cpu_ms) in enumerate(zip(throughput, p99, cpu, strict=True))
+    ]
+    return {"cell": identity, "status": "ok", "repeats": repeats}
+
+
+def metric(ratio, low, high, p_value, verdict="significant") -> dict:
+    return {
+        "ratio": ratio,
+        "ci_low": low,
+        "ci_high": high,
+        "n_a": 3,
+        "n_b": 3,
+        "p_value": p_value,
+        "p_holm": p_value,
+        "significant": verdict == "significant",
+        "verdict": verdict,
+    }
+
+
+def test_holm_runs_across_every_metric_of_every_row():
+    rows = [
+        {
+            "metrics": {
+                "throughput": metric(2.3, 2.1, 2.52, 0.01),
+                "p99": metric(0.41, 0.2, 0.9, 0.04),
+            }
+        },
+        {
+            "metrics": {
+                "throughput": metric(1.1, 1.02, 1.2, 0.03),
+                "p99": metric(1.5, None, None, None, "not tested (1 repeat)"),
+                "CPU/request": metric(0.5, 0.45, 0.55, 0.005),
+            }
+        },
+    ]
+    verdicts.correct(rows)
+    first, second = rows[0]["metrics"], rows[1]["metrics"]
+    held = [first["throughput"], first["p99"], second["throughput"], second["CPU/request"]]
+    assert [m["p_holm"] for m in held] == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert [m["significant"] for m in held] == [True, False, False, True]
+    assert first["p99"]["verdict"] == "not significant after Holm"
+    assert first["p99"]["ci_high"] == 0.9  # the printed interval stays the unadjusted one
+    untested = second["p99"]
+    assert untested["p_holm"] is None and untested["verdict"] == "not tested (1 repeat)"
+
+
+def test_describe_prints_ratio_interval_and_what_was_not_tested():
+    row = {
+        "metrics": {
+            "throughput": metric(2.3, 2.1, 2.52, 0.001),
+            "p99": metric(0.41, 0.2, 0.9, 0.04, "not significant after Holm"),
+            "CPU/request": metric(1.8, None, None, None, "not tested (1 repeat)"),
+        }
+    }
+    assert verdicts.describe(row) == (
+        "throughput x2.30 [2.10, 2.52], p99 x0.41 [0.20, 0.90] (not significant after Holm), "
+        "CPU/request x1.80 (not tested: 1 repeat)"
+    )
+    row["metrics"]["p99"] = metric(None, None, None, None, "not tested (too few samples)")
+    assert "p99 not tested (too few samples)" in verdicts.describe(row)
+    small = metric(0.004, 0.003, 0.006, 0.001)
+    assert verdicts.metric_text(small) == "x0.004 [0.003, 0.006]"
+
+
+def test_a_p99_from_too_few_samples_per_repeat_is_not_tested():
+    sync = cell("json", "gunicorn-gthread", "sync", [100, 102, 98], [50, 52, 51], [1, 1.1, 0.9])
+    few = cell("json", "uvicorn", "async", [200, 202, 198], [20, 21, 22], [2, 2.1, 1.9], 600)
+    result = verdicts.compare_cells(sync, few, ("latency_ms", "p99"))
+    assert result.verdict == "not tested (too few samples)" and result.ratio is None
+    enough = cell("json", "uvicorn", "async", [200, 202, 198], [20, 21, 22], [2, 2.1, 1.9], 1_000)
+    assert verdicts.compare_cells(sync, enough, ("latency_ms", "p99")).tested
+    # throughput is a count, not a tail: it is tested whatever the samples
+    assert verdicts.compare_cells(sync, few, ("throughput_rps",)).tested
+
+
+def test_verdicts_correct_across_all_scenarios_of_a_report():
+    cells = []
+    for scenario, shift in (("json", 1.05), ("io", 1.06), ("db", 1.5)):
+        cells.append(
+            cell(
+                scenario, "gunicorn-gthread", "sync", [100, 101, 99], [50, 51, 49], [1, 1.01, 0.99]
+            )
+        )
+        cells.append(
+            cell(
+                scenario,
+                "uvicorn",
+                "async",
+                [100 * shift, 102 * shift, 99 * shift],
+                [50, 52, 49],
+                [1, 1.02, 0.98],
+            )
+        )
+    found = verdicts.verdicts(cells, INTERFACES)
+    rows = [row for scenario in ("json", "io", "db") for row in found[scenario]]
+    metrics = [m for row in rows for m in row["metrics"].values()]
+    assert all(m["p_value"] is not None for m in metrics)
+    expected = stats.holm([m["p_value"] for m in metrics])
+    assert [m["p_holm"] for m in metrics] == pytest.approx(expected)
+    assert all(m["significant"] == (m["p_holm"] < 0.05) for m in metrics)
+    assert found["db"][0]["metrics"]["throughput"]["significant"]
+    lone = verdicts.verdicts(cells[:2], INTERFACES)["json"][0]["metrics"]
+    # Alone it would pass; among nine tests it is "not significant after Holm".
+    json_throughput = found["json"][0]["metrics"]["throughput"]
+    assert lone["throughput"]["p_value"] == pytest.approx(json_throughput["p_value"])
+    assert json_throughput["p_value"] < 0.05 and lone["throughput"]["p_holm"] < 0.05
+    assert json_throughput["verdict"] == "not significant after Holm"
