@@ -1,10 +1,13 @@
 """``bench calibrate``: is locust measuring the server, or itself?
 
-Two checks on the run's pinning. First, locust's ceiling: the rate one locust
-process reaches against a bare ASGI app (no Django), the upper bound of any
-figure it reports. Second, when wrk is installed, locust against wrk on the
-same server configuration (gunicorn-gthread + the sync json view by default):
-on a cell that is not load-generator bound they should agree within 10%.
+Two checks on the run's pinning. First, locust's ceiling: the rate locust
+reaches against a bare ASGI app (no Django), the upper bound of any figure it
+reports, measured for each user count and connection mode (keep-alive, or a
+new connection per request as gunicorn's sync worker forces) that a run uses,
+and checked to have been limited by locust itself. Second, when wrk is
+installed, locust against wrk on the same server configuration
+(gunicorn-gthread + the sync json view by default): on a cell that is not
+load-generator bound they should agree within 10%.
 """
 
 import re
@@ -23,33 +26,88 @@ CEILING_LOCUSTFILE = Path(__file__).resolve().parent / "calibration_locustfile.p
 
 
 def ceiling(
-    run_dir: Path, settings: measure.Settings, duration: float, interrupt: measure.Interrupt
+    run_dir: Path,
+    settings: measure.Settings,
+    duration: float,
+    interrupt: measure.Interrupt,
+    users: int = CEILING_USERS,
+    keep_alive: bool = True,
 ) -> dict[str, Any]:
-    """locust's highest rate on the run's pinning, against the bare ASGI app."""
+    """locust's highest rate on the run's pinning against the bare ASGI app, for
+    one user count and connection mode, and whether locust really was the limit.
+
+    The figure is only a ceiling when the load generator was saturated while
+    measuring it; otherwise the bare app (or the machine) stopped it first and
+    the rate is a lower bound of what locust can do: it is kept, marked invalid,
+    and flags nothing.
+    """
+    mode = "keepalive" if keep_alive else "close"
     plan = measure.Plan(
         server=servers.get("uvicorn"),
         scenario_path=CEILING_LOCUSTFILE,
-        user_class="CeilingUser",
-        users=CEILING_USERS,
+        user_class="CeilingUser" if keep_alive else "CloseCeilingUser",
+        users=users,
         style=None,
-        out_dir=run_dir / "raw" / "calibration",
+        out_dir=run_dir / "raw" / "calibration" / f"u{users}-{mode}",
         env=settings.base_env,
         primer_path="/",
         app="project.bare:app",
     )
     record = measure.measure(plan, replace(settings, duration=duration, warmup=1.0), interrupt)
+    base = {"users": users, "keep_alive": keep_alive}
     if record["status"] != "ok":
-        return {"status": record["status"], "reason": record["reason"], "ceiling_rps": None}
+        return {**base, "status": record["status"], "reason": record["reason"], "ceiling_rps": None}
+    loadgen = record["loadgen"]
+    cores = loadgen.get("cores") or {}
+    saturated = [
+        reason for reason in loadgen["bound_reasons"] if "ceiling" not in reason
+    ]  # the CPU signs only: there is no ceiling yet to compare with
     return {
+        **base,
         "status": "ok",
         "ceiling_rps": record["throughput_rps"],
-        "loadgen_cpu_percent": record["loadgen"]["cpu_percent"],
+        "valid": bool(saturated),
+        "note": "; ".join(saturated)
+        if saturated
+        else (
+            f"locust at {loadgen['busiest_process_percent'] or 0:.0f}% of a core, its CPUs "
+            f"{cores.get('busy_percent', 0):.0f}% busy: the bare app or the machine set this rate"
+        ),
+        "loadgen_cpu_percent": loadgen["cpu_percent"],
+        "loadgen_busiest_process_percent": loadgen["busiest_process_percent"],
+        "loadgen_cores_busy_percent": cores.get("busy_percent"),
         "server_cpu_percent": record["server"]["cpu_percent"],
-        "users": CEILING_USERS,
         "duration_s": record["window_s"],
         "app": "project.bare:app under uvicorn",
         "p99_ms": record["latency_ms"]["p99"],
     }
+
+
+def ceilings(
+    run_dir: Path,
+    settings: measure.Settings,
+    modes: list[tuple[int, bool]],
+    duration: float,
+    interrupt: measure.Interrupt,
+) -> list[dict[str, Any]]:
+    """One ceiling per (users, keep-alive) pair the run's cells use: 500 users
+    without keep-alive is a different load generator from 32 with it."""
+    found = []
+    for users, keep_alive in modes:
+        if interrupt.event.is_set():
+            break
+        found.append(ceiling(run_dir, settings, duration, interrupt, users, keep_alive))
+    return found
+
+
+def describe(ceiling: dict[str, Any]) -> str:
+    """One line for the console: the ceiling, and whether it is one."""
+    mode = "keep-alive" if ceiling["keep_alive"] else "new connection per request"
+    head = f"locust ceiling ({ceiling['users']} users, {mode}, bare ASGI app): "
+    if ceiling.get("ceiling_rps") is None:
+        return head + f"failed: {ceiling.get('reason')}"
+    verdict = "locust-bound" if ceiling["valid"] else f"NOT a ceiling: {ceiling['note']}"
+    return head + f"{ceiling['ceiling_rps']:,.0f} req/s ({verdict})"
 
 
 def wrk_rate(

@@ -8,6 +8,16 @@ from locust import FastHttpUser, task
 
 
 class CeilingUser(FastHttpUser):
+    """Keep-alive connections, as most servers allow."""
+
     @task
     def request(self) -> None:
         self.client.get("/", name="ceiling")
+
+
+class CloseCeilingUser(FastHttpUser):
+    """A new connection per request, as gunicorn's sync worker forces."""
+
+    @task
+    def request(self) -> None:
+        self.client.get("/", name="ceiling", headers={"Connection": "close"})

@@ -147,6 +147,11 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
         "--quick", action="store_true", help="the same cells, short: 4 s windows, 1 repeat"
     )
     how.add_argument("--no-calibrate", action="store_true", help="skip the load-generator ceiling")
+    how.add_argument(
+        "--seed",
+        type=int,
+        help="seed of the cells' order in each pass (default: a fresh one, recorded in run.json)",
+    )
     how.add_argument("--dry-run", action="store_true", help="list the cells and the expected time")
     _add_where_arguments(parser)
 
@@ -259,6 +264,7 @@ def _run_options(args: argparse.Namespace, argv: Sequence[str]):
         calibrate=not args.no_calibrate,
         calibration_duration=2.0 if quick else 5.0,
         quick=quick,
+        seed=args.seed,
         command=["python -m bench", *argv],
         **_where(args),
     )
@@ -310,7 +316,7 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
             print(cell.id)
         for note in expansion.notes:
             print(f"note: {note}")
-        minutes = estimate_seconds(options, len(expansion.cells)) / 60
+        minutes = estimate_seconds(options, expansion.cells) / 60
         print(f"{len(expansion.cells)} cells x {options.repeats} repeats: about {minutes:.1f} min")
         return 0
     run_dir = execute(options)
@@ -352,13 +358,12 @@ def cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> int:
         options=servers.ServerOptions(threads=args.threads),
         base_env=base_env(RunOptions()),
     )
-    ceiling = calibrate.ceiling(run_dir, settings, args.duration, measure.Interrupt())
+    ceiling = calibrate.ceiling(
+        run_dir, settings, args.duration, measure.Interrupt(), users=args.users
+    )
     if ceiling["ceiling_rps"] is None:
         raise BenchError(f"calibration failed: {ceiling['reason']}")
-    print(
-        f"locust ceiling, bare ASGI app, {calibrate.CEILING_USERS} users: "
-        f"{ceiling['ceiling_rps']:,.0f} req/s (locust CPU {ceiling['loadgen_cpu_percent']:.0f}%)"
-    )
+    print(calibrate.describe(ceiling))
     document = {"schema_version": results.SCHEMA_VERSION, "ceiling": ceiling, "cross_check": None}
     try:
         check = calibrate.cross_check(

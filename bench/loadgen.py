@@ -274,11 +274,30 @@ class Samples:
     stats_reset: bool = True  # locust's stats were reset when the window opened
     failure_times: np.ndarray = field(default_factory=lambda: np.zeros(0))
     worker_ids: list[str] = field(default_factory=list)
+    window_start: float | None = None  # time.time() when the window opened
+    # name -> absolute completion times (time.time()) of successes in the
+    # warm-up and the drain, so any interval can be counted, not only the window
+    outside: dict[str, np.ndarray] = field(default_factory=dict)
 
     def count(self, name: str | None = None) -> int:
         if name is None:
             return sum(len(v) for v in self.by_name.values())
         return len(self.by_name.get(name, ()))
+
+    def completed_between(self, name: str, start: float, end: float) -> int | None:
+        """Successes of ``name`` completed in [start, end] (time.time() seconds),
+        window, warm-up and drain alike; None when the window's origin is unknown."""
+        if self.window_start is None:
+            return None
+        inside = self.by_name.get(name)
+        count = 0
+        if inside is not None and inside.size:
+            done = inside[:, 0] + self.window_start
+            count += int(np.count_nonzero((done >= start) & (done <= end)))
+        outside = self.outside.get(name)
+        if outside is not None and outside.size:
+            count += int(np.count_nonzero((outside >= start) & (outside <= end)))
+        return count
 
 
 def _add(total: dict[str, int], part: dict[str, int]) -> None:
@@ -301,6 +320,8 @@ def read_samples(out_dir: Path) -> Samples:
     stats_reset = True
     failure_times: list[np.ndarray] = []
     worker_ids: list[str] = []
+    outside: dict[str, list[np.ndarray]] = {}
+    window_start: float | None = None
     for path in summaries:
         summary = json.loads(path.read_text())
         roles.append(summary["role"])
@@ -313,6 +334,13 @@ def read_samples(out_dir: Path) -> Samples:
         if summary["window_start"] and summary["window_end"]:
             span = summary["window_end"] - summary["window_start"]
             window = span if window is None else max(window, span)
+        if summary["window_start"]:
+            # Every process's offsets count from the same moment: the master
+            # sends its own clock reading to its workers.
+            window_start = summary["window_start"]
+        for name, filename in summary.get("outside_files", {}).items():
+            times = np.fromfile(directory / filename, dtype=np.float64)
+            outside.setdefault(name, []).append(times)
         for name, filename in summary["sample_files"].items():
             pairs = np.fromfile(directory / filename, dtype=np.float64).reshape(-1, 2)
             by_name.setdefault(name, []).append(pairs)
@@ -324,6 +352,8 @@ def read_samples(out_dir: Path) -> Samples:
         stats_reset=stats_reset,
         failure_times=np.sort(np.concatenate(failure_times)) if failure_times else np.zeros(0),
         worker_ids=worker_ids,
+        window_start=window_start,
+        outside={name: np.concatenate(parts) for name, parts in outside.items()},
         **merged,
     )
 

@@ -8,7 +8,9 @@ locust does not:
   (``--stop-timeout``). locust's stats are reset when the window opens, so its
   ``--json-file`` totals cover the window plus that drain;
 - exact response times: every request's float time, kept with its completion
-  time, instead of locust's whole-millisecond buckets;
+  time, instead of locust's whole-millisecond buckets; successes outside the
+  window (warm-up, drain) keep their completion times too, so the harness can
+  count the requests completed inside its own CPU interval exactly;
 - markers on stdout (``BENCH_WINDOW_START``, ``BENCH_PROGRESS``,
   ``BENCH_WINDOW_END``) that the harness reads to sample the server's CPU over
   the same window.
@@ -82,6 +84,8 @@ class Recorder:
         self.warmup: Counter[str] = Counter()
         self.drained: Counter[str] = Counter()
         self.drained_failures: Counter[str] = Counter()
+        # Absolute completion times (time.time()) of successes outside the window.
+        self.outside: dict[str, array.array] = defaultdict(lambda: array.array("d"))
         self.failure_times = array.array("d")  # seconds since the window opened
         self.stats_reset = True
         self.workers: list[str] = []
@@ -111,10 +115,13 @@ class Recorder:
         elif self.phase == DRAIN:
             if exception is None:
                 self.drained[key] += 1
+                self.outside[key].append(time.time())
             else:
                 self.drained_failures[key] += 1
         else:
             self.warmup[key] += 1
+            if exception is None and response_time is not None:
+                self.outside[key].append(time.time())
 
     def dump(self, directory: Path, role: str) -> None:
         """Write ``<role>.json`` and one ``<role>-<n>.f64`` per request name:
@@ -126,6 +133,12 @@ class Recorder:
             with open(path, "wb") as handle:
                 samples.tofile(handle)
             names[key] = path.name
+        outside_files = {}
+        for index, (key, times) in enumerate(sorted(self.outside.items())):
+            path = directory / f"{role}-outside-{index}.f64"
+            with open(path, "wb") as handle:
+                times.tofile(handle)
+            outside_files[key] = path.name
         failure_file = directory / f"{role}-failures.f64"
         with open(failure_file, "wb") as handle:
             self.failure_times.tofile(handle)
@@ -135,6 +148,7 @@ class Recorder:
             "window_start": self.window_start,
             "window_end": self.window_end,
             "sample_files": names,
+            "outside_files": outside_files,
             "failure_file": failure_file.name,
             "stats_reset": self.stats_reset,
             "workers": self.workers,

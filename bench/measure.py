@@ -8,6 +8,7 @@ with ``status`` failed or interrupted and a reason: never an exception that
 loses the run, never a number that was not measured.
 """
 
+import os
 import secrets
 import threading
 from collections.abc import Callable
@@ -16,15 +17,19 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 
-from bench import loadgen, servers
+from bench import counter_files, loadgen, servers
 from bench.errors import BenchError
 from bench.processes import format_cpus
 from bench.results import utc_now
-from bench.sampler import Sampler
+from bench.sampler import Sampler, WindowResources
 
 LOADGEN_CPU_LIMIT = 90.0  # % of one core: above this locust is the bottleneck
 CEILING_FRACTION = 0.8  # throughput at 80% of locust's calibrated ceiling is suspect
+STEAL_LIMIT = 5.0  # % of the load generator's cores stolen by the hypervisor
+INTERVAL_TOLERANCE = 0.01  # the CPU interval and locust's window may differ by 1%
+STEADY_TOLERANCE = 0.10  # first and last thirds of the window within 10%
 MOSTLY_FAILED = 0.5  # a window where most requests failed measured the failure, not the server
 SWITCH_ENDPOINT = "/__bench__/switches"
 
@@ -39,9 +44,18 @@ class Settings:
     loadgen_cpus: frozenset[int] | None
     options: servers.ServerOptions
     base_env: dict[str, str]
-    ceiling_rps: float | None = None
+    # locust's calibrated ceilings, one per (users, keep-alive) the run uses
+    ceilings: tuple[dict[str, Any], ...] = ()
     topology: loadgen.Topology = field(default_factory=loadgen.Topology)
     ready_timeout: float = 30.0
+    upstream_pid: int | None = None  # the upstream service shares the load generator's CPUs
+
+    def ceiling_for(self, users: int, keep_alive: bool) -> dict[str, Any] | None:
+        """The calibration that matches a cell's user count and connection mode."""
+        for ceiling in self.ceilings:
+            if ceiling.get("users") == users and ceiling.get("keep_alive") == keep_alive:
+                return ceiling
+        return None
 
 
 @dataclass(frozen=True)
@@ -210,21 +224,49 @@ def measure(
             db_connections=counter,
             on_server_death=died.set,
             server_alive=server.alive,
+            loadgen_cpus=settings.loadgen_cpus,
         )
         for process in locust.processes:
             sampler.add_loadgen(process.pid)
+        sampler.add_loadgen(os.getpid(), role="harness")
+        if settings.upstream_pid:
+            sampler.add_loadgen(settings.upstream_pid, role="upstream")
         switches: dict[str, dict[str, int] | None] = {}
         watched = server
 
+        readers: list[threading.Thread] = []
+        counter_dir = plan.env.get("BENCH_ACCOUNTING_DIR") if plan.target_url is None else None
+
+        # The CPU edges are read first, and nothing here may block the thread
+        # that reads locust's markers, or the next edge would be read late.
+        # The switch totals of a server we started come from its counter files
+        # (microseconds); an external target's come over HTTP, which may wait in
+        # the server's queue, so on a thread of its own. Each hop count is then
+        # divided by the request count read with it: no shared interval needed.
+        def read_switches(edge: str) -> None:
+            if counter_dir is not None:
+                switches[edge] = counter_files.read_totals(Path(counter_dir))
+                return
+            previous = readers[-1] if readers else None
+
+            def fetch() -> None:
+                if previous is not None:
+                    previous.join()
+                switches[edge] = _switch_totals(watched.url)
+
+            reader = threading.Thread(target=fetch, name=f"switches-{edge}", daemon=True)
+            readers.append(reader)
+            reader.start()
+
         def on_start() -> None:
-            if plan.accounting:
-                switches["start"] = _switch_totals(watched.url)
             sampler.mark_start()
+            if plan.accounting:
+                read_switches("start")
 
         def on_end() -> None:
             sampler.mark_end()
             if plan.accounting:
-                switches["end"] = _switch_totals(watched.url)
+                read_switches("end")
 
         def should_abort() -> str | None:
             if interrupt.event.is_set():
@@ -244,6 +286,8 @@ def measure(
             )
         finally:
             sampler.close()
+            for reader in readers:
+                reader.join(timeout=15)
         abort = should_abort()
         if abort:
             status = "interrupted" if interrupt.event.is_set() else "failed"
@@ -306,7 +350,7 @@ def derive(
     plan: Plan,
     settings: Settings,
     run: loadgen.LocustRun,
-    resources,
+    resources: WindowResources,
     switches: dict,
     server: servers.RunningServer,
     started_at: str,
@@ -343,24 +387,24 @@ def derive(
             started_at=started_at,
             errors=samples.errors,
         )
-    throughput = requests / window if window else 0.0
+    interval = window_intervals(samples, resources)
+    counted = samples.completed_between(primary, resources.wall_start, resources.wall_end)
+    if counted is None:  # no origin for the samples' clock: the window stands in
+        counted, cpu_window = requests, window
+    else:
+        cpu_window = resources.wall_s
+    throughput = counted / cpu_window if cpu_window else 0.0
     drained = sum(samples.drained.values()) + sum(samples.drained_failures.values())
     latency = latency_summary(samples.by_name[primary][:, 1])
     cpu_ms = (
-        resources.server_cpu_s * 1000 / requests
-        if requests and resources.server_cpu_s is not None
+        resources.server_cpu_s * 1000 / counted
+        if counted and resources.server_cpu_s is not None
         else None
     )
-    reasons = []
-    # Each locust process runs on one core: the busiest one is the bottleneck.
-    busiest = resources.loadgen_busiest_process_percent
-    if busiest is not None and busiest > LOADGEN_CPU_LIMIT:
-        reasons.append(f"locust CPU {busiest:.0f}% > {LOADGEN_CPU_LIMIT:.0f}%")
-    if settings.ceiling_rps and throughput >= CEILING_FRACTION * settings.ceiling_rps:
-        reasons.append(
-            f"throughput {throughput:.0f}/s >= {CEILING_FRACTION:.0%} of locust's ceiling "
-            f"{settings.ceiling_rps:.0f}/s"
-        )
+    keep_alive = plan.server.keep_alive if plan.server is not None else True
+    guard = loadgen_guard(
+        resources, throughput, settings.ceiling_for(plan.users, keep_alive), keep_alive
+    )
     switch_record = None
     if switches.get("start") and switches.get("end"):
         delta = {k: switches["end"][k] - switches["start"].get(k, 0) for k in switches["end"]}
@@ -378,6 +422,9 @@ def derive(
         "window_s": window,
         "primary": primary,
         "requests": requests,
+        "requests_in_cpu_interval": counted,
+        "intervals": interval,
+        "steady": steadiness(samples.by_name[primary][:, 0], window),
         "failures": failures,
         "error_rate": failures / (successes + failures) if successes + failures else 0.0,
         "throughput_rps": throughput,
@@ -396,9 +443,10 @@ def derive(
             "cpu_s": resources.server_cpu_s,
             "cpu_ms_per_request": cpu_ms,
             "cpu_percent": resources.server_cpu_percent,
-            "rss_peak_mb": resources.server_rss_peak_bytes / 2**20
-            if resources.server_rss_peak_bytes is not None
-            else None,
+            "rss_peak_mb": _mb(resources.server_rss_peak_bytes),
+            "pss_peak_mb": _mb(resources.server_pss_peak_bytes),
+            "uss_peak_mb": _mb(resources.server_uss_peak_bytes),
+            "memory_by_process": resources.server_memory,
             "threads_peak": resources.server_threads_peak,
             "processes_peak": resources.server_processes_peak,
             "ctx_voluntary": resources.server_ctx_voluntary,
@@ -411,9 +459,10 @@ def derive(
         "loadgen": {
             "cpu_percent": resources.loadgen_cpu_percent,
             "busiest_process_percent": resources.loadgen_busiest_process_percent,
-            "bound": bool(reasons),
-            "bound_reasons": reasons,
+            "by_role_percent": resources.loadgen_by_role_percent,
+            "cores": resources.loadgen_cores,
             "cpus": format_cpus(settings.loadgen_cpus),
+            **guard,
         },
         "switches": switch_record,
         "db": db,
@@ -422,6 +471,106 @@ def derive(
             "cpus": format_cpus(settings.server_cpus) if plan.target_url is None else "external",
         },
         "raw_dir": str(plan.out_dir),
+    }
+
+
+def _mb(value: int | None) -> float | None:
+    return value / 2**20 if value is not None else None
+
+
+def window_intervals(samples: loadgen.Samples, resources: WindowResources) -> dict[str, Any]:
+    """locust's window and the CPU interval, and how far apart their edges are.
+
+    Throughput and CPU per request are both taken over the CPU interval (the
+    requests are counted there from their completion times), so they agree
+    whatever the gap; latency percentiles come from locust's window. A gap above
+    1% of the window is flagged: the two halves of the record then describe
+    slightly different seconds.
+    """
+    cpu_s = resources.wall_end - resources.wall_start
+    record: dict[str, Any] = {"cpu_s": cpu_s, "loadgen_window_s": samples.window_s}
+    if samples.window_start is None or not samples.window_s:
+        record.update(start_gap_ms=None, end_gap_ms=None, mismatch_pct=None, differ=False)
+        return record
+    window_end = samples.window_start + samples.window_s
+    start_gap = resources.wall_start - samples.window_start
+    end_gap = resources.wall_end - window_end
+    mismatch = (abs(start_gap) + abs(end_gap)) / samples.window_s
+    record.update(
+        start_gap_ms=start_gap * 1000,
+        end_gap_ms=end_gap * 1000,
+        mismatch_pct=mismatch * 100,
+        differ=bool(mismatch > INTERVAL_TOLERANCE),
+    )
+    return record
+
+
+def steadiness(completions: np.ndarray, window: float | None) -> dict[str, Any]:
+    """Throughput in the window's first and last thirds, from completion times.
+
+    A server still warming up, a queue still filling, or a leak shows as a
+    trend: such a repeat is flagged "not steady" rather than averaged away.
+    """
+    if not window or completions.size == 0:
+        return {"first_rps": None, "last_rps": None, "change_pct": None, "steady": None}
+    third = window / 3
+    first = np.count_nonzero(completions < third) / third
+    last = np.count_nonzero(completions >= 2 * third) / third
+    change = (last - first) / first if first else None
+    return {
+        "first_rps": float(first),
+        "last_rps": float(last),
+        "change_pct": change * 100 if change is not None else None,
+        "steady": bool(change is not None and abs(change) <= STEADY_TOLERANCE),
+    }
+
+
+def loadgen_guard(
+    resources: WindowResources,
+    throughput: float,
+    ceiling: dict[str, Any] | None,
+    keep_alive: bool,
+) -> dict[str, Any]:
+    """Was the load generator, not the server, the limit? And is latency then suspect?
+
+    Three independent signs, any one enough: one locust process near a whole
+    core (it cannot use more), the load generator's cores as a whole near busy
+    (every process there counts: workers, the harness, the upstream service),
+    and throughput near locust's ceiling calibrated for this cell's user count
+    and connection mode. When any fires, locust was queueing its own work, so
+    the cell's latency includes the load generator's delays as well.
+    """
+    reasons = []
+    busiest = resources.loadgen_busiest_process_percent
+    if busiest is not None and busiest > LOADGEN_CPU_LIMIT:
+        reasons.append(f"a locust process at {busiest:.0f}% of a core > {LOADGEN_CPU_LIMIT:.0f}%")
+    cores = resources.loadgen_cores or {}
+    busy = cores.get("busy_percent")
+    if isinstance(busy, float) and busy > LOADGEN_CPU_LIMIT:
+        reasons.append(f"load generator CPUs {cores['cpus']} {busy:.0f}% busy")
+    # A calibration the load generator did not limit measured the bare app
+    # instead: its rate says nothing about locust, so it flags nothing.
+    rate = ceiling.get("ceiling_rps") if ceiling and ceiling.get("valid", True) else None
+    if rate and throughput >= CEILING_FRACTION * rate:
+        mode = "keep-alive" if keep_alive else "a new connection per request"
+        reasons.append(
+            f"throughput {throughput:.0f}/s >= {CEILING_FRACTION:.0%} of locust's ceiling "
+            f"{rate:.0f}/s ({ceiling['users']} users, {mode})"
+        )
+    notes = []
+    steal = cores.get("steal_percent")
+    if isinstance(steal, float) and steal > STEAL_LIMIT:
+        notes.append(f"{steal:.0f}% of the load generator's CPU time was stolen")
+    if ceiling is None:
+        notes.append("no calibrated ceiling for this user count and connection mode")
+    elif not ceiling.get("valid", True):
+        notes.append(f"the calibration was not load-generator bound: {ceiling.get('note')}")
+    return {
+        "bound": bool(reasons),
+        "bound_reasons": reasons,
+        "latency_suspect": bool(reasons),
+        "notes": notes,
+        "ceiling_rps": rate,
     }
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from bench import plots, results, switch_report, verdicts
+from bench import plots, results, stats, switch_report, verdicts
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 NOISE_LIMIT_PCT = 5.0
@@ -70,17 +70,7 @@ def caveats(run: results.Run, cells: list[dict]) -> list[str]:
         notes.append(
             f"This run is {status}: {reason}. Its figures cover only the finished repeats."
         )
-    calibration = run.data.get("calibration") or {}
-    if calibration.get("ceiling_rps"):
-        notes.append(
-            f"locust's ceiling on this pinning was {calibration['ceiling_rps']:,.0f} "
-            "requests/s (bare ASGI app): no throughput here can exceed it."
-        )
-    elif run.data.get("calibration") is not None:
-        notes.append(
-            "The load-generator calibration failed: load-generator bound cells are "
-            "flagged by locust's CPU only."
-        )
+    notes += calibration_caveats(run.data.get("calibration"))
     for cell in cells:
         identity, state = cell["cell"]["id"], cell.get("status")
         if state in ("failed", "not run", "interrupted"):
@@ -98,9 +88,11 @@ def caveats(run: results.Run, cells: list[dict]) -> list[str]:
             }
             notes.append(
                 f"{identity}: load-generator bound in repeats {repeats} "
-                f"({'; '.join(sorted(reasons))}); its throughput is a lower bound, "
-                "its CPU per request is still a measurement."
+                f"({'; '.join(sorted(reasons))}); its throughput is a lower bound and "
+                "its latency includes locust's own delays; its CPU per request is "
+                "still a measurement."
             )
+        notes += repeat_flags(identity, cell.get("repeats", []))
         for metric in ("throughput_rps", "cpu_ms_per_request"):
             spread = (cell.get("summary", {}).get(metric) or {}).get("spread_pct")
             if spread is not None and spread > NOISE_LIMIT_PCT:
@@ -111,6 +103,97 @@ def caveats(run: results.Run, cells: list[dict]) -> list[str]:
         errors = (cell.get("summary", {}).get("error_rate") or {}).get("median")
         if errors:
             notes.append(f"{identity}: {errors:.1%} of requests failed.")
+    return notes
+
+
+def calibration_caveats(calibration: dict[str, Any] | None) -> list[str]:
+    """What the load generator's ceilings say, one per user count and connection mode."""
+    if calibration is None:
+        return []
+    ceilings = calibration.get("ceilings") or []
+    if not ceilings:
+        return [
+            "The load-generator calibration failed: load-generator bound cells are "
+            "flagged by the load generator's CPU only."
+        ]
+    notes = []
+    for ceiling in ceilings:
+        mode = "keep-alive" if ceiling.get("keep_alive") else "a new connection per request"
+        head = f"locust's ceiling with {ceiling.get('users')} users and {mode}"
+        if ceiling.get("ceiling_rps") is None:
+            notes.append(f"{head}: the calibration failed ({ceiling.get('reason')}).")
+        elif ceiling.get("valid"):
+            notes.append(
+                f"{head} was {ceiling['ceiling_rps']:,.0f} requests/s (bare ASGI app): "
+                "cells at 80% of it or more are flagged."
+            )
+        else:
+            notes.append(
+                f"{head} could not be measured: the load generator was not the limit "
+                f"({ceiling.get('note')}); only its CPU flags those cells."
+            )
+    return notes
+
+
+def repeat_flags(identity: str, repeats: list[dict[str, Any]]) -> list[str]:
+    """Repeats whose figures describe a moving target or mismatched seconds."""
+    notes = []
+    good = [r for r in repeats if r.get("status") == "ok"]
+    unsteady = [r for r in good if (r.get("steady") or {}).get("steady") is False]
+    if unsteady:
+        changes = ", ".join(
+            f"r{r.get('repeat')} {r['steady']['change_pct']:+.0f}%" for r in unsteady
+        )
+        notes.append(
+            f"{identity}: not steady: throughput in the window's last third differs "
+            f"from its first by more than 10% ({changes})."
+        )
+    mismatched = [r for r in good if (r.get("intervals") or {}).get("differ")]
+    if mismatched:
+        gaps = ", ".join(
+            f"r{r.get('repeat')} {r['intervals']['mismatch_pct']:.1f}%" for r in mismatched
+        )
+        notes.append(
+            f"{identity}: the CPU interval and locust's window differ by more than 1% "
+            f"({gaps}); throughput and CPU share the CPU interval, latency is locust's window."
+        )
+    stolen = {note for r in good for note in (r.get("loadgen") or {}).get("notes", [])}
+    for note in sorted(stolen):
+        notes.append(f"{identity}: {note}.")
+    return notes
+
+
+def statistics_caveats(found: dict[str, list[dict]], cells: list[dict]) -> list[str]:
+    """How to read the verdicts' intervals and the latency table's gaps."""
+    notes = []
+    metrics = [m for rows in found.values() for row in rows for m in row["metrics"].values()]
+    tested = sum(metric["p_value"] is not None for metric in metrics)
+    if tested:
+        notes.append(
+            "Verdict intervals are unadjusted 95% intervals of the ratio of geometric means "
+            "(Welch's t on log values over repeats); significance is decided after Holm's "
+            f"correction across all {tested} tested ratios of this report, so an interval that "
+            'excludes 1 can still be "not significant after Holm".'
+        )
+    hidden = [
+        name
+        for name in stats.PERCENTILES
+        if any(
+            (cell.get("summary", {}).get(f"{name}_ms") or {}).get("median") is not None
+            and not stats.backed(cell, name)
+            for cell in cells
+        )
+    ]
+    if hidden:
+        needs = ", ".join(
+            f"{name.replace('_', '.')} needs {stats.min_samples(stats.PERCENTILES[name] / 100):,}"
+            for name in hidden
+        )
+        notes.append(
+            f'Latency percentiles show "{stats.TOO_FEW_SAMPLES}" where a repeat had fewer '
+            f"than 10 / (1 - q) samples ({needs}) and the charts leave those markers out; "
+            "the values stay in the cell JSON."
+        )
     return notes
 
 
@@ -266,7 +349,7 @@ def build(path: Path) -> Report:
                 kind = written.stem.removeprefix("switch-fit-")
                 report.charts[f"Switch cost fit ({kind})"] = written
     report.verdicts = verdicts.verdicts([c for c in cells if c.get("repeats")], interfaces(run))
-    report.caveats = caveats(run, cells)
+    report.caveats = caveats(run, cells) + statistics_caveats(report.verdicts, cells)
     report.environment = environment(run)
     write_markdown(report)
     write_html(report)
@@ -287,12 +370,25 @@ def other_times(cells: list[dict]) -> list[dict[str, Any]]:
                 {
                     "cell": cell["cell"]["id"],
                     "name": name,
-                    "p50": latency["p50"],
-                    "p99": latency["p99"],
+                    "p50": percentile_text(latency["p50"], stats.supports(latency, "p50")),
+                    "p99": percentile_text(latency["p99"], stats.supports(latency, "p99")),
                     "count": latency["count"],
                 }
             )
     return rows
+
+
+def percentile_text(value: float | None, supported: bool) -> str:
+    """A latency percentile in ms, or "too few samples" when its count does not back it."""
+    if value is None:
+        return "-"
+    return f"{value:.2f}" if supported else stats.TOO_FEW_SAMPLES
+
+
+def cell_percentile(cell: dict, name: str) -> str:
+    """The median over repeats of percentile ``name`` ("p99_9") of a cell, gated per repeat."""
+    value = (cell.get("summary", {}).get(f"{name}_ms") or {}).get("median")
+    return percentile_text(value, stats.backed(cell, name))
 
 
 def abandoned_work(cells: list[dict]) -> list[dict[str, Any]]:
@@ -347,6 +443,7 @@ def _jinja() -> Environment:
     environment_.globals["median"] = lambda cell, metric: (
         cell.get("summary", {}).get(metric) or {}
     ).get("median")
+    environment_.globals["percentile"] = cell_percentile
     return environment_
 
 

@@ -11,11 +11,14 @@ interrupted run is still a readable, partial run.
 import json
 import os
 import re
+import socket
 import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import psutil
 
 from bench import ROOT
 from bench.errors import BenchError
@@ -23,7 +26,7 @@ from bench.stats import repeat_summary
 
 SCHEMA_VERSION = 1
 DEFAULT_RESULTS = ROOT / "results"
-RUN_STATUSES = ("running", "complete", "partial", "interrupted")
+RUN_STATUSES = ("running", "complete", "partial", "interrupted", "abandoned")
 
 # Metrics summarised over repeats: (name in a repeat, path of keys).
 SUMMARY_METRICS: dict[str, tuple[str, ...]] = {
@@ -204,11 +207,52 @@ def resolve_run_dir(path: Path) -> Path:
     return resolved
 
 
+def _boot_id() -> str | None:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return None
+
+
+def harness_identity() -> dict[str, Any]:
+    """Who is writing this run: enough to tell later whether it is still alive."""
+    me = psutil.Process()
+    return {
+        "pid": me.pid,
+        "host": socket.gethostname(),
+        "boot_id": _boot_id(),
+        "create_time": me.create_time(),
+    }
+
+
+def harness_gone(identity: dict[str, Any] | None) -> str | None:
+    """Why the harness that wrote a "running" run can no longer be running, or
+    None when it may be (still alive, or on another host where we cannot look)."""
+    if not identity or identity.get("host") != socket.gethostname():
+        return None
+    if identity.get("boot_id") and identity["boot_id"] != _boot_id():
+        return "the machine restarted while it ran"
+    try:
+        alive = psutil.Process(identity["pid"]).create_time() == identity.get("create_time")
+    except (psutil.NoSuchProcess, KeyError):
+        alive = False
+    return None if alive else f"its harness (pid {identity.get('pid')}) stopped without finishing"
+
+
 def read_run(path: Path) -> Run:
-    """Read run.json and every cell JSON, checking the schema of each."""
+    """Read run.json and every cell JSON, checking the schema of each.
+
+    A run still marked "running" whose harness is gone (killed, or the machine
+    restarted) is read as "abandoned", with the reason, never as running.
+    """
     run_dir = resolve_run_dir(path)
     data = read_json(run_dir / "run.json")
     check_schema(data, run_dir / "run.json")
+    if data.get("status") == "running":
+        gone = harness_gone(data.get("harness"))
+        if gone:
+            data["status"] = "abandoned"
+            data["interrupted_reason"] = gone
     run = Run(run_dir, data)
     for cell_file in sorted((run_dir / "cells").glob("*.json")):
         cell = read_json(cell_file)

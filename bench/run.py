@@ -3,13 +3,17 @@
 Order of work: check everything a user can get wrong (scenarios, names,
 database, results path) before any server starts; write run.json; set up the
 database and the upstream service when the cells need them; calibrate the
-load generator; then measure repeat 1 of every cell, repeat 2 of every cell,
-and so on, so that drift on a noisy machine spreads over all cells evenly.
+load generator for each user count and connection mode; then measure repeat 1
+of every cell, repeat 2 of every cell, and so on, each pass in a fresh random
+order (its seed recorded), so that drift on a noisy machine spreads over all
+cells evenly instead of becoming a fixed offset between them.
 Each repeat's record is written the moment it ends. Ctrl-C or SIGTERM stops
 the current measurement, keeps what is finished and marks the run interrupted.
 """
 
 import os
+import random
+import secrets
 import signal
 import socket
 import time
@@ -58,6 +62,7 @@ class RunOptions:
     loadgen: Topology = field(default_factory=Topology)
     ready_timeout: float = 30.0
     target_url: str | None = None  # a server the harness did not start
+    seed: int | None = None  # the order of cells in each pass; None: a fresh one
     command: list[str] = field(default_factory=list)
 
 
@@ -74,12 +79,11 @@ def plan_cells(options: RunOptions) -> tuple[list[scenarios.Scenario], matrix.Ex
     return chosen, expansion
 
 
-def estimate_seconds(options: RunOptions, cells: int) -> float:
+def estimate_seconds(options: RunOptions, cells: list[matrix.Cell]) -> float:
     per_repeat = options.warmup + options.duration + OVERHEAD_ESTIMATE_S
-    calibration = (
-        (options.calibration_duration + 1 + OVERHEAD_ESTIMATE_S) if options.calibrate else 0
-    )
-    return cells * options.repeats * per_repeat + calibration
+    calibrations = len(connection_modes(cells, options)) if options.calibrate else 0
+    calibration = calibrations * (options.calibration_duration + 1 + OVERHEAD_ESTIMATE_S)
+    return len(cells) * options.repeats * per_repeat + calibration
 
 
 def base_env(options: RunOptions) -> dict[str, str]:
@@ -234,6 +238,7 @@ def execute(options: RunOptions) -> Path:
             "server_cpus": format_cpus(options.server_cpus),
             "loadgen_cpus": format_cpus(options.loadgen_cpus),
             "switch_accounting": options.switch_accounting,
+            "seed": options.seed,
             "full": options.selection.full,
             "loadgen": asdict(options.loadgen),
             "ready_timeout_s": options.ready_timeout,
@@ -259,13 +264,20 @@ def execute(options: RunOptions) -> Path:
             "loadgen": [socket.gethostname()],
         },
     }
+    seed = options.seed if options.seed is not None else secrets.randbits(32)
+    passes = shuffled_passes(expansion.cells, options.repeats, seed)
+    run_doc["order"] = {
+        "seed": seed,
+        "passes": [[cell.id for cell in order] for order in passes],
+    }
+    run_doc["harness"] = results.harness_identity()
     results.write_json(run_dir / "run.json", run_doc)
     total = len(expansion.cells) * options.repeats
     console.print(
         f"run {run_dir.name}: {len(expansion.cells)} cells x {options.repeats} repeats, "
         f"{options.duration:g} s windows, server CPUs {format_cpus(options.server_cpus)}, "
         f"locust CPUs {format_cpus(options.loadgen_cpus)}; "
-        f"expected about {estimate_seconds(options, len(expansion.cells)) / 60:.1f} min"
+        f"expected about {estimate_seconds(options, expansion.cells) / 60:.1f} min"
     )
     own_cpus = os.sched_getaffinity(0)
     if options.loadgen_cpus:
@@ -288,25 +300,28 @@ def execute(options: RunOptions) -> Path:
                     ready_path="/",
                 )
                 env["BENCH_UPSTREAM_URL"] = upstream.url
+                settings = replace(settings, upstream_pid=upstream.pid)
                 run_doc["upstream"] = {
                     "url": upstream.url,
                     "cpus": format_cpus(options.loadgen_cpus),
                 }
             if options.calibrate:
-                run_doc["calibration"] = calibrate.ceiling(
-                    run_dir, settings, options.calibration_duration, interrupt
+                found = calibrate.ceilings(
+                    run_dir,
+                    settings,
+                    connection_modes(expansion.cells, options),
+                    options.calibration_duration,
+                    interrupt,
                 )
-                ceiling = run_doc["calibration"].get("ceiling_rps")
-                console.print(
-                    f"locust ceiling (bare ASGI app, {calibrate.CEILING_USERS} users): "
-                    + (f"{ceiling:,.0f} req/s" if ceiling else run_doc["calibration"]["reason"])
-                )
-                settings = replace(settings, ceiling_rps=ceiling)
+                run_doc["calibration"] = {"ceilings": found}
+                for ceiling in found:
+                    console.print(calibrate.describe(ceiling))
+                settings = replace(settings, ceilings=tuple(found))
                 results.write_json(run_dir / "run.json", run_doc)
             with RunProgress(total) as progress:
                 done = 0
-                for repeat in range(1, options.repeats + 1):
-                    for cell in expansion.cells:
+                for repeat, order in enumerate(passes, start=1):
+                    for cell in order:
                         if interrupt.event.is_set():
                             break
                         done += 1
@@ -352,6 +367,32 @@ def execute(options: RunOptions) -> Path:
         results.write_json(run_dir / "run.json", run_doc)
         os.sched_setaffinity(0, own_cpus)  # the report may use every CPU again
     return run_dir
+
+
+def shuffled_passes(cells: list[matrix.Cell], repeats: int, seed: int) -> list[list[matrix.Cell]]:
+    """Every cell once per pass, each pass in its own random order.
+
+    Randomized multiple interleaved trials (Abedi and Brecht, ICPE 2017): on a
+    shared machine, drift inside a pass would otherwise fall on the same cells
+    every time and become a fixed offset between them. The seed is recorded,
+    so the order can be replayed with ``--seed``.
+    """
+    rng = random.Random(seed)
+    passes = []
+    for _ in range(repeats):
+        order = list(cells)
+        rng.shuffle(order)
+        passes.append(order)
+    return passes
+
+
+def connection_modes(cells: list[matrix.Cell], options: RunOptions) -> list[tuple[int, bool]]:
+    """The (users, keep-alive) pairs the cells load with: each needs its own ceiling."""
+    modes = set()
+    for cell in cells:
+        keep_alive = True if options.target_url else servers.get(cell.server).keep_alive
+        modes.add((cell.users, keep_alive))
+    return sorted(modes)
 
 
 def check_options(options: RunOptions) -> None:

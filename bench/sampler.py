@@ -2,10 +2,22 @@
 
 CPU seconds and context switches are read at the exact moments the measured
 window opens and closes (the harness calls ``mark_start``/``mark_end`` when
-locust announces them), summed over every process of the server's tree. RSS,
-threads and (optionally) PostgreSQL connections are polled in between, and
-their peaks inside the window are kept. A process that exits during the
-window keeps its last seen CPU time, so nothing it used is lost.
+locust announces them, before it does anything else), summed over every
+process of the server's tree. Both edges carry a ``time.time()`` reading, so
+the requests divided by that CPU can be counted over the same interval.
+
+A process that exits inside the window loses nothing: each live process is
+read as its own CPU plus its reaped children's (``children_user`` and
+``children_system``), so when a gunicorn worker dies and its master reaps it,
+its CPU moves into the master's reading. Only a process that dies between two
+polls and is never reaped by a watched parent can lose up to one poll
+(``POLL_SECONDS``) of CPU: its last reading is kept.
+
+Memory is USS and PSS per process (shared pages counted once), with the
+gunicorn master and its workers apart; RSS is kept for comparison with older
+runs. The load generator is measured as whole cores: /proc/stat's busy and
+steal time of its CPUs (whatever runs there: locust, the harness itself, the
+upstream service), with each known process's share beside it.
 """
 
 import threading
@@ -25,12 +37,15 @@ class _ProcTimes:
     involuntary: int
 
 
-def _read(proc: psutil.Process) -> _ProcTimes | None:
+def _read(proc: psutil.Process, with_children: bool = True) -> _ProcTimes | None:
     try:
         with proc.oneshot():
             times = proc.cpu_times()
             switches = proc.num_ctx_switches()
-        return _ProcTimes(times.user + times.system, switches.voluntary, switches.involuntary)
+        cpu = times.user + times.system
+        if with_children:
+            cpu += times.children_user + times.children_system
+        return _ProcTimes(cpu, switches.voluntary, switches.involuntary)
     except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
         return None
 
@@ -44,23 +59,53 @@ def _tree(pid: int) -> list[psutil.Process]:
 
 
 class _TreeClock:
-    """Last seen CPU/context-switch totals of every process ever seen in a tree."""
+    """Last seen CPU/context-switch totals of every process ever seen in a tree.
 
-    def __init__(self, pid: int) -> None:
+    A process that vanished keeps its last reading unless its parent, still
+    watched, has since reaped it: then its time is in the parent's children
+    counters and the old reading is dropped, so it is not counted twice.
+    """
+
+    def __init__(self, pid: int, with_children: bool = True, scan_tree: bool = True) -> None:
         self.pid = pid
+        self.with_children = with_children
+        # Scanning for descendants reads every process on the machine (about
+        # 2 ms here): only the server's tree needs it; a locust process's
+        # children, if any, are in its children counters once reaped.
+        self.scan_tree = scan_tree
         self.seen: dict[int, _ProcTimes] = {}
+        self.live: list[psutil.Process] = []  # the tree as last scanned
         self._procs: dict[int, psutil.Process] = {}
+        self._parents: dict[int, int] = {}
 
     def refresh(self) -> dict[int, _ProcTimes]:
-        for proc in _tree(self.pid):
-            self._procs.setdefault(proc.pid, proc)
+        tree = _tree(self.pid) if self.scan_tree else _tree_root(self.pid)
+        self.live = tree
+        for proc in tree:
+            if proc.pid not in self._procs:
+                self._procs[proc.pid] = proc
+                try:
+                    self._parents[proc.pid] = proc.ppid()
+                except psutil.Error:
+                    self._parents[proc.pid] = 0
         for pid, proc in list(self._procs.items()):
-            times = _read(proc)
-            if times is None:
-                del self._procs[pid]  # gone: its last reading stays in self.seen
-            else:
+            times = _read(proc, self.with_children)
+            if times is not None:
                 self.seen[pid] = times
+                continue
+            del self._procs[pid]
+            if self.with_children and self._parents.get(pid) in self._procs:
+                # Reaped by a parent we still read: its CPU is in the parent's
+                # children counters from now on.
+                self.seen.pop(pid, None)
         return dict(self.seen)
+
+
+def _tree_root(pid: int) -> list[psutil.Process]:
+    try:
+        return [psutil.Process(pid)]
+    except psutil.NoSuchProcess:
+        return []
 
 
 def _delta(start: dict[int, _ProcTimes], end: dict[int, _ProcTimes]) -> _ProcTimes:
@@ -70,16 +115,68 @@ def _delta(start: dict[int, _ProcTimes], end: dict[int, _ProcTimes]) -> _ProcTim
         total.cpu += max(last.cpu - first.cpu, 0.0)
         total.voluntary += max(last.voluntary - first.voluntary, 0)
         total.involuntary += max(last.involuntary - first.involuntary, 0)
+    # A process read at the start and reaped since: its start reading must be
+    # subtracted from its parent's children counters, which now hold all of it.
+    for pid, first in start.items():
+        if pid not in end:
+            total.cpu -= first.cpu
     return total
+
+
+@dataclass
+class _Memory:
+    """Peak memory of one server process over the window (bytes)."""
+
+    role: str
+    rss: int = 0
+    uss: int = 0
+    pss: int = 0
+
+
+@dataclass
+class CoreTimes:
+    """Seconds a set of CPUs spent, from /proc/stat (psutil's per-CPU times)."""
+
+    total: float
+    idle: float
+    steal: float
+
+    @classmethod
+    def read(cls, cpus: frozenset[int]) -> "CoreTimes":
+        per_cpu = psutil.cpu_times(percpu=True)
+        chosen = [per_cpu[cpu] for cpu in sorted(cpus) if cpu < len(per_cpu)]
+        # guest time is already inside user time on Linux: leave it out of the total
+        total = sum(
+            t.user + t.nice + t.system + t.idle + t.iowait + t.irq + t.softirq + t.steal
+            for t in chosen
+        )
+        idle = sum(t.idle + t.iowait for t in chosen)
+        steal = sum(t.steal for t in chosen)
+        return cls(total, idle, steal)
+
+
+@dataclass
+class Edge:
+    """Everything read at one edge of the window, server first."""
+
+    monotonic: float
+    wall: float  # time.time(), the clock locust stamps its samples with
+    server: dict[int, _ProcTimes]
+    loadgen: dict[str, dict[int, _ProcTimes]]
+    cores: CoreTimes | None
 
 
 @dataclass
 class WindowResources:
     """What one window used. Server figures are None for a server the harness
-    did not start; the load generator's percent is of one CPU, summed over its
-    processes, with the busiest process's own percent beside it."""
+    did not start. Load-generator percentages are of one CPU: ``loadgen_cpu_percent``
+    is every locust process together, ``loadgen_busiest_process_percent`` the busiest
+    one (one locust process cannot use more than one core), and ``loadgen_cores``
+    the load generator's CPUs as a whole, whatever ran there."""
 
     wall_s: float
+    wall_start: float  # time.time() at the edges: the CPU interval
+    wall_end: float
     server_cpu_s: float | None
     server_ctx_voluntary: int | None
     server_ctx_involuntary: int | None
@@ -89,6 +186,11 @@ class WindowResources:
     loadgen_cpu_s: float | None
     loadgen_cpu_percent: float | None
     loadgen_busiest_process_percent: float | None = None
+    loadgen_by_role_percent: dict[str, float] = field(default_factory=dict)
+    loadgen_cores: dict[str, float | int | str] | None = None
+    server_pss_peak_bytes: int | None = None
+    server_uss_peak_bytes: int | None = None
+    server_memory: list[dict[str, float | int | str]] = field(default_factory=list)
     db_connections_peak: int | None = None
     db_connections_mean: float | None = None
     rss_timeline: list[tuple[float, int]] = field(default_factory=list)  # (s into window, bytes)
@@ -110,9 +212,15 @@ class Sampler:
         db_connections: Callable[[], int] | None = None,
         on_server_death: Callable[[], None] | None = None,
         server_alive: Callable[[], bool] | None = None,
+        loadgen_cpus: frozenset[int] | None = None,
     ) -> None:
         self._server = _TreeClock(server_pid) if server_pid else None
-        self._loadgen: list[_TreeClock] = [_TreeClock(loadgen_pid)] if loadgen_pid else []
+        # role -> clocks; "locust" processes are the load generator proper, the
+        # others (the harness, the upstream service) share its cores.
+        self._loadgen: dict[str, list[_TreeClock]] = {}
+        if loadgen_pid:
+            self.add_loadgen(loadgen_pid)
+        self._loadgen_cpus = loadgen_cpus
         self._db_connections = db_connections
         self._on_server_death = on_server_death
         # The parent's own view (Popen.poll) is the reliable one: a killed child
@@ -122,9 +230,12 @@ class Sampler:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, name="sampler", daemon=True)
         self._in_window = False
-        self._start: tuple[float, dict, dict] | None = None
-        self._end: tuple[float, dict, dict] | None = None
+        self._start: Edge | None = None
+        self._end: Edge | None = None
         self._rss_peak = 0
+        self._pss_peak = 0
+        self._uss_peak = 0
+        self._memory: dict[int, _Memory] = {}
         self._threads_peak = 0
         self._procs_peak = 0
         self._db_samples: list[int] = []
@@ -132,10 +243,12 @@ class Sampler:
         self._window_started = 0.0
         self.server_died = False
 
-    def add_loadgen(self, pid: int) -> None:
-        """Count this process (a locust, a locust worker) as load generator."""
+    def add_loadgen(self, pid: int, role: str = "locust") -> None:
+        """Count this process on the load generator's side. The harness itself is
+        read without its children (its reaped children are servers)."""
         with self._lock:
-            self._loadgen.append(_TreeClock(pid))
+            clock = _TreeClock(pid, with_children=role != "harness", scan_tree=False)
+            self._loadgen.setdefault(role, []).append(clock)
 
     def start(self) -> None:
         self._thread.start()
@@ -148,37 +261,45 @@ class Sampler:
     def mark_start(self) -> None:
         with self._lock:
             self._start = self._snapshot()
-            self._window_started = self._start[0]
+            self._window_started = self._start.monotonic
             self._in_window = True
-        self._sample_peaks()
+        self._sample_peaks(self._server.live if self._server else [])
 
     def mark_end(self) -> None:
-        self._sample_peaks()
         with self._lock:
             self._end = self._snapshot()
             self._in_window = False
 
-    def _snapshot(self) -> tuple[float, dict, dict]:
-        loadgen: dict = {}
-        for clock in self._loadgen:
-            loadgen.update(clock.refresh())
+    def _snapshot(self) -> Edge:
+        # The server's CPU and the clocks first: they bound the interval that
+        # requests are counted over.
+        now, wall = time.monotonic(), time.time()
         server = self._server.refresh() if self._server else {}
-        return time.monotonic(), server, loadgen
+        cores = CoreTimes.read(self._loadgen_cpus) if self._loadgen_cpus else None
+        loadgen: dict[str, dict[int, _ProcTimes]] = {}
+        for role, clocks in self._loadgen.items():
+            for clock in clocks:
+                loadgen.setdefault(role, {}).update(clock.refresh())
+        return Edge(now, wall, server, loadgen, cores)
 
-    def _sample_peaks(self) -> None:
+    def _sample_peaks(self, tree: list[psutil.Process]) -> None:
         if self._server is None:
             return
-        rss = threads = count = 0
+        rss = uss = pss = threads = count = 0
+        seen: dict[int, tuple[int, int, int]] = {}
         alive = False
-        for proc in _tree(self._server.pid):
+        root = self._server.pid
+        for proc in tree:
             try:
                 with proc.oneshot():
                     if proc.status() == psutil.STATUS_ZOMBIE:
                         continue
-                    rss += proc.memory_info().rss
+                    memory = proc.memory_full_info()
                     threads += proc.num_threads()
+                seen[proc.pid] = (memory.rss, memory.uss, memory.pss)
+                rss, uss, pss = rss + memory.rss, uss + memory.uss, pss + memory.pss
                 count += 1
-                alive = alive or proc.pid == self._server.pid
+                alive = alive or proc.pid == root
             except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
                 continue
         if self._server_alive is not None and not self._server_alive():
@@ -199,6 +320,14 @@ class Sampler:
             if not self._in_window:
                 return
             self._rss_peak = max(self._rss_peak, rss)
+            self._pss_peak = max(self._pss_peak, pss)
+            self._uss_peak = max(self._uss_peak, uss)
+            for pid, (p_rss, p_uss, p_pss) in seen.items():
+                role = ("master" if count > 1 else "server") if pid == root else "worker"
+                peak = self._memory.setdefault(pid, _Memory(role))
+                peak.role = "master" if pid == root and count > 1 else peak.role
+                peak.rss, peak.uss = max(peak.rss, p_rss), max(peak.uss, p_uss)
+                peak.pss = max(peak.pss, p_pss)
             self._rss_timeline.append((time.monotonic() - self._window_started, rss))
             self._threads_peak = max(self._threads_peak, threads)
             self._procs_peak = max(self._procs_peak, count)
@@ -207,32 +336,55 @@ class Sampler:
 
     def _poll(self) -> None:
         while not self._stop.wait(POLL_SECONDS):
-            self._sample_peaks()
             with self._lock:
                 if self._server:
                     self._server.refresh()
-                for clock in self._loadgen:
-                    clock.refresh()
+                for clocks in self._loadgen.values():
+                    for clock in clocks:
+                        clock.refresh()
+            self._sample_peaks(self._server.live if self._server else [])
 
     def result(self) -> WindowResources | None:
         """The window's resources, or None when it never both opened and closed."""
         with self._lock:
             if self._start is None or self._end is None:
                 return None
-            (t0, server0, load0), (t1, server1, load1) = self._start, self._end
-            wall = t1 - t0
-            server = _delta(server0, server1) if self._server else None
-            loadgen_cpu = _delta(load0, load1).cpu if load1 else None
-            busiest = max(
-                (
-                    _delta({pid: load0[pid]} if pid in load0 else {}, {pid: load1[pid]}).cpu
-                    for pid in load1
-                ),
-                default=None,
-            )
+            first, last = self._start, self._end
+            wall = last.monotonic - first.monotonic
+            server = _delta(first.server, last.server) if self._server else None
+            by_role: dict[str, float] = {}
+            busiest: float | None = None
+            for role, end in last.loadgen.items():
+                start = first.loadgen.get(role, {})
+                by_role[role] = _delta(start, end).cpu
+                if role == "locust":
+                    busiest = max(
+                        (
+                            _delta({pid: start[pid]} if pid in start else {}, {pid: end[pid]}).cpu
+                            for pid in end
+                        ),
+                        default=None,
+                    )
+            loadgen_cpu = by_role.get("locust")
             watched = self._server is not None
+
+            def percent(seconds: float | None) -> float | None:
+                return seconds / wall * 100 if seconds is not None and wall else None
+
+            cores = None
+            if first.cores and last.cores:
+                total = last.cores.total - first.cores.total
+                idle = last.cores.idle - first.cores.idle
+                steal = last.cores.steal - first.cores.steal
+                cores = {
+                    "cpus": ",".join(str(cpu) for cpu in sorted(self._loadgen_cpus or ())),
+                    "busy_percent": (total - idle) / total * 100 if total > 0 else 0.0,
+                    "steal_percent": steal / total * 100 if total > 0 else 0.0,
+                }
             return WindowResources(
                 wall_s=wall,
+                wall_start=first.wall,
+                wall_end=last.wall,
                 server_cpu_s=server.cpu if server else None,
                 server_ctx_voluntary=server.voluntary if server else None,
                 server_ctx_involuntary=server.involuntary if server else None,
@@ -240,12 +392,26 @@ class Sampler:
                 server_threads_peak=self._threads_peak if watched else None,
                 server_processes_peak=self._procs_peak if watched else None,
                 loadgen_cpu_s=loadgen_cpu,
-                loadgen_cpu_percent=(loadgen_cpu / wall * 100)
-                if loadgen_cpu is not None and wall
-                else None,
-                loadgen_busiest_process_percent=(busiest / wall * 100)
-                if busiest is not None and wall
-                else None,
+                loadgen_cpu_percent=percent(loadgen_cpu),
+                loadgen_busiest_process_percent=percent(busiest),
+                loadgen_by_role_percent={
+                    role: value
+                    for role, seconds in by_role.items()
+                    if (value := percent(seconds)) is not None
+                },
+                loadgen_cores=cores,
+                server_pss_peak_bytes=self._pss_peak if watched else None,
+                server_uss_peak_bytes=self._uss_peak if watched else None,
+                server_memory=[
+                    {
+                        "pid": pid,
+                        "role": peak.role,
+                        "rss_peak_mb": peak.rss / 2**20,
+                        "uss_peak_mb": peak.uss / 2**20,
+                        "pss_peak_mb": peak.pss / 2**20,
+                    }
+                    for pid, peak in sorted(self._memory.items())
+                ],
                 db_connections_peak=max(self._db_samples) if self._db_samples else None,
                 db_connections_mean=(sum(self._db_samples) / len(self._db_samples))
                 if self._db_samples

@@ -1,12 +1,14 @@
 """The report of a run, built from small committed fixture runs."""
 
 import json
+import math
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from bench import report, results
+from bench import plots, report, results
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "runs"
 
@@ -46,8 +48,18 @@ def test_verdicts_pair_asgi_async_with_wsgi_sync(run_a):
     assert migration["candidate"] == "json.json.uvicorn.async.none.u32"
     assert migration["baseline"] == "json.json.gunicorn-gthread.sync.none.u32"
     throughput = migration["metrics"]["throughput"]
-    assert throughput["ratio"] == pytest.approx(1100 / 3000) and throughput["significant"]
-    assert migration["metrics"]["CPU/request"]["ratio"] == pytest.approx(0.88 / 0.330)
+    # Geometric means of the repeats, not medians (1100 / 3000 would be 0.3667).
+    assert throughput["ratio"] == pytest.approx(
+        geometric_mean([1100, 1110, 1090]) / geometric_mean([3000, 3050, 2990])
+    )
+    assert throughput["ci_low"] < throughput["ratio"] < throughput["ci_high"] < 1
+    assert throughput["significant"] and throughput["p_holm"] >= throughput["p_value"]
+    assert migration["metrics"]["CPU/request"]["ratio"] == pytest.approx(
+        geometric_mean([0.88, 0.875, 0.89]) / geometric_mean([0.33, 0.325, 0.333])
+    )
+    # The fixture's p99s repeat one value exactly: nothing to estimate the noise from.
+    p99 = migration["metrics"]["p99"]
+    assert p99["verdict"] == "not tested (no spread between repeats)" and p99["p_value"] is None
     assert rewrite["question"] == "async vs sync views, same ASGI server"
     assert rewrite["baseline"] == "json.json.uvicorn.sync.none.u32"
     io_rows = built.verdicts["io"]
@@ -58,7 +70,60 @@ def test_verdicts_pair_asgi_async_with_wsgi_sync(run_a):
     assert "db" not in built.verdicts  # its only cell failed
     markdown = (run_a / "report.md").read_text()
     assert "ASGI + async vs WSGI + sync (`json.json.uvicorn.async.none.u32` vs" in markdown
-    assert "throughput x0.37, p99" in markdown
+    assert (
+        "throughput x0.37 [0.36, 0.37], p99 x1.33 (not tested: no spread between repeats), "
+        "CPU/request x2.68 [2.61, 2.75]" in markdown
+    )
+    assert "not significant" not in markdown.split("## Caveats")[0].split("**json**")[1]
+    assert "Holm" in markdown.split("**json**")[0]
+
+
+def geometric_mean(values: list[float]) -> float:
+    return math.exp(float(np.mean(np.log(values))))
+
+
+def test_the_caveats_say_the_intervals_are_unadjusted(run_a):
+    text = "\n".join(report.build(run_a).caveats)
+    assert "Verdict intervals are unadjusted 95% intervals" in text
+    assert "after Holm's correction across all 6 tested ratios" in text
+
+
+def set_sample_count(run: Path, cell_id: str, count: int) -> None:
+    path = run / "cells" / f"{cell_id}.json"
+    cell = json.loads(path.read_text())
+    for repeat in cell["repeats"]:
+        repeat["latency_ms"]["count"] = count
+    path.write_text(json.dumps(cell))
+
+
+def cells_row(markdown: str, cell_id: str) -> str:
+    return next(line for line in markdown.splitlines() if line.startswith(f"| `{cell_id}`"))
+
+
+def test_a_p99_9_from_600_samples_is_too_few_from_10000_a_number(run_a):
+    cell_id = "json.json.uvicorn.async.none.u32"
+    set_sample_count(run_a, cell_id, 600)
+    built = report.build(run_a)
+    row = cells_row((run_a / "report.md").read_text(), cell_id)
+    # p50 (needs 20) is shown; p99 (1,000) and p99.9 (10,000) are not
+    assert "| 28.00 | too few samples | too few samples | 0.880 |" in row
+    html = (run_a / "report.html").read_text()
+    assert html.count('<td class="num">too few samples</td>') >= 2
+    assert any("p99 needs 1,000, p99.9 needs 10,000" in note for note in built.caveats)
+    (migration, _) = built.verdicts["json"]
+    assert migration["metrics"]["p99"]["verdict"] == "not tested (too few samples)"
+    assert "p99 not tested (too few samples)" in (run_a / "report.md").read_text()
+    # the raw figure is never thrown away
+    cell = json.loads((run_a / "cells" / f"{cell_id}.json").read_text())
+    assert cell["summary"]["p99_9_ms"]["median"] == 52.0
+    # the latency chart draws no marker for it, but does for p50
+    assert plots.percentile_median(cell, "p99_9") is None
+    assert plots.percentile_median(cell, "p50") == 28.0
+
+    set_sample_count(run_a, cell_id, 10_000)
+    report.build(run_a)
+    row = cells_row((run_a / "report.md").read_text(), cell_id)
+    assert "| 28.00 | 40.00 | 52.00 | 0.880 |" in row
 
 
 def test_caveats_name_bound_failed_and_partial(run_a):

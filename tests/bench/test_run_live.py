@@ -38,7 +38,10 @@ def test_two_tiny_cells_end_to_end(tmp_path):
     assert os.readlink(tmp_path / "latest") == run_dir.name
     document = json.loads((run_dir / "run.json").read_text())
     assert document["status"] == "complete" and document["schema_version"] == 1
-    assert document["calibration"]["ceiling_rps"] > 0
+    (ceiling,) = document["calibration"]["ceilings"]  # 32 users, keep-alive, for both servers
+    assert ceiling["ceiling_rps"] > 0 and (ceiling["users"], ceiling["keep_alive"]) == (32, True)
+    assert document["order"]["seed"] is not None and len(document["order"]["passes"]) == 1
+    assert document["harness"]["pid"] > 0
     assert document["metadata"]["packages"]["django"] == "6.1.3"
     assert document["options"]["server_cpus"]
     assert document["matrix"]["scenarios"]["json"]["sha256"]
