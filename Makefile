@@ -21,7 +21,7 @@ done; exit 1
 endef
 export FIND_PYTHON
 
-.PHONY: install test lint setupdb bench bench-quick bench-full calibrate microbench switches report compare clean
+.PHONY: install test lint setupdb bench bench-findings bench-quick bench-full calibrate microbench switches report compare clean
 
 install: $(STAMP)
 
@@ -45,11 +45,14 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench run --label bench
 
+bench-findings: $(STAMP)
+	$(PY) -m bench run --scenario findings --repeats 5 --label findings
+
 bench-quick: $(STAMP)
 	$(PY) -m bench run --quick --label quick
 
 bench-full: $(STAMP)
-	$(PY) -m bench run --full --label full
+	$(PY) -m bench run --full --scenario default findings --label full
 
 calibrate: $(STAMP)
 	$(PY) -m bench calibrate

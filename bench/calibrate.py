@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bench import measure, processes, results, scenarios, servers
+from bench import measure, processes, results, scenarios, schedule, servers
 from bench.errors import BenchError
 
 WRK_RATE = re.compile(r"Requests/sec:\s+([\d.]+)")
@@ -83,6 +83,50 @@ def ceiling(
     }
 
 
+def schedule_check(
+    run_dir: Path,
+    settings: measure.Settings,
+    rate: int,
+    duration: float,
+    interrupt: measure.Interrupt,
+) -> dict[str, Any]:
+    """Can locust keep an open-loop schedule of ``rate`` per second at all?
+
+    Against the bare app, whose answers take microseconds, every bit of
+    lateness is the load generator's own: how late its scheduler woke, and the
+    latency from each request's due time. A run's open-loop cells at or below a
+    rate that passed here can blame the server for what they measure.
+    """
+    plan = measure.Plan(
+        server=servers.get("uvicorn"),
+        scenario_path=CEILING_LOCUSTFILE,
+        user_class="CeilingUser",
+        users=schedule.pool_size(rate),
+        style=None,
+        out_dir=run_dir / "raw" / "calibration" / f"r{rate}-open-loop",
+        env=settings.base_env,
+        primer_path="/",
+        app="project.bare:app",
+        rate=rate,
+    )
+    record = measure.measure(plan, replace(settings, duration=duration, warmup=1.0), interrupt)
+    base = {"rate": rate, "open_loop": True}
+    if record["status"] != "ok":
+        return {**base, "status": record["status"], "reason": record["reason"], "kept": False}
+    figures = record["open_loop"]
+    return {
+        **base,
+        "status": "ok",
+        "kept": bool(figures["sustainable"]),
+        "achieved_rps": figures["achieved_rps"],
+        "dropped": figures["dropped"],
+        "scheduler_slip_ms_p99": figures["scheduler_slip_ms_p99"],
+        "p99_from_due_ms": record["latency_ms"]["p99"],
+        "loadgen_busiest_process_percent": record["loadgen"]["busiest_process_percent"],
+        "reasons": figures["unsustainable_reasons"],
+    }
+
+
 def ceilings(
     run_dir: Path,
     settings: measure.Settings,
@@ -102,6 +146,15 @@ def ceilings(
 
 def describe(ceiling: dict[str, Any]) -> str:
     """One line for the console: the ceiling, and whether it is one."""
+    if ceiling.get("open_loop"):
+        head = f"locust's open-loop schedule at {ceiling['rate']} req/s (bare ASGI app): "
+        if ceiling.get("status") != "ok":
+            return head + f"failed: {ceiling.get('reason')}"
+        verdict = "kept" if ceiling["kept"] else "NOT kept: " + "; ".join(ceiling["reasons"])
+        return head + (
+            f"{verdict}; p99 from due {ceiling['p99_from_due_ms']:.1f} ms, "
+            f"scheduler slip p99 {ceiling['scheduler_slip_ms_p99'] or 0:.1f} ms"
+        )
     mode = "keep-alive" if ceiling["keep_alive"] else "new connection per request"
     head = f"locust ceiling ({ceiling['users']} users, {mode}, bare ASGI app): "
     if ceiling.get("ceiling_rps") is None:

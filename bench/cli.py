@@ -131,22 +131,54 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
         "--users", nargs="+", type=int, metavar="N", help="user counts (replace the scenarios')"
     )
     what.add_argument(
+        "--rate",
+        nargs="+",
+        type=int,
+        metavar="R",
+        help="open loop: requests per second falling due on a schedule, one cell per rate "
+        "(replaces the user counts; --users then sets the pool)",
+    )
+    what.add_argument(
         "--full", action="store_true", help="every declared cell, not the default subset"
     )
     how = parser.add_argument_group("how each cell is measured")
     how.add_argument(
-        "--duration", type=float, help="measured window, seconds (default 15; --quick 4)"
+        "--duration", type=float, help="measured window, seconds (default 5; --quick 4)"
     )
     how.add_argument(
-        "--warmup", type=float, help="warm-up before the window, seconds (default 2; --quick 1)"
+        "--warmup", type=float, help="warm-up before the window, seconds (default 1.5; --quick 1)"
     )
     how.add_argument(
-        "--repeats", type=int, help="repeats per cell, interleaved (default 3; --quick 1)"
+        "--repeats", type=int, help="repeats per cell, interleaved (default 9; --quick 1)"
+    )
+    how.add_argument(
+        "--sweep-repeats",
+        type=int,
+        help="repeats per open-loop (--rate) cell (default 3; --quick 1)",
     )
     how.add_argument(
         "--quick", action="store_true", help="the same cells, short: 4 s windows, 1 repeat"
     )
     how.add_argument("--no-calibrate", action="store_true", help="skip the load-generator ceiling")
+    how.add_argument(
+        "--schedule",
+        choices=("uniform", "poisson"),
+        default="uniform",
+        help="open loop: evenly spaced due times (default) or Poisson arrivals (seeded by --seed)",
+    )
+    how.add_argument(
+        "--late-bound",
+        type=float,
+        default=1.0,
+        help="open loop: seconds after its due time a request no user could send is dropped "
+        "and counted (default 1)",
+    )
+    how.add_argument(
+        "--slo",
+        type=float,
+        default=100.0,
+        help="open loop: the p99 objective in ms for the sustained-rate headline (default 100)",
+    )
     how.add_argument(
         "--seed",
         type=int,
@@ -242,13 +274,20 @@ def _where(args: argparse.Namespace) -> dict:
 
 
 def _run_options(args: argparse.Namespace, argv: Sequence[str]):
-    from bench.run import RunOptions
+    from bench.run import (
+        DEFAULT_DURATION,
+        DEFAULT_REPEATS,
+        DEFAULT_SWEEP_REPEATS,
+        DEFAULT_WARMUP,
+        RunOptions,
+    )
 
     selection = matrix.Selection(
         servers=tuple(args.server) if args.server else None,
         styles=tuple(args.style) if args.style else None,
         stacks=tuple(args.stack) if args.stack else None,
         users=tuple(args.users) if args.users else None,
+        rates=tuple(args.rate) if args.rate else None,
         endpoints=tuple(args.endpoint) if args.endpoint else None,
         full=args.full,
         postgres=bool(os.environ.get("DATABASE_URL")),
@@ -257,14 +296,22 @@ def _run_options(args: argparse.Namespace, argv: Sequence[str]):
     return RunOptions(
         scenario_names=args.scenario,
         selection=selection,
-        duration=args.duration if args.duration is not None else (4.0 if quick else 15.0),
-        warmup=args.warmup if args.warmup is not None else (1.0 if quick else 2.0),
-        repeats=args.repeats if args.repeats is not None else (1 if quick else 3),
+        duration=args.duration
+        if args.duration is not None
+        else (4.0 if quick else DEFAULT_DURATION),
+        warmup=args.warmup if args.warmup is not None else (1.0 if quick else DEFAULT_WARMUP),
+        repeats=args.repeats if args.repeats is not None else (1 if quick else DEFAULT_REPEATS),
+        sweep_repeats=args.sweep_repeats
+        if args.sweep_repeats is not None
+        else (1 if quick else DEFAULT_SWEEP_REPEATS),
         label=args.label or ("quick" if quick else "full" if args.full else "bench"),
         calibrate=not args.no_calibrate,
         calibration_duration=2.0 if quick else 5.0,
         quick=quick,
         seed=args.seed,
+        schedule=args.schedule,
+        late_bound=args.late_bound,
+        slo_ms=args.slo,
         command=["python -m bench", *argv],
         **_where(args),
     )
@@ -306,7 +353,7 @@ def _soak_options(args: argparse.Namespace, argv: Sequence[str]):
 
 
 def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    from bench.run import check_options, estimate_seconds, execute, plan_cells
+    from bench.run import check_options, estimate_seconds, execute, plan_cells, repeat_plan
 
     options = _run_options(args, argv)
     check_options(options)
@@ -317,7 +364,8 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         for note in expansion.notes:
             print(f"note: {note}")
         minutes = estimate_seconds(options, expansion.cells) / 60
-        print(f"{len(expansion.cells)} cells x {options.repeats} repeats: about {minutes:.1f} min")
+        plan = repeat_plan(options, expansion.cells)
+        print(f"{len(expansion.cells)} cells, {plan}: about {minutes:.1f} min")
         return 0
     run_dir = execute(options)
     run = results.read_json(run_dir / "run.json")
@@ -411,12 +459,15 @@ def show_switches(run_dir: Path, microbench_path: Path | None) -> None:
 
 def print_report(run_dir: Path) -> None:
     from bench import report as run_report
+    from bench.sustained import describe_verdict
     from bench.verdicts import describe
 
     built = run_report.build(run_dir)
     for scenario, rows in built.verdicts.items():
         for row in rows:
             print(f"{scenario}: {row['question']}: {describe(row)}")
+    for verdict in built.sustained_verdicts:
+        print(f"{verdict['scenario']}: open loop: {describe_verdict(verdict)}")
     for note in built.caveats:
         print(f"caveat: {note}")
     print(

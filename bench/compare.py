@@ -14,7 +14,8 @@ change being measured, but the reader must know.
 from pathlib import Path
 from typing import Any
 
-from bench import plots, results
+from bench import results
+from bench.charts.comparison import comparison
 from bench.errors import BenchError
 from bench.results import dig, repeat_values
 from bench.verdicts import METRICS, compare_cells, correct, metric_text, record
@@ -148,5 +149,5 @@ def execute(path_a: Path, path_b: Path, *, force: bool, results_root: Path) -> t
         },
     )
     if rows:
-        plots.comparison(a, b, rows, out / "charts" / "comparison")
+        comparison(a, b, rows, out / "charts" / "comparison")
     return out, text

@@ -48,6 +48,24 @@ class Topology:
 
 
 @dataclass(frozen=True)
+class OpenLoopSpec:
+    """Requests fall due at ``rate`` per second; ``users`` of the LoadSpec is the pool."""
+
+    rate: float
+    schedule: str = "uniform"  # or "poisson"
+    late_bound: float = 1.0  # seconds after its due time a request is dropped unsent
+    seed: int = 0
+
+    def arguments(self) -> list[str]:
+        return [
+            "--bench-rate", f"{self.rate:g}",
+            "--bench-schedule", self.schedule,
+            "--bench-late-bound", f"{self.late_bound:g}",
+            "--bench-seed", str(self.seed),
+        ]  # fmt: skip
+
+
+@dataclass(frozen=True)
 class LoadSpec:
     scenario_path: Path
     user_class: str
@@ -57,6 +75,7 @@ class LoadSpec:
     warmup: float
     duration: float
     topology: Topology = field(default_factory=Topology)
+    open_loop: "OpenLoopSpec | None" = None  # None: closed loop, users send back to back
 
     @property
     def time_limit(self) -> float:
@@ -113,13 +132,19 @@ def locust_command(spec: LoadSpec, out_dir: Path, master_port: int | None = None
         f"{spec.duration:g}",
         "--bench-out",
         str(out_dir / "samples"),
+        *(spec.open_loop.arguments() if spec.open_loop else ()),
         *distributed,
         spec.user_class,
     ]
 
 
-def worker_command(spec: LoadSpec, out_dir: Path, master_port: int) -> list[str]:
-    """A local worker of a distributed run; remote ones run the same by hand."""
+def worker_command(spec: LoadSpec, out_dir: Path, master_port: int, index: int = 0) -> list[str]:
+    """A local worker of a distributed run; remote ones run the same by hand
+    (open loop: each with its own ``--bench-process index/count``)."""
+    share = []
+    if spec.open_loop:
+        count = spec.topology.workers + spec.topology.remote_workers
+        share = [*spec.open_loop.arguments(), "--bench-process", f"{index}/{count}"]
     return [
         sys.executable, "-m", "locust",
         "-f", _files(spec),
@@ -127,6 +152,7 @@ def worker_command(spec: LoadSpec, out_dir: Path, master_port: int) -> list[str]
         "--loglevel", "WARNING",
         *(("--style", spec.style) if spec.style else ()),
         "--bench-out", str(out_dir / "samples"),
+        *share,
         spec.user_class,
     ]  # fmt: skip
 
@@ -181,7 +207,7 @@ class Locust:
         self.workers = [
             processes.spawn(
                 f"locust-worker-{index}",
-                worker_command(spec, out_dir, master_port),
+                worker_command(spec, out_dir, master_port, index),
                 env=env,
                 cpus=cpus,
                 log_path=out_dir / f"locust-worker-{index}.log",
@@ -252,6 +278,8 @@ class Locust:
         finally:
             self.stop()
             reader.join(timeout=5)
+            if not reader.is_alive() and child.popen.stdout is not None:
+                child.popen.stdout.close()  # read to its end: locust has exited
         return LocustRun(self.out_dir, code, self.log_path)
 
     def stop(self) -> None:
@@ -278,6 +306,10 @@ class Samples:
     # name -> absolute completion times (time.time()) of successes in the
     # warm-up and the drain, so any interval can be counted, not only the window
     outside: dict[str, np.ndarray] = field(default_factory=dict)
+    # Open loop: name -> latency from each window sample's due time (ms), in
+    # the order of by_name; and the schedule's totals over every process.
+    intended: dict[str, np.ndarray] = field(default_factory=dict)
+    open_loop: dict[str, Any] | None = None
 
     def count(self, name: str | None = None) -> int:
         if name is None:
@@ -321,6 +353,8 @@ def read_samples(out_dir: Path) -> Samples:
     failure_times: list[np.ndarray] = []
     worker_ids: list[str] = []
     outside: dict[str, list[np.ndarray]] = {}
+    intended: dict[str, list[np.ndarray]] = {}
+    open_loop: dict[str, Any] | None = None
     window_start: float | None = None
     for path in summaries:
         summary = json.loads(path.read_text())
@@ -338,6 +372,11 @@ def read_samples(out_dir: Path) -> Samples:
             # Every process's offsets count from the same moment: the master
             # sends its own clock reading to its workers.
             window_start = summary["window_start"]
+        for name, filename in summary.get("intended_files", {}).items():
+            values = np.fromfile(directory / filename, dtype=np.float64)
+            intended.setdefault(name, []).append(values)
+        if summary.get("open_loop"):
+            open_loop = merge_open_loop(open_loop, summary["open_loop"])
         for name, filename in summary.get("outside_files", {}).items():
             times = np.fromfile(directory / filename, dtype=np.float64)
             outside.setdefault(name, []).append(times)
@@ -354,8 +393,26 @@ def read_samples(out_dir: Path) -> Samples:
         worker_ids=worker_ids,
         window_start=window_start,
         outside={name: np.concatenate(parts) for name, parts in outside.items()},
+        intended={name: np.concatenate(parts) for name, parts in intended.items()},
+        open_loop=open_loop,
         **merged,
     )
+
+
+def merge_open_loop(total: dict[str, Any] | None, part: dict[str, Any]) -> dict[str, Any]:
+    """One process's schedule totals added to the others' (counts summed, the
+    scheduler's worst slip kept)."""
+    if total is None:
+        return {**part, "scheduled": dict(part["scheduled"]), "dropped": dict(part["dropped"])}
+    merged = dict(total)
+    for key in ("scheduled", "dropped"):
+        merged[key] = dict(total[key])
+        for phase, count in part[key].items():
+            merged[key][phase] = merged[key].get(phase, 0) + count
+    for key in ("slip_ms_p99", "slip_ms_max"):
+        values = [v for v in (total.get(key), part.get(key)) if v is not None]
+        merged[key] = max(values) if values else None
+    return merged
 
 
 def read_locust_totals(out_dir: Path) -> dict[str, Any]:

@@ -32,6 +32,8 @@ import gevent.event
 from locust import events
 from locust.runners import MasterRunner, WorkerRunner
 
+from bench import open_loop, schedule
+
 WARMUP, WINDOW, DRAIN = "warmup", "window", "drain"
 _MESSAGE = "bench_phase"
 
@@ -57,6 +59,36 @@ def _add_options(parser) -> None:
         default="",
         include_in_web_ui=False,
         help="wait for this file, then load the host it names (harness use)",
+    )
+    parser.add_argument(
+        "--bench-rate",
+        type=float,
+        default=0.0,
+        include_in_web_ui=False,
+        help="open loop: requests per second falling due on a schedule (0: closed loop)",
+    )
+    parser.add_argument(
+        "--bench-schedule",
+        choices=schedule.SCHEDULES,
+        default="uniform",
+        include_in_web_ui=False,
+        help="open loop: evenly spaced due times, or Poisson arrivals",
+    )
+    parser.add_argument(
+        "--bench-late-bound",
+        type=float,
+        default=1.0,
+        include_in_web_ui=False,
+        help="open loop: drop a request no user could send this many seconds after its due time",
+    )
+    parser.add_argument(
+        "--bench-seed", type=int, default=0, include_in_web_ui=False, help="Poisson schedule seed"
+    )
+    parser.add_argument(
+        "--bench-process",
+        default="0/1",
+        include_in_web_ui=False,
+        help="open loop: this process's index/count; it takes every count-th due time",
     )
     parser.add_argument(
         "--bench-out",
@@ -89,12 +121,17 @@ class Recorder:
         self.failure_times = array.array("d")  # seconds since the window opened
         self.stats_reset = True
         self.workers: list[str] = []
+        # Open loop only: latency from the due time, one per window sample, in order.
+        self.open_loop: open_loop.OpenLoop | None = None
+        self.intended: dict[str, array.array] = defaultdict(lambda: array.array("d"))
 
     def set_phase(self, phase: str, at: float) -> None:
         if phase == WINDOW:
             self.window_start = at
         elif phase == DRAIN:
             self.window_end = at
+            if self.open_loop is not None:
+                self.open_loop.stop()
         self.phase = phase
 
     def on_request(
@@ -105,9 +142,14 @@ class Recorder:
             if response_time is None:
                 return
             if exception is None:
+                now = time.time()
                 samples = self.samples[key]
-                samples.append(time.time() - self.window_start)
+                samples.append(now - self.window_start)
                 samples.append(float(response_time))
+                if self.open_loop is not None:
+                    due = self.open_loop.due_of_current()
+                    # A request made outside the schedule (on_start) has no due time.
+                    self.intended[key].append((now - due) * 1000 if due else float(response_time))
             else:
                 self.failures[key] += 1
                 self.failure_times.append(time.time() - self.window_start)
@@ -123,22 +165,31 @@ class Recorder:
             if exception is None and response_time is not None:
                 self.outside[key].append(time.time())
 
+    def _open_loop_summary(self) -> dict | None:
+        loop = self.open_loop
+        if loop is None:
+            return None
+        slip = sorted(loop.slip)
+        return {
+            "rate": loop.rate,
+            "schedule": loop.schedule,
+            "seed": loop.seed,
+            "late_bound_s": loop.late_bound,
+            "process": [loop.index, loop.count],
+            "scheduled": dict(loop.scheduled),
+            "dropped": dict(loop.dropped),
+            "slip_ms_p99": slip[int(0.99 * (len(slip) - 1))] * 1000 if slip else None,
+            "slip_ms_max": slip[-1] * 1000 if slip else None,
+        }
+
     def dump(self, directory: Path, role: str) -> None:
         """Write ``<role>.json`` and one ``<role>-<n>.f64`` per request name:
-        pairs of (seconds since the window opened, response time in ms)."""
+        pairs of (seconds since the window opened, response time in ms); and
+        ``<role>-outside-<n>.f64``, completion times outside the window."""
         directory.mkdir(parents=True, exist_ok=True)
-        names = {}
-        for index, (key, samples) in enumerate(sorted(self.samples.items())):
-            path = directory / f"{role}-{index}.f64"
-            with open(path, "wb") as handle:
-                samples.tofile(handle)
-            names[key] = path.name
-        outside_files = {}
-        for index, (key, times) in enumerate(sorted(self.outside.items())):
-            path = directory / f"{role}-outside-{index}.f64"
-            with open(path, "wb") as handle:
-                times.tofile(handle)
-            outside_files[key] = path.name
+        names = _write_arrays(directory, f"{role}-", self.samples)
+        outside_files = _write_arrays(directory, f"{role}-outside-", self.outside)
+        intended_files = _write_arrays(directory, f"{role}-intended-", self.intended)
         failure_file = directory / f"{role}-failures.f64"
         with open(failure_file, "wb") as handle:
             self.failure_times.tofile(handle)
@@ -157,8 +208,21 @@ class Recorder:
             "warmup": dict(self.warmup),
             "drained": dict(self.drained),
             "drained_failures": dict(self.drained_failures),
+            "intended_files": intended_files,
+            "open_loop": self._open_loop_summary(),
         }
         (directory / f"{role}.json").write_text(json.dumps(summary, indent=1))
+
+
+def _write_arrays(directory: Path, prefix: str, arrays: dict[str, array.array]) -> dict[str, str]:
+    """One raw float64 file per request name; returns name -> file name."""
+    files = {}
+    for index, (key, values) in enumerate(sorted(arrays.items())):
+        path = directory / f"{prefix}{index}.f64"
+        with open(path, "wb") as handle:
+            values.tofile(handle)
+        files[key] = path.name
+    return files
 
 
 _recorder = Recorder()
@@ -225,6 +289,19 @@ GO_TIMEOUT = 180.0  # seconds to wait for the server; then give up
 
 @events.init.add_listener
 def _on_init(environment, **_kwargs) -> None:
+    options = environment.parsed_options
+    if getattr(options, "bench_rate", 0) > 0 and not isinstance(environment.runner, MasterRunner):
+        index, count = (int(part) for part in options.bench_process.split("/"))
+        _recorder.open_loop = open_loop.OpenLoop(
+            rate=options.bench_rate,
+            schedule=options.bench_schedule,
+            late_bound=options.bench_late_bound,
+            index=index,
+            count=count,
+            seed=options.bench_seed,
+            phase=lambda: _recorder.phase,
+        )
+        _recorder.open_loop.install()
     if isinstance(environment.runner, WorkerRunner):
         environment.runner.register_message(_MESSAGE, _on_phase_message)
         return
@@ -253,6 +330,9 @@ def _on_test_start(environment, **_kwargs) -> None:
 @events.spawning_complete.add_listener
 def _on_spawned(user_count, **_kwargs) -> None:
     _spawned.set()
+    if _recorder.open_loop is not None:
+        # The pool is ready: requests start falling due (the warm-up included).
+        _recorder.open_loop.start()
 
 
 @events.quitting.add_listener

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bench import servers
+from bench import schedule, servers
 from bench.errors import UsageError
 from bench.scenarios import STYLES, Scenario
 
@@ -25,8 +25,9 @@ class Cell:
     server: str
     style: str
     stack: str
-    users: int
+    users: int  # closed loop: the users; open loop: the pool that sends the schedule
     db_mode: str = ""  # "" (no database), "sqlite", or a PostgreSQL mode
+    rate: int = 0  # open loop: requests falling due per second; 0: closed loop
 
     @property
     def id(self) -> str:
@@ -37,7 +38,7 @@ class Cell:
             self.server,
             self.style,
             self.stack,
-            f"u{self.users}",
+            f"r{self.rate}" if self.rate else f"u{self.users}",
         ]
         if self.db_mode:
             parts.append(self.db_mode)
@@ -59,6 +60,7 @@ class Selection:
     styles: tuple[str, ...] | None = None
     stacks: tuple[str, ...] | None = None
     users: tuple[int, ...] | None = None
+    rates: tuple[int, ...] | None = None  # open loop instead of the scenarios' user counts
     endpoints: tuple[str, ...] | None = None
     full: bool = False
     postgres: bool = False
@@ -83,6 +85,28 @@ def validate(selection: Selection) -> None:
     for count in selection.users or ():
         if count < 1:
             raise UsageError(f"--users must be >= 1, got {count}")
+    for rate in selection.rates or ():
+        if rate < 1:
+            raise UsageError(f"--rate must be >= 1 request per second, got {rate}")
+    if selection.rates and selection.users and len(selection.users) > 1:
+        raise UsageError("with --rate, --users sets the pool size: give one value")
+
+
+def loads(scenario: Scenario, default: dict[str, Any], selection: Selection) -> list[tuple]:
+    """(users, rate) pairs of a scenario: closed-loop user counts and open-loop rates.
+
+    ``--rate`` replaces both (``--users`` then fixes the pool); ``--users``
+    alone keeps the closed loop only; otherwise the scenario's user counts and
+    its declared rates, narrowed by its default block unless ``--full``.
+    """
+    if selection.rates:
+        pool = selection.users[0] if selection.users else None
+        return [(pool or schedule.pool_size(rate), rate) for rate in selection.rates]
+    if selection.users:
+        return [(count, 0) for count in selection.users]
+    users = _narrow(scenario.users, default.get("users"))
+    rates = list(scenario.rates) if selection.full else list(default.get("rates", []))
+    return [(count, 0) for count in users] + [(schedule.pool_size(rate), rate) for rate in rates]
 
 
 def _narrow(values: Iterable, subset: Iterable | None) -> list:
@@ -107,7 +131,9 @@ def external(cells: Iterable[Cell]) -> list[Cell]:
     generator chooses (scenario, endpoint, view style, users) remains."""
     seen: dict[str, Cell] = {}
     for cell in cells:
-        moved = Cell(cell.scenario, cell.endpoint, EXTERNAL, cell.style, EXTERNAL, cell.users)
+        moved = Cell(
+            cell.scenario, cell.endpoint, EXTERNAL, cell.style, EXTERNAL, cell.users, rate=cell.rate
+        )
         seen.setdefault(moved.id, moved)
     return list(seen.values())
 
@@ -139,7 +165,7 @@ def expand(scenarios: Iterable[Scenario], selection: Selection) -> Expansion:
         )
         styles = _narrow(_narrow(scenario.styles, default.get("styles")), selection.styles)
         stacks = _narrow(_narrow(scenario.stacks, default.get("stacks")), selection.stacks)
-        users = list(selection.users or _narrow(scenario.users, default.get("users")))
+        load_points = loads(scenario, default, selection)
         if not scenario.database:
             db_modes = [""]
         elif selection.postgres:
@@ -148,10 +174,10 @@ def expand(scenarios: Iterable[Scenario], selection: Selection) -> Expansion:
             db_modes = ["sqlite"]
         rules = [*scenario.exclude, *default.get("exclude", [])]
         before = len(result.cells)
-        for endpoint, server, style, stack, count, db_mode in itertools.product(
-            endpoints, ready, styles, stacks, users, db_modes
+        for endpoint, server, style, stack, (count, rate), db_mode in itertools.product(
+            endpoints, ready, styles, stacks, load_points, db_modes
         ):
-            cell = Cell(scenario.name, endpoint, server, style, stack, count, db_mode)
+            cell = Cell(scenario.name, endpoint, server, style, stack, count, db_mode, rate)
             if _excluded(cell, rules):
                 continue
             if db_mode == "persistent" and servers.get(server).interface == "asgi":

@@ -49,13 +49,22 @@ class Settings:
     topology: loadgen.Topology = field(default_factory=loadgen.Topology)
     ready_timeout: float = 30.0
     upstream_pid: int | None = None  # the upstream service shares the load generator's CPUs
+    schedule: str = "uniform"  # open-loop cells: evenly spaced or Poisson due times
+    late_bound: float = 1.0  # open-loop cells: seconds before an unsent request is dropped
+    schedule_seed: int = 0
 
     def ceiling_for(self, users: int, keep_alive: bool) -> dict[str, Any] | None:
         """The calibration that matches a cell's user count and connection mode."""
         for ceiling in self.ceilings:
+            if ceiling.get("open_loop"):
+                continue
             if ceiling.get("users") == users and ceiling.get("keep_alive") == keep_alive:
                 return ceiling
         return None
+
+    def schedule_check(self) -> dict[str, Any] | None:
+        """The open-loop calibration: could locust keep the run's top rate?"""
+        return next((c for c in self.ceilings if c.get("open_loop")), None)
 
 
 @dataclass(frozen=True)
@@ -77,6 +86,7 @@ class Plan:
     db_application_name: str | None = None
     db_admin_url: str | None = None
     target_url: str | None = None
+    rate: int = 0  # open loop: requests per second falling due; 0: closed loop
 
 
 @dataclass
@@ -192,6 +202,14 @@ def measure(
         warmup=settings.warmup,
         duration=settings.duration,
         topology=settings.topology,
+        open_loop=loadgen.OpenLoopSpec(
+            rate=plan.rate,
+            schedule=settings.schedule,
+            late_bound=settings.late_bound,
+            seed=settings.schedule_seed,
+        )
+        if plan.rate
+        else None,
     )
     # locust imports while the server starts; it sends nothing until released.
     locust = loadgen.Locust(spec, plan.out_dir, cpus=settings.loadgen_cpus, env=plan.env)
@@ -396,15 +414,26 @@ def derive(
     throughput = counted / cpu_window if cpu_window else 0.0
     drained = sum(samples.drained.values()) + sum(samples.drained_failures.values())
     latency = latency_summary(samples.by_name[primary][:, 1])
+    schedule = None
+    if plan.rate:
+        # Open loop: the headline latency counts from when each request was
+        # due; the time from sending it (locust's own figure) is kept beside.
+        schedule = open_loop_figures(plan.rate, samples, primary, throughput, window)
+        if schedule["latency_from_due"]:
+            schedule["service_latency_ms"] = latency
+            latency = latency_summary(samples.intended[primary])
     cpu_ms = (
         resources.server_cpu_s * 1000 / counted
         if counted and resources.server_cpu_s is not None
         else None
     )
     keep_alive = plan.server.keep_alive if plan.server is not None else True
-    guard = loadgen_guard(
-        resources, throughput, settings.ceiling_for(plan.users, keep_alive), keep_alive
-    )
+    if plan.rate:
+        guard = loadgen_guard(resources, throughput, None, keep_alive, settings.schedule_check())
+    else:
+        guard = loadgen_guard(
+            resources, throughput, settings.ceiling_for(plan.users, keep_alive), keep_alive
+        )
     switch_record = None
     if switches.get("start") and switches.get("end"):
         delta = {k: switches["end"][k] - switches["start"].get(k, 0) for k in switches["end"]}
@@ -425,6 +454,7 @@ def derive(
         "requests_in_cpu_interval": counted,
         "intervals": interval,
         "steady": steadiness(samples.by_name[primary][:, 0], window),
+        "open_loop": schedule,
         "failures": failures,
         "error_rate": failures / (successes + failures) if successes + failures else 0.0,
         "throughput_rps": throughput,
@@ -525,11 +555,65 @@ def steadiness(completions: np.ndarray, window: float | None) -> dict[str, Any]:
     }
 
 
+OPEN_LOOP_RATE_TOLERANCE = 0.02  # achieved within 2% of the offered rate
+LATENCY_GROWTH_LIMIT = 0.05  # s of added latency per s of window: a queue that keeps growing
+
+
+def open_loop_figures(
+    rate: float, samples: loadgen.Samples, primary: str, achieved: float, window: float | None
+) -> dict[str, Any]:
+    """Did the server keep up with the schedule? Offered against achieved rate,
+    requests dropped unsent, and whether latency kept growing through the window.
+
+    A cell that fails any of the three is "unsustainable": its percentiles
+    describe a queue that was still filling when the window closed, so they
+    depend on the window's length and are not a steady figure.
+    """
+    loop = samples.open_loop or {}
+    dropped = int((loop.get("dropped") or {}).get("window", 0))
+    scheduled = int((loop.get("scheduled") or {}).get("window", 0))
+    intended = samples.intended.get(primary)
+    from_due = intended is not None and intended.size == samples.count(primary)
+    growth = None
+    if from_due and window and intended.size >= 6:
+        done = samples.by_name[primary][:, 0]
+        first = intended[done < window / 3]
+        last = intended[done >= 2 * window / 3]
+        if first.size and last.size:
+            # medians of the thirds, whose centres lie 2/3 of the window apart
+            growth = (float(np.median(last)) - float(np.median(first))) / 1000 / (2 * window / 3)
+    reasons = []
+    if achieved < (1 - OPEN_LOOP_RATE_TOLERANCE) * rate:
+        reasons.append(f"achieved {achieved:.1f}/s of {rate:g}/s offered")
+    if dropped:
+        reasons.append(f"{dropped} requests dropped: no free user within the late bound")
+    if growth is not None and growth > LATENCY_GROWTH_LIMIT:
+        reasons.append(f"latency grew {growth * 1000:.0f} ms per second of the window")
+    return {
+        "offered_rps": rate,
+        "achieved_rps": achieved,
+        "achieved_fraction": achieved / rate if rate else None,
+        "scheduled": scheduled,
+        "dropped": dropped,
+        "dropped_all_phases": int(sum((loop.get("dropped") or {}).values())),
+        "latency_growth_s_per_s": growth,
+        "latency_from_due": bool(from_due),
+        "scheduler_slip_ms_p99": loop.get("slip_ms_p99"),
+        "scheduler_slip_ms_max": loop.get("slip_ms_max"),
+        "schedule": loop.get("schedule"),
+        "seed": loop.get("seed"),
+        "late_bound_s": loop.get("late_bound_s"),
+        "sustainable": not reasons,
+        "unsustainable_reasons": reasons,
+    }
+
+
 def loadgen_guard(
     resources: WindowResources,
     throughput: float,
     ceiling: dict[str, Any] | None,
     keep_alive: bool,
+    schedule: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Was the load generator, not the server, the limit? And is latency then suspect?
 
@@ -558,12 +642,17 @@ def loadgen_guard(
             f"{rate:.0f}/s ({ceiling['users']} users, {mode})"
         )
     notes = []
+    if schedule is not None and schedule.get("status") == "ok" and not schedule["kept"]:
+        reasons.append(
+            f"locust could not keep {schedule['rate']}/s even against a bare app "
+            f"({'; '.join(schedule['reasons'])})"
+        )
     steal = cores.get("steal_percent")
     if isinstance(steal, float) and steal > STEAL_LIMIT:
         notes.append(f"{steal:.0f}% of the load generator's CPU time was stolen")
-    if ceiling is None:
-        notes.append("no calibrated ceiling for this user count and connection mode")
-    elif not ceiling.get("valid", True):
+    if ceiling is None and schedule is None:
+        notes.append("no calibrated ceiling for this load")
+    elif ceiling is not None and not ceiling.get("valid", True):
         notes.append(f"the calibration was not load-generator bound: {ceiling.get('note')}")
     return {
         "bound": bool(reasons),

@@ -18,7 +18,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from bench import plots, results, stats, switch_report, verdicts
+from bench import charts, results, stats, sustained, switch_report, verdicts
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 NOISE_LIMIT_PCT = 5.0
@@ -29,6 +29,8 @@ class Report:
     run: results.Run
     charts: dict[str, Path] = field(default_factory=dict)  # title -> PNG
     verdicts: dict[str, list[dict]] = field(default_factory=dict)
+    sustained: list[dict] = field(default_factory=list)  # open loop: rate kept under the SLO
+    sustained_verdicts: list[dict] = field(default_factory=list)
     caveats: list[str] = field(default_factory=list)
     environment: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
@@ -118,6 +120,22 @@ def calibration_caveats(calibration: dict[str, Any] | None) -> list[str]:
         ]
     notes = []
     for ceiling in ceilings:
+        if ceiling.get("open_loop"):
+            if ceiling.get("status") != "ok":
+                notes.append(f"The open-loop calibration failed ({ceiling.get('reason')}).")
+            elif ceiling["kept"]:
+                notes.append(
+                    f"locust kept an open-loop schedule of {ceiling['rate']} requests/s against "
+                    f"a bare ASGI app: p99 from the due time {ceiling['p99_from_due_ms']:.1f} ms, "
+                    "the load generator's own floor under every open-loop latency here."
+                )
+            else:
+                notes.append(
+                    f"locust could not keep {ceiling['rate']} requests/s even against a bare "
+                    f"ASGI app ({'; '.join(ceiling['reasons'])}): open-loop cells at that rate "
+                    "measure the load generator."
+                )
+            continue
         mode = "keep-alive" if ceiling.get("keep_alive") else "a new connection per request"
         head = f"locust's ceiling with {ceiling.get('users')} users and {mode}"
         if ceiling.get("ceiling_rps") is None:
@@ -239,8 +257,10 @@ def environment(run: results.Run) -> list[tuple[str, str]]:
     return rows
 
 
-def chart_jobs(cells: list[dict], grouped: dict, label: str, charts: Path) -> list[tuple]:
-    """(title, plots function name, arguments) of every chart a run gets."""
+def chart_jobs(
+    cells: list[dict], grouped: dict, label: str, charts: Path, slo_ms: float = 100.0
+) -> list[tuple]:
+    """(title, name in bench.charts.CHARTS, arguments) of every chart a run gets."""
     if not cells:
         return []
     jobs: list[tuple] = [
@@ -274,8 +294,8 @@ def chart_jobs(cells: list[dict], grouped: dict, label: str, charts: Path) -> li
             "cell_bars",
             (
                 grouped,
-                "rss_peak_mb",
-                "peak RSS of all server processes (MiB)",
+                "pss_peak_mb",
+                "peak PSS of all server processes, shared pages counted once (MiB)",
                 "Peak server memory",
                 label,
                 charts / "memory",
@@ -300,12 +320,22 @@ def chart_jobs(cells: list[dict], grouped: dict, label: str, charts: Path) -> li
     ):
         jobs.append(("Switches per request", "hops_chart", (grouped, label, charts / "hops")))
     for scenario, scenario_cells in grouped.items():
-        if len({c["cell"]["users"] for c in scenario_cells}) > 1:
+        closed = [c for c in scenario_cells if not c["cell"].get("rate")]
+        opened = [c for c in scenario_cells if c["cell"].get("rate")]
+        if len({c["cell"]["users"] for c in closed}) > 1:
             jobs.append(
                 (
                     f"{scenario}: user-count sweep",
                     "sweep_chart",
-                    (scenario, scenario_cells, label, charts / f"sweep-{scenario}"),
+                    (scenario, closed, label, charts / f"sweep-{scenario}"),
+                )
+            )
+        if len({c["cell"]["rate"] for c in opened}) > 1:
+            jobs.append(
+                (
+                    f"{scenario}: open-loop rate sweep",
+                    "rate_sweep_chart",
+                    (scenario, opened, slo_ms, label, charts / f"rates-{scenario}"),
                 )
             )
     return jobs
@@ -314,7 +344,7 @@ def chart_jobs(cells: list[dict], grouped: dict, label: str, charts: Path) -> li
 def draw(job: tuple) -> tuple[str, Path]:
     """Draw one chart (in a worker process); its title and PNG path."""
     title, function, args = job
-    paths = getattr(plots, function)(*args)
+    paths = charts.draw(function, *args)
     return title, next(path for path in paths if path.suffix == ".png")
 
 
@@ -340,7 +370,10 @@ def build(path: Path) -> Report:
     report = Report(run=run)
     cells = ordered_cells(run)
     grouped = panels(cells)
-    report.charts.update(draw_all(chart_jobs(cells, grouped, run.label, run.path / "charts")))
+    slo_ms = float(run.data.get("options", {}).get("slo_ms") or 100.0)
+    report.charts.update(
+        draw_all(chart_jobs(cells, grouped, run.label, run.path / "charts", slo_ms))
+    )
     if any(cell["cell"]["scenario"] == "switches" for cell in cells):
         _, microbench = switch_report.load_microbench(run.path.parent)
         analysis = switch_report.analyse(run, microbench)
@@ -349,6 +382,12 @@ def build(path: Path) -> Report:
                 kind = written.stem.removeprefix("switch-fit-")
                 report.charts[f"Switch cost fit ({kind})"] = written
     report.verdicts = verdicts.verdicts([c for c in cells if c.get("repeats")], interfaces(run))
+    report.sustained = sustained.sustained_rates(cells, slo_ms)
+    report.sustained_verdicts = sustained.headline_verdicts(report.sustained, interfaces(run))
+    # One family for Holm: every ratio this report calls significant or not.
+    verdicts.correct(
+        [*(row for rows in report.verdicts.values() for row in rows), *report.sustained_verdicts]
+    )
     report.caveats = caveats(run, cells) + statistics_caveats(report.verdicts, cells)
     report.environment = environment(run)
     write_markdown(report)
@@ -429,6 +468,8 @@ def _context(report: Report) -> dict[str, Any]:
         },
         "caveats": report.caveats,
         "cells": cells,
+        "sustained": [dict(row, text=sustained.describe_rate(row)) for row in report.sustained],
+        "sustained_verdicts": [sustained.describe_verdict(v) for v in report.sustained_verdicts],
     }
 
 

@@ -39,6 +39,8 @@ SUMMARY_METRICS: dict[str, tuple[str, ...]] = {
     "p99_9_ms": ("latency_ms", "p99_9"),
     "max_ms": ("latency_ms", "max"),
     "rss_peak_mb": ("server", "rss_peak_mb"),
+    "pss_peak_mb": ("server", "pss_peak_mb"),
+    "uss_peak_mb": ("server", "uss_peak_mb"),
     "threads_peak": ("server", "threads_peak"),
     "loadgen_cpu_percent": ("loadgen", "cpu_percent"),
     "error_rate": ("error_rate",),

@@ -39,16 +39,24 @@ from bench.loadgen import STOP_TIMEOUT, Topology
 from bench.processes import format_cpus
 from bench.progress import RunProgress, console
 
-OVERHEAD_ESTIMATE_S = 2.0  # server and locust start, drain, stop: measured about 1.5 s here
+OVERHEAD_ESTIMATE_S = 2.0
+# Many short repeats: on this shared machine 9 x 5 s windows gave verdict
+# intervals 2-4x narrower than 3 x 15 s in the same time (README, "How a cell
+# is measured"); an open-loop sweep takes 3 passes of each rate.
+DEFAULT_DURATION = 5.0
+DEFAULT_WARMUP = 1.5
+DEFAULT_REPEATS = 9
+DEFAULT_SWEEP_REPEATS = 3  # server and locust start, drain, stop: measured about 1.5 s here
 
 
 @dataclass
 class RunOptions:
     scenario_names: list[str] | None = None
     selection: matrix.Selection = field(default_factory=matrix.Selection)
-    duration: float = 15.0
-    warmup: float = 2.0
-    repeats: int = 3
+    duration: float = DEFAULT_DURATION
+    warmup: float = DEFAULT_WARMUP
+    repeats: int = DEFAULT_REPEATS
+    sweep_repeats: int = DEFAULT_SWEEP_REPEATS
     label: str = "bench"
     results_root: Path = results.DEFAULT_RESULTS
     server_cpus: frozenset[int] | None = frozenset({0})
@@ -63,6 +71,9 @@ class RunOptions:
     ready_timeout: float = 30.0
     target_url: str | None = None  # a server the harness did not start
     seed: int | None = None  # the order of cells in each pass; None: a fresh one
+    schedule: str = "uniform"  # open loop: "uniform" or "poisson"
+    late_bound: float = 1.0  # open loop: seconds before an unsent due request is dropped
+    slo_ms: float = 100.0  # open loop: the p99 objective of the sustained-rate headline
     command: list[str] = field(default_factory=list)
 
 
@@ -81,9 +92,10 @@ def plan_cells(options: RunOptions) -> tuple[list[scenarios.Scenario], matrix.Ex
 
 def estimate_seconds(options: RunOptions, cells: list[matrix.Cell]) -> float:
     per_repeat = options.warmup + options.duration + OVERHEAD_ESTIMATE_S
-    calibrations = len(connection_modes(cells, options)) if options.calibrate else 0
+    open_loop = any(cell.rate for cell in cells)
+    calibrations = len(connection_modes(cells, options)) + open_loop if options.calibrate else 0
     calibration = calibrations * (options.calibration_duration + 1 + OVERHEAD_ESTIMATE_S)
-    return len(cells) * options.repeats * per_repeat + calibration
+    return sum(planned_repeats(cell, options) for cell in cells) * per_repeat + calibration
 
 
 def base_env(options: RunOptions) -> dict[str, str]:
@@ -136,6 +148,7 @@ def _plan(
             scenario_path=scenario.path,
             user_class=scenario.endpoints[cell.endpoint],
             users=cell.users,
+            rate=cell.rate,
             style=cell.style,
             out_dir=out_dir,
             env=settings.base_env,
@@ -160,6 +173,7 @@ def _plan(
         scenario_path=scenario.path,
         user_class=scenario.endpoints[cell.endpoint],
         users=cell.users,
+        rate=cell.rate,
         style=cell.style,
         out_dir=out_dir,
         env=env,
@@ -186,6 +200,13 @@ def describe_repeat(record: dict[str, Any]) -> str:
             f", hops/req {switches['sync_to_async_per_request']:.1f} s2a"
             f" + {switches['async_to_sync_per_request']:.1f} a2s"
         )
+    schedule = record.get("open_loop")
+    if schedule:
+        text = f"offered {schedule['offered_rps']:g}/s: " + text.replace("p99", "p99 from due", 1)
+        if schedule["dropped"]:
+            text += f", dropped {schedule['dropped']}"
+        if not schedule["sustainable"]:
+            text += "  [UNSUSTAINABLE: " + "; ".join(schedule["unsustainable_reasons"]) + "]"
     if record["error_rate"]:
         text += f", errors {record['error_rate']:.1%}"
     if record["loadgen"]["bound"]:
@@ -219,7 +240,10 @@ def execute(options: RunOptions) -> Path:
         base_env=env,
         topology=options.loadgen,
         ready_timeout=options.ready_timeout,
+        schedule=options.schedule,
+        late_bound=options.late_bound,
     )
+    planned = sum(planned_repeats(cell, options) for cell in expansion.cells)
     run_doc: dict[str, Any] = {
         "schema_version": results.SCHEMA_VERSION,
         "run_id": run_dir.name,
@@ -232,6 +256,7 @@ def execute(options: RunOptions) -> Path:
             "duration_s": options.duration,
             "warmup_s": options.warmup,
             "repeats": options.repeats,
+            "sweep_repeats": options.sweep_repeats,
             "quick": options.quick,
             "workers": options.workers,
             "threads": options.threads,
@@ -239,6 +264,9 @@ def execute(options: RunOptions) -> Path:
             "loadgen_cpus": format_cpus(options.loadgen_cpus),
             "switch_accounting": options.switch_accounting,
             "seed": options.seed,
+            "schedule": options.schedule,
+            "late_bound_s": options.late_bound,
+            "slo_ms": options.slo_ms,
             "full": options.selection.full,
             "loadgen": asdict(options.loadgen),
             "ready_timeout_s": options.ready_timeout,
@@ -257,7 +285,7 @@ def execute(options: RunOptions) -> Path:
         },
         "metadata": {**metadata.collect(), "database": db_info},
         "calibration": None,
-        "progress": {"planned": len(expansion.cells) * options.repeats, "done": 0, "failed": 0},
+        "progress": {"planned": planned, "done": 0, "failed": 0},
         "hosts": {
             "server": urlsplit(options.target_url).hostname if options.target_url else "127.0.0.1",
             "target": options.target_url,
@@ -265,16 +293,18 @@ def execute(options: RunOptions) -> Path:
         },
     }
     seed = options.seed if options.seed is not None else secrets.randbits(32)
-    passes = shuffled_passes(expansion.cells, options.repeats, seed)
+    settings = replace(settings, schedule_seed=seed)
+    passes = shuffled_passes(expansion.cells, options, seed)
     run_doc["order"] = {
         "seed": seed,
         "passes": [[cell.id for cell in order] for order in passes],
     }
     run_doc["harness"] = results.harness_identity()
     results.write_json(run_dir / "run.json", run_doc)
-    total = len(expansion.cells) * options.repeats
+    total = planned
     console.print(
-        f"run {run_dir.name}: {len(expansion.cells)} cells x {options.repeats} repeats, "
+        f"run {run_dir.name}: {len(expansion.cells)} cells, "
+        f"{repeat_plan(options, expansion.cells)}, "
         f"{options.duration:g} s windows, server CPUs {format_cpus(options.server_cpus)}, "
         f"locust CPUs {format_cpus(options.loadgen_cpus)}; "
         f"expected about {estimate_seconds(options, expansion.cells) / 60:.1f} min"
@@ -313,6 +343,13 @@ def execute(options: RunOptions) -> Path:
                     options.calibration_duration,
                     interrupt,
                 )
+                top_rate = max((cell.rate for cell in expansion.cells), default=0)
+                if top_rate and not interrupt.event.is_set():
+                    found.append(
+                        calibrate.schedule_check(
+                            run_dir, settings, top_rate, options.calibration_duration, interrupt
+                        )
+                    )
                 run_doc["calibration"] = {"ceilings": found}
                 for ceiling in found:
                     console.print(calibrate.describe(ceiling))
@@ -342,7 +379,7 @@ def execute(options: RunOptions) -> Path:
                         results.write_json(
                             results.cell_path(run_dir, cell.id),
                             results.cell_document(
-                                cell.to_dict(), repeats[cell.id], options.repeats
+                                cell.to_dict(), repeats[cell.id], planned_repeats(cell, options)
                             ),
                         )
                         run_doc["progress"]["done"] += record["status"] == "ok"
@@ -355,7 +392,6 @@ def execute(options: RunOptions) -> Path:
         if upstream is not None:
             upstream.stop()
         processes.stop_all()
-        planned = len(expansion.cells) * options.repeats
         if interrupt.event.is_set():
             run_doc["status"] = "interrupted"
             run_doc["interrupted_reason"] = interrupt.reason
@@ -369,8 +405,25 @@ def execute(options: RunOptions) -> Path:
     return run_dir
 
 
-def shuffled_passes(cells: list[matrix.Cell], repeats: int, seed: int) -> list[list[matrix.Cell]]:
-    """Every cell once per pass, each pass in its own random order.
+def repeat_plan(options: RunOptions, cells: list[matrix.Cell]) -> str:
+    """'9 repeats each' or '9 repeats (3 for the 18 open-loop cells)'."""
+    swept = sum(1 for cell in cells if cell.rate)
+    if not swept or options.sweep_repeats == options.repeats:
+        return f"{options.repeats} repeat{'s' if options.repeats > 1 else ''} each"
+    return f"{options.repeats} repeats ({options.sweep_repeats} for the {swept} open-loop cells)"
+
+
+def planned_repeats(cell: matrix.Cell, options: RunOptions) -> int:
+    """Repeats of a cell: ``--repeats``, or ``--sweep-repeats`` for an open-loop
+    cell (a sweep has many cells; its headline needs passes, not long ones)."""
+    return options.sweep_repeats if cell.rate else options.repeats
+
+
+def shuffled_passes(
+    cells: list[matrix.Cell], options: RunOptions, seed: int
+) -> list[list[matrix.Cell]]:
+    """Each pass holds every cell that still has a repeat to run, in its own
+    random order.
 
     Randomized multiple interleaved trials (Abedi and Brecht, ICPE 2017): on a
     shared machine, drift inside a pass would otherwise fall on the same cells
@@ -379,8 +432,8 @@ def shuffled_passes(cells: list[matrix.Cell], repeats: int, seed: int) -> list[l
     """
     rng = random.Random(seed)
     passes = []
-    for _ in range(repeats):
-        order = list(cells)
+    for index in range(max(options.repeats, options.sweep_repeats)):
+        order = [cell for cell in cells if index < planned_repeats(cell, options)]
         rng.shuffle(order)
         passes.append(order)
     return passes
@@ -390,6 +443,8 @@ def connection_modes(cells: list[matrix.Cell], options: RunOptions) -> list[tupl
     """The (users, keep-alive) pairs the cells load with: each needs its own ceiling."""
     modes = set()
     for cell in cells:
+        if cell.rate:
+            continue  # open loop: checked by calibrate.schedule_check instead
         keep_alive = True if options.target_url else servers.get(cell.server).keep_alive
         modes.add((cell.users, keep_alive))
     return sorted(modes)
@@ -398,8 +453,11 @@ def connection_modes(cells: list[matrix.Cell], options: RunOptions) -> list[tupl
 def check_options(options: RunOptions) -> None:
     if options.duration <= 0 or options.warmup < 0:
         raise UsageError("--duration must be > 0 and --warmup >= 0")
-    if options.repeats < 1:
-        raise UsageError(f"--repeats must be >= 1, got {options.repeats}")
+    if options.repeats < 1 or options.sweep_repeats < 1:
+        raise UsageError(
+            f"--repeats and --sweep-repeats must be >= 1, got {options.repeats} and "
+            f"{options.sweep_repeats}"
+        )
     if options.loadgen.workers < 0 or options.loadgen.remote_workers < 0:
         raise UsageError("--loadgen-workers and --loadgen-remote-workers must be >= 0")
     if options.ready_timeout <= 0:

@@ -30,6 +30,7 @@ _KNOWN_KEYS = {
     "styles",
     "stacks",
     "users",
+    "rates",
     "servers",
     "db_modes",
     "database",
@@ -41,7 +42,16 @@ _KNOWN_KEYS = {
     "default",
     "groups",
 }
-_NARROWING_KEYS = {"endpoints", "styles", "stacks", "users", "servers", "db_modes", "exclude"}
+_NARROWING_KEYS = {
+    "endpoints",
+    "styles",
+    "stacks",
+    "users",
+    "rates",
+    "servers",
+    "db_modes",
+    "exclude",
+}
 
 
 class ScenarioError(BenchError):
@@ -70,6 +80,8 @@ class Scenario:
     sha256: str = ""
     groups: tuple[str, ...] = ("default",)
     paths: dict[str, str] = field(default_factory=dict)  # User class -> its endpoint path
+    # Open-loop rates (requests/s) the scenario can be swept at; empty: closed loop only.
+    rates: tuple[int, ...] = ()
 
     def path_of(self, endpoint: str) -> str | None:
         """The request path after /<style>/ for an endpoint, when the file says it literally."""
@@ -174,6 +186,9 @@ def load(path: Path) -> Scenario:
     users = _tuple_of(path, declared, "users", int, [32])
     if any(count < 1 for count in users):
         raise _fail(path, "user counts must be >= 1")
+    rates = _tuple_of(path, declared, "rates", int, [])
+    if any(rate < 1 for rate in rates):
+        raise _fail(path, "open-loop rates must be >= 1 request per second")
     default = declared.get("default", {})
     if not isinstance(default, dict) or set(default) - _NARROWING_KEYS:
         raise _fail(path, f"BENCH['default'] may only narrow {sorted(_NARROWING_KEYS)}")
@@ -201,6 +216,7 @@ def load(path: Path) -> Scenario:
         sha256=hashlib.sha256(source).hexdigest(),
         groups=_tuple_of(path, declared, "groups", str, ["default"]),
         paths=_endpoint_paths(tree),
+        rates=rates,
     )
 
 
@@ -232,17 +248,25 @@ def discover(directory: Path = SCENARIO_DIR) -> dict[str, Scenario]:
 
 
 def select(available: dict[str, Scenario], names: list[str] | None) -> list[Scenario]:
-    """The scenarios named, or those of the "default" group when none is named;
-    a usage error naming the valid ones for an unknown name."""
+    """The scenarios named (a group's name stands for all its scenarios), or those
+    of the "default" group when none is named; a usage error naming the valid
+    ones for an unknown name."""
+    groups: dict[str, list[str]] = {}
+    for scenario in available.values():
+        for group in scenario.groups:
+            groups.setdefault(group, []).append(scenario.name)
     if not names:
-        return [scenario for scenario in available.values() if "default" in scenario.groups]
-    unknown = [name for name in names if name not in available]
+        names = ["default"]
+    unknown = [name for name in names if name not in available and name not in groups]
     if unknown:
         raise UsageError(
             f"unknown scenario {', '.join(map(repr, unknown))}; valid scenarios: "
-            f"{', '.join(available)}"
+            f"{', '.join(available)}; groups: {', '.join(sorted(groups))}"
         )
-    return [available[name] for name in dict.fromkeys(names)]
+    chosen = [
+        member for name in names for member in ([name] if name in available else groups[name])
+    ]
+    return [available[name] for name in dict.fromkeys(chosen)]
 
 
 def check_importable(scenarios: list[Scenario]) -> None:

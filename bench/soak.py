@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 from scipy import stats as scipy_stats
 
-from bench import loadgen, plots, results
+from bench import loadgen, results
+from bench.charts.soak import soak_chart
 from bench.stats import latency_summary
 
 RSS_GROWTH_LIMIT_PCT = 10.0
@@ -116,4 +117,4 @@ def format_table(analysis: dict[str, Any]) -> str:
 def write(run_dir: Path, analysis: dict[str, Any]) -> None:
     results.write_json(run_dir / "soak.json", analysis)
     if analysis["minutes"]:
-        plots.soak_chart(analysis, run_dir.name, run_dir / "charts" / "soak")
+        soak_chart(analysis, run_dir.name, run_dir / "charts" / "soak")

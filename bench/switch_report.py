@@ -16,7 +16,8 @@ from pathlib import Path
 from statistics import median
 from typing import Any
 
-from bench import plots, results, switchfit
+from bench import results, switchfit
+from bench.charts.switches import switch_fit
 
 DOCS_CLAIM_US = 1000.0
 DOCS_CLAIM = 'Django docs: a sync/async switch costs "around a millisecond"'
@@ -192,7 +193,7 @@ def write(run: results.Run, analysis: dict[str, Any]) -> list[Path]:
         if not points or fitted["note"]:
             continue
         fit = switchfit.Fit(**fitted)
-        written += plots.switch_fit(
+        written += switch_fit(
             points,
             fit,
             f"{run.label}, {name.removeprefix('u')} user(s)",

@@ -135,16 +135,19 @@ def verdicts(cells: list[dict], interfaces: dict[str, str]) -> dict[str, list[di
             identity["stack"],
             identity["users"],
             identity.get("db_mode", ""),
+            identity.get("rate", 0),
         )
         by_scenario[identity["scenario"]][key].append(cell)
     found: dict[str, list[dict[str, Any]]] = {}
     for scenario, groups in by_scenario.items():
         rows = []
-        for group in groups.values():
+        for key, group in groups.items():
+            # open-loop cells are paired at the same offered rate
+            at = f" at {key[-1]}/s offered" if key[-1] else ""
             wsgi_sync = _pick(group, "wsgi", "sync", interfaces, WSGI_PREFERENCE)
             asgi_async = _pick(group, "asgi", "async", interfaces, ASGI_PREFERENCE)
             if wsgi_sync and asgi_async:
-                rows.append(pair(asgi_async, wsgi_sync, "ASGI + async vs WSGI + sync"))
+                rows.append(pair(asgi_async, wsgi_sync, "ASGI + async vs WSGI + sync" + at))
             if asgi_async:
                 same_server = [
                     c
@@ -155,7 +158,11 @@ def verdicts(cells: list[dict], interfaces: dict[str, str]) -> dict[str, list[di
                 ]
                 if same_server:
                     rows.append(
-                        pair(asgi_async, same_server[0], "async vs sync views, same ASGI server")
+                        pair(
+                            asgi_async,
+                            same_server[0],
+                            "async vs sync views, same ASGI server" + at,
+                        )
                     )
         if rows:
             found[scenario] = rows

@@ -36,6 +36,7 @@ class AbandoningUser(BenchUser):
 
 BENCH = {
     "name": "disconnect",
+    "groups": ["findings"],  # make bench-findings: the documentation's other claims
     "endpoints": {"disconnect": "AbandoningUser"},
     "styles": ["sync", "async"],
     "stacks": ["none"],

@@ -19,8 +19,11 @@ BENCH = {
     "styles": ["sync", "async"],
     "stacks": ["none"],
     "users": [10, 50, 200, 500],
+    # Open loop (--rate, or the default sweep): requests per second falling due.
+    "rates": [50, 100, 200, 400, 800, 1600],
     "default": {
         "users": [200],
+        "rates": [50, 100, 200, 400, 800],
         "servers": ["gunicorn-gthread", "uvicorn"],
         "exclude": [
             {"server": "gunicorn-gthread", "style": "async"},

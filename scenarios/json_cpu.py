@@ -23,12 +23,21 @@ BENCH = {
     "styles": ["sync", "async"],
     "stacks": ["none"],
     "users": [32],
+    # Open loop (--rate, or the default sweep): requests per second falling due.
+    "rates": [250, 500, 1000, 2000, 3000],
     "default": {
         "endpoints": ["json"],
-        "servers": ["gunicorn-sync", "gunicorn-gthread", "uvicorn"],
+        # gunicorn-sync closes every connection: locust-bound here (--full runs it)
+        "servers": ["gunicorn-gthread", "uvicorn"],
+        "rates": [250, 500, 1000, 2000],
         "exclude": [
             {"server": "gunicorn-sync", "style": "async"},
             {"server": "gunicorn-gthread", "style": "async"},
+            # the sweep compares ASGI + async with WSGI + sync only
+            {"server": "uvicorn", "style": "sync", "rate": 250},
+            {"server": "uvicorn", "style": "sync", "rate": 500},
+            {"server": "uvicorn", "style": "sync", "rate": 1000},
+            {"server": "uvicorn", "style": "sync", "rate": 2000},
         ],
     },
 }

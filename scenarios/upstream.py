@@ -18,6 +18,7 @@ class FanoutUser(BenchUser):
 
 BENCH = {
     "name": "upstream",
+    "groups": ["findings"],  # make bench-findings: the documentation's other claims
     "endpoints": {"upstream": "UpstreamUser", "fanout": "FanoutUser"},
     "styles": ["sync", "async"],
     "stacks": ["none"],

@@ -22,7 +22,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
         (["run", "--stack", "fast"], "unknown stack 'fast'; valid stacks:"),
         (["run", "--style", "both"], "invalid choice: 'both'"),
         (["run", "--bogus"], "unrecognized arguments: --bogus"),
-        (["run", "--repeats", "0"], "--repeats must be >= 1"),
+        (["run", "--repeats", "0"], "--repeats and --sweep-repeats must be >= 1"),
         (["run", "--server-cpus", "x"], "not a CPU list"),
         (["run", "--server-cpus", "999"], "this machine offers CPUs"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
@@ -47,7 +47,7 @@ def test_dry_run_lists_cells_and_the_expected_time():
     result = run_cli("run", "--dry-run", "--scenario", "json", "--server", "uvicorn", "--full")
     assert result.returncode == 0
     assert "json.json.uvicorn.async.none.u32" in result.stdout
-    assert "4 cells x 3 repeats: about" in result.stdout
+    assert "24 cells, 9 repeats (3 for the 20 open-loop cells): about" in result.stdout
 
 
 def test_quick_is_the_same_shape_but_short():
@@ -55,5 +55,5 @@ def test_quick_is_the_same_shape_but_short():
     options = cli._run_options(args, ["run", "--quick"])
     assert (options.duration, options.warmup, options.repeats) == (4.0, 1.0, 1)
     default = cli._run_options(cli.build_parser().parse_args(["run"]), ["run"])
-    assert (default.duration, default.repeats) == (15.0, 3)
+    assert (default.duration, default.repeats, default.sweep_repeats) == (5.0, 9, 3)
     assert default.switch_accounting and default.calibrate

@@ -25,7 +25,7 @@ def test_cpu_per_request_recovers_a_known_burn(tmp_path, accounting):
     extra = ["--no-switches"] if accounting == "no-switches" else []
     proc = harness(
         "run", "--results", str(tmp_path), "--scenario", "burn",
-        "--duration", "4", "--warmup", "1.5", "--repeats", "1", "--no-calibrate", *extra,
+        "--duration", "3", "--warmup", "1", "--repeats", "1", "--no-calibrate", *extra,
     )  # fmt: skip
     output, _ = proc.communicate(timeout=240)
     assert proc.returncode == 0, output

@@ -20,6 +20,8 @@ def test_a_master_and_two_workers_add_up(tmp_path):
         "async",
         "--loadgen-workers",
         "2",
+        "--users",
+        "32",
         "--no-calibrate",
         "--results",
         str(tmp_path),

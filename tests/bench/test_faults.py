@@ -23,7 +23,10 @@ from bench import ports, servers
 
 pytestmark = pytest.mark.live
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "runs"
-ONE_CELL = ["--scenario", "json", "--server", "uvicorn", "--style", "sync", "--no-calibrate"]
+ONE_CELL = [
+    "--scenario", "json", "--server", "uvicorn", "--style", "sync", "--users", "32",
+    "--no-calibrate",
+]  # fmt: skip
 
 
 def run(results: Path, *args: str, env: dict | None = None):

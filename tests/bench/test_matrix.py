@@ -72,3 +72,26 @@ def test_optional_servers_that_are_missing_are_skipped_with_a_note(shipped, monk
     result = matrix.expand([shipped["json"]], matrix.Selection(servers=("hypercorn", "uvicorn")))
     assert {c.server for c in result.cells} == {"uvicorn"}
     assert any("hypercorn" in note and "not installed" in note for note in result.notes)
+
+
+def test_rates_make_open_loop_cells_with_their_own_ids(shipped):
+    selection = matrix.Selection(
+        servers=("uvicorn",), styles=("async",), endpoints=("io50",), rates=(50, 200)
+    )
+    cells = matrix.expand([shipped["io"]], selection).cells
+    assert [cell.id for cell in cells] == [
+        "io.io50.uvicorn.async.none.r50",
+        "io.io50.uvicorn.async.none.r200",
+    ]
+    assert [cell.users for cell in cells] == [25, 100]  # the pool: Little's law
+    pooled = matrix.expand(
+        [shipped["io"]], matrix.Selection(servers=("uvicorn",), rates=(50,), users=(64,))
+    ).cells
+    assert {cell.users for cell in pooled} == {64}
+
+
+def test_a_bad_rate_is_one_clear_error():
+    with pytest.raises(UsageError, match="--rate must be >= 1"):
+        matrix.validate(matrix.Selection(rates=(0,)))
+    with pytest.raises(UsageError, match="one value"):
+        matrix.validate(matrix.Selection(rates=(10,), users=(1, 2)))

@@ -1,0 +1,139 @@
+"""The derived figures of one repeat, against known answers (no server)."""
+
+import numpy as np
+import pytest
+
+from bench import loadgen, measure
+from bench.sampler import WindowResources
+
+
+def resources(**overrides) -> WindowResources:
+    values = dict(
+        wall_s=10.0,
+        wall_start=1000.0,
+        wall_end=1010.0,
+        server_cpu_s=5.0,
+        server_ctx_voluntary=0,
+        server_ctx_involuntary=0,
+        server_rss_peak_bytes=0,
+        server_threads_peak=1,
+        server_processes_peak=1,
+        loadgen_cpu_s=2.0,
+        loadgen_cpu_percent=20.0,
+        loadgen_busiest_process_percent=20.0,
+        loadgen_cores={"cpus": "1", "busy_percent": 30.0, "steal_percent": 0.0},
+    )
+    values.update(overrides)
+    return WindowResources(**values)
+
+
+def samples(offsets: list[float], window_start: float, window_s: float, outside=()):
+    pairs = np.array([[offset, 1.0] for offset in offsets], dtype=float).reshape(-1, 2)
+    return loadgen.Samples(
+        by_name={"GET x": pairs},
+        failures={},
+        errors={},
+        warmup={},
+        drained={},
+        drained_failures={},
+        window_s=window_s,
+        roles=["local"],
+        window_start=window_start,
+        outside={"GET x": np.array(outside, dtype=float)},
+    )
+
+
+def test_requests_are_counted_inside_the_cpu_interval_from_their_completion_times():
+    # locust's window is [1000, 1010]; the CPU interval [1002, 1012] starts and
+    # ends 2 s late (a harness that read something slow first).
+    found = samples(
+        offsets=[0.5, 1.5, 2.5, 5.0, 9.9],  # completions 1000.5 ... 1009.9
+        window_start=1000.0,
+        window_s=10.0,
+        outside=[999.0, 1011.0, 1013.0],  # a warm-up and two drained completions
+    )
+    assert found.completed_between("GET x", 1002.0, 1012.0) == 4  # 2.5, 5.0, 9.9, 1011
+    assert found.completed_between("GET x", 990.0, 1020.0) == 8
+    intervals = measure.window_intervals(
+        found, resources(wall_start=1002.0, wall_end=1012.0, wall_s=10.0)
+    )
+    assert intervals["start_gap_ms"] == pytest.approx(2000.0)
+    assert intervals["mismatch_pct"] == pytest.approx(40.0) and intervals["differ"] is True
+    close = measure.window_intervals(
+        found, resources(wall_start=1000.003, wall_end=1010.004, wall_s=10.001)
+    )
+    assert close["mismatch_pct"] == pytest.approx(0.07, abs=1e-6) and close["differ"] is False
+
+
+def test_a_window_whose_rate_moves_more_than_ten_percent_is_not_steady():
+    steady = measure.steadiness(np.linspace(0, 9, 91), 9.0)
+    assert steady["steady"] is True and abs(steady["change_pct"]) < 5
+    # 100 completions in the first third, 150 in the last: +50%
+    ramp = np.concatenate(
+        [np.linspace(0, 2.9, 100), np.linspace(3, 5.9, 120), np.linspace(6, 9, 150)]
+    )
+    unsteady = measure.steadiness(ramp, 9.0)
+    assert unsteady["steady"] is False and unsteady["change_pct"] == pytest.approx(50.0)
+    assert measure.steadiness(np.zeros(0), 9.0)["steady"] is None
+
+
+CEILING = {"users": 32, "keep_alive": True, "ceiling_rps": 5000.0, "valid": True}
+
+
+def test_the_guard_fires_on_any_one_sign_and_marks_latency_suspect():
+    quiet = measure.loadgen_guard(resources(), 1000.0, CEILING, True)
+    assert quiet["bound"] is False and quiet["latency_suspect"] is False
+
+    one_process = measure.loadgen_guard(
+        resources(loadgen_busiest_process_percent=95.0), 1000.0, CEILING, True
+    )
+    assert one_process["bound"] and "95%" in one_process["bound_reasons"][0]
+
+    # Two locust workers on one core, each at 48%: no process is busy, the core is.
+    whole_core = measure.loadgen_guard(
+        resources(
+            loadgen_busiest_process_percent=48.0,
+            loadgen_cores={"cpus": "1", "busy_percent": 97.0, "steal_percent": 0.0},
+        ),
+        1000.0,
+        CEILING,
+        True,
+    )
+    assert whole_core["bound"] and whole_core["latency_suspect"]
+    assert "CPUs 1 97% busy" in whole_core["bound_reasons"][0]
+
+    near_ceiling = measure.loadgen_guard(resources(), 4100.0, CEILING, True)
+    assert near_ceiling["bound"] and "ceiling" in near_ceiling["bound_reasons"][0]
+
+
+def test_a_ceiling_locust_did_not_saturate_flags_nothing_and_says_so():
+    invalid = {**CEILING, "valid": False, "note": "the bare app set this rate"}
+    result = measure.loadgen_guard(resources(), 4900.0, invalid, True)
+    assert result["bound"] is False
+    assert any("not load-generator bound" in note for note in result["notes"])
+    missing = measure.loadgen_guard(resources(), 4900.0, None, False)
+    assert any("no calibrated ceiling" in note for note in missing["notes"])
+
+
+def test_steal_time_is_noted():
+    stolen = resources(loadgen_cores={"cpus": "1", "busy_percent": 50.0, "steal_percent": 12.0})
+    result = measure.loadgen_guard(stolen, 100.0, CEILING, True)
+    assert any("12% of the load generator's CPU time was stolen" in n for n in result["notes"])
+
+
+def test_each_cell_takes_the_ceiling_of_its_own_users_and_connection_mode():
+    settings = measure.Settings(
+        warmup=1,
+        duration=1,
+        server_cpus=None,
+        loadgen_cpus=None,
+        options=measure.servers.ServerOptions(),
+        base_env={},
+        ceilings=(
+            {"users": 32, "keep_alive": True, "ceiling_rps": 5000.0},
+            {"users": 32, "keep_alive": False, "ceiling_rps": 2000.0},
+        ),
+    )
+    assert settings.ceiling_for(32, False)["ceiling_rps"] == 2000.0
+    assert settings.ceiling_for(32, True)["ceiling_rps"] == 5000.0
+    assert settings.ceiling_for(200, True) is None
