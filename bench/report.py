@@ -79,6 +79,11 @@ def caveats(run: results.Run, cells: list[dict]) -> list[str]:
             reasons = [r.get("reason") for r in cell.get("repeats", []) if r.get("reason")]
             first = reasons[0].splitlines()[0] if reasons else "it did not run"
             notes.append(f"{identity}: {state}, no figure shown ({first}).")
+        elif state == "skipped":
+            notes.append(
+                f"{identity}: not measured: its configuration was unsustainable at a lower "
+                "rate in every pass."
+            )
         elif state == "partial":
             notes.append(f"{identity}: only some repeats succeeded; its figures use those.")
         if cell.get("loadgen_bound"):

@@ -147,11 +147,15 @@ def summarise_repeats(repeats: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def cell_status(repeats: list[dict[str, Any]], planned: int) -> str:
+    """ok, partial, failed, interrupted; or skipped (an open-loop rate above one
+    its configuration could not sustain: every repeat skipped on purpose)."""
     statuses = [repeat.get("status") for repeat in repeats]
-    ok = statuses.count("ok")
-    if "interrupted" in statuses and ok < planned:
+    ok, skipped = statuses.count("ok"), statuses.count("skipped")
+    if "interrupted" in statuses and ok + skipped < planned:
         return "interrupted"
-    if ok == planned:
+    if skipped and skipped == len(statuses) == planned:
+        return "skipped"
+    if ok + skipped == planned and ok:
         return "ok"
     return "partial" if ok else "failed"
 

@@ -285,7 +285,7 @@ def execute(options: RunOptions) -> Path:
         },
         "metadata": {**metadata.collect(), "database": db_info},
         "calibration": None,
-        "progress": {"planned": planned, "done": 0, "failed": 0},
+        "progress": {"planned": planned, "done": 0, "failed": 0, "skipped": 0},
         "hosts": {
             "server": urlsplit(options.target_url).hostname if options.target_url else "127.0.0.1",
             "target": options.target_url,
@@ -358,6 +358,7 @@ def execute(options: RunOptions) -> Path:
             with RunProgress(total) as progress:
                 done = 0
                 for repeat, order in enumerate(passes, start=1):
+                    stopped: dict[tuple, int] = {}  # sweep -> the rate it could not sustain
                     for cell in order:
                         if interrupt.event.is_set():
                             break
@@ -365,10 +366,15 @@ def execute(options: RunOptions) -> Path:
                         label = f"[{done}/{total}] {cell.id} r{repeat}"
                         progress.begin(label)
                         began = time.monotonic()
-                        plan = _plan(
-                            cell, by_name[cell.scenario], repeat, run_dir, settings, options
-                        )
-                        record = measure.measure(plan, settings, interrupt, progress.throughput)
+                        if cell.rate and sweep_of(cell) in stopped:
+                            record = skipped_repeat(cell, stopped[sweep_of(cell)])
+                        else:
+                            plan = _plan(
+                                cell, by_name[cell.scenario], repeat, run_dir, settings, options
+                            )
+                            record = measure.measure(plan, settings, interrupt, progress.throughput)
+                            if cell.rate and not sustained(record):
+                                stopped[sweep_of(cell)] = cell.rate
                         record["repeat"] = repeat
                         record["elapsed_s"] = time.monotonic() - began
                         repeats[cell.id].append(record)
@@ -384,6 +390,7 @@ def execute(options: RunOptions) -> Path:
                         )
                         run_doc["progress"]["done"] += record["status"] == "ok"
                         run_doc["progress"]["failed"] += record["status"] == "failed"
+                        run_doc["progress"]["skipped"] += record["status"] == "skipped"
                         results.write_json(run_dir / "run.json", run_doc)
                         progress.done(f"{label}: {describe_repeat(record)}")
     except KeyboardInterrupt:
@@ -395,7 +402,7 @@ def execute(options: RunOptions) -> Path:
         if interrupt.event.is_set():
             run_doc["status"] = "interrupted"
             run_doc["interrupted_reason"] = interrupt.reason
-        elif run_doc["progress"]["done"] == planned:
+        elif run_doc["progress"]["done"] + run_doc["progress"]["skipped"] == planned:
             run_doc["status"] = "complete"
         else:
             run_doc["status"] = "partial"
@@ -435,8 +442,44 @@ def shuffled_passes(
     for index in range(max(options.repeats, options.sweep_repeats)):
         order = [cell for cell in cells if index < planned_repeats(cell, options)]
         rng.shuffle(order)
-        passes.append(order)
+        passes.append(ascending_sweeps(order))
     return passes
+
+
+def sweep_of(cell: matrix.Cell) -> tuple:
+    """What an open-loop sweep varies the rate of: everything but the rate."""
+    return (cell.scenario, cell.endpoint, cell.server, cell.style, cell.stack, cell.db_mode)
+
+
+def ascending_sweeps(order: list[matrix.Cell]) -> list[matrix.Cell]:
+    """The same slots, but each sweep's cells take its slots in rising rate, so a
+    pass meets a configuration's knee before the rates above it."""
+    slots: dict[tuple, list[int]] = {}
+    for position, cell in enumerate(order):
+        if cell.rate:
+            slots.setdefault(sweep_of(cell), []).append(position)
+    result = list(order)
+    for positions in slots.values():
+        for position, cell in zip(
+            positions, sorted((order[p] for p in positions), key=lambda c: c.rate), strict=True
+        ):
+            result[position] = cell
+    return result
+
+
+def sustained(record: dict[str, Any]) -> bool:
+    return record["status"] == "ok" and bool((record.get("open_loop") or {}).get("sustainable"))
+
+
+def skipped_repeat(cell: matrix.Cell, knee: int) -> dict[str, Any]:
+    """A rate above one this configuration could not sustain in the same pass:
+    an overload already shown, not worth the minutes of another one."""
+    return {
+        "status": "skipped",
+        "reason": f"not sustainable at {knee}/s earlier in this pass: higher rates skipped",
+        "started_at": results.utc_now(),
+        "raw_dir": None,
+    }
 
 
 def connection_modes(cells: list[matrix.Cell], options: RunOptions) -> list[tuple[int, bool]]:

@@ -147,14 +147,14 @@ def rate_sweep_chart(
             marker=style.STYLE_MARKERS[view],
             label=name,
         )
-        for rate, cell in zip(rates, group, strict=True):
+        for rate, cell, value in zip(rates, group, achieved, strict=True):
             unsustainable = any(
                 r.get("status") == "ok" and not (r.get("open_loop") or {}).get("sustainable", True)
                 for r in cell.get("repeats", [])
             )
-            p99 = common.percentile_median(cell, "p99")
-            if unsustainable and p99 is not None:
-                left.scatter([rate], [p99], s=140, facecolors="none", edgecolors="black")
+            if unsustainable and value is not None:
+                # circled where achieved is drawn: it exists even when p99 lacks samples
+                right.scatter([rate], [value], s=140, facecolors="none", edgecolors="black")
     left.axhline(slo_ms, color="crimson", linewidth=1)
     left.annotate(
         f"objective: p99 < {slo_ms:g} ms",
@@ -175,6 +175,9 @@ def rate_sweep_chart(
     left.set_xscale("log")
     right.set_xscale("log")
     right.set_yscale("log")
+    for axis in (left, right):
+        common.plain_log_ticks(axis, "x")
+    common.plain_log_ticks(right, "y")
     handles, labels = left.get_legend_handles_labels()
     handles.append(
         Line2D([], [], marker="o", markersize=10, markerfacecolor="none", markeredgecolor="black",

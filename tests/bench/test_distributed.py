@@ -55,3 +55,32 @@ def test_a_master_and_two_workers_add_up(tmp_path):
     assert repeat["totals_consistent"] is True
     hosts = json.loads((run_dir / "run.json").read_text())["hosts"]["loadgen"]
     assert len(hosts) >= 1
+
+
+def test_two_workers_share_one_open_loop_schedule(tmp_path):
+    """Worker i of 2 takes every second due time: together they send the rate."""
+    proc = harness(
+        "run", "--scenario", "json", "--server", "uvicorn", "--style", "async",
+        "--rate", "200", "--loadgen-workers", "2", "--no-calibrate",
+        "--results", str(tmp_path), "--duration", "3", "--warmup", "1", "--sweep-repeats", "1",
+    )  # fmt: skip
+    pids = descendants_while_running(proc)
+    output, _ = proc.communicate(timeout=180)
+    assert proc.returncode == 0, output
+    assert_all_gone(pids)
+    cell = json.loads(
+        (only_run(tmp_path) / "cells" / "json.json.uvicorn.async.none.r200.json").read_text()
+    )
+    repeat = cell["repeats"][0]
+    assert repeat["status"] == "ok", repeat.get("reason")
+    raw = Path(repeat["raw_dir"])
+    shares = []
+    for role in (r for r in repeat["locust_processes"] if r.startswith("worker-")):
+        summary = json.loads((raw / "samples" / f"{role}.json").read_text())
+        shares.append(summary["open_loop"]["process"])
+        assert summary["open_loop"]["scheduled"]["window"] > 0
+    assert sorted(shares) == [[0, 2], [1, 2]]
+    figures = repeat["open_loop"]
+    assert figures["latency_from_due"] is True
+    assert figures["achieved_rps"] == pytest.approx(200, rel=0.05)
+    assert figures["scheduled"] == pytest.approx(600, rel=0.05)  # both shares, 3 s

@@ -46,3 +46,27 @@ def test_one_ceiling_per_user_count_and_connection_mode():
     ]
     modes = run.connection_modes(cells, run.RunOptions())
     assert modes == [(32, False), (32, True), (200, True)]  # gunicorn's sync worker closes
+
+
+def test_a_sweep_meets_its_rates_in_rising_order_in_every_shuffled_pass():
+    swept = [
+        matrix.Cell("io", "io50", server, "sync", "none", 50, rate=rate)
+        for server in ("uvicorn", "gunicorn-gthread")
+        for rate in (400, 50, 200, 100)
+    ]
+    for order in run.shuffled_passes(CELLS + swept, options(3, 3), seed=11):
+        for server in ("uvicorn", "gunicorn-gthread"):
+            rates = [c.rate for c in order if c.rate and c.server == server]
+            assert rates == [50, 100, 200, 400]
+        assert len(order) == len(CELLS) + len(swept)
+
+
+def test_a_cell_whose_repeats_were_all_skipped_is_skipped_not_failed():
+    from bench import results
+
+    skipped = run.skipped_repeat(CELLS[0], 100)
+    assert skipped["status"] == "skipped" and "100/s" in skipped["reason"]
+    assert results.cell_status([skipped, skipped], 2) == "skipped"
+    ok = {"status": "ok"}
+    assert results.cell_status([ok, skipped], 2) == "ok"
+    assert results.cell_status([ok, {"status": "failed"}], 2) == "partial"
