@@ -61,7 +61,7 @@ microbench: $(STAMP)
 	$(PY) -m bench microbench
 
 switches: $(STAMP)
-	$(PY) -m bench run --scenario switches --label switches
+	$(PY) -m bench run --scenario switches --repeats 3 --duration 15 --warmup 2 --label switches
 
 report: $(STAMP)
 	$(PY) -m bench report $(or $(RUN),results/latest)
