@@ -407,6 +407,11 @@ def derive(
         )
     interval = window_intervals(samples, resources)
     counted = samples.completed_between(primary, resources.wall_start, resources.wall_end)
+    if settings.topology.remote_workers:
+        # Another machine's clock stamped some completions: they cannot be
+        # placed in this machine's CPU interval, so locust's window stands in
+        # (its edges are still recorded beside the CPU interval's).
+        counted = None
     if counted is None:  # no origin for the samples' clock: the window stands in
         counted, cpu_window = requests, window
     else:
