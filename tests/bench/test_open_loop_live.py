@@ -52,7 +52,9 @@ def test_the_open_loop_sees_a_stall_the_closed_loop_hides(tmp_path):
     assert opened["latency_ms"]["p99"] > 500, opened["latency_ms"]
     schedule = opened["open_loop"]
     assert schedule["latency_from_due"] is True and schedule["dropped"] == 0
-    assert schedule["achieved_rps"] == pytest.approx(50, rel=0.05)
+    # A stall that ends after the window does leave up to a second of requests
+    # uncompleted inside it: achieved can dip by 1 s / 8 s, never rise above 50.
+    assert 50 * (1 - 1.0 / 8.0) - 1 < schedule["achieved_rps"] < 51
     # from sending, the open loop's requests look almost as fast as the closed loop's
     assert schedule["service_latency_ms"]["p50"] < 20
     assert closed["throughput_rps"] > 0.75 * 50
