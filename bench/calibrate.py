@@ -25,6 +25,30 @@ CEILING_USERS = 32
 CEILING_LOCUSTFILE = Path(__file__).resolve().parent / "calibration_locustfile.py"
 
 
+def _bare_app_plan(
+    run_dir: Path,
+    settings: measure.Settings,
+    user_class: str,
+    users: int,
+    name: str,
+    rate: int = 0,
+) -> measure.Plan:
+    """A calibration repeat: locust against the bare ASGI app under uvicorn, whose
+    answers cost next to nothing, so whatever limits the rate is locust."""
+    return measure.Plan(
+        server=servers.get("uvicorn"),
+        scenario_path=CEILING_LOCUSTFILE,
+        user_class=user_class,
+        users=users,
+        style=None,
+        out_dir=run_dir / "raw" / "calibration" / name,
+        env=settings.base_env,
+        primer_path="/",
+        app="project.bare:app",
+        rate=rate,
+    )
+
+
 def ceiling(
     run_dir: Path,
     settings: measure.Settings,
@@ -42,17 +66,8 @@ def ceiling(
     and flags nothing.
     """
     mode = "keepalive" if keep_alive else "close"
-    plan = measure.Plan(
-        server=servers.get("uvicorn"),
-        scenario_path=CEILING_LOCUSTFILE,
-        user_class="CeilingUser" if keep_alive else "CloseCeilingUser",
-        users=users,
-        style=None,
-        out_dir=run_dir / "raw" / "calibration" / f"u{users}-{mode}",
-        env=settings.base_env,
-        primer_path="/",
-        app="project.bare:app",
-    )
+    user_class = "CeilingUser" if keep_alive else "CloseCeilingUser"
+    plan = _bare_app_plan(run_dir, settings, user_class, users, f"u{users}-{mode}")
     record = measure.measure(plan, replace(settings, duration=duration, warmup=1.0), interrupt)
     base = {"users": users, "keep_alive": keep_alive}
     if record["status"] != "ok":
@@ -97,17 +112,8 @@ def schedule_check(
     latency from each request's due time. A run's open-loop cells at or below a
     rate that passed here can blame the server for what they measure.
     """
-    plan = measure.Plan(
-        server=servers.get("uvicorn"),
-        scenario_path=CEILING_LOCUSTFILE,
-        user_class="CeilingUser",
-        users=schedule.pool_size(rate),
-        style=None,
-        out_dir=run_dir / "raw" / "calibration" / f"r{rate}-open-loop",
-        env=settings.base_env,
-        primer_path="/",
-        app="project.bare:app",
-        rate=rate,
+    plan = _bare_app_plan(
+        run_dir, settings, "CeilingUser", schedule.pool_size(rate), f"r{rate}-open-loop", rate
     )
     record = measure.measure(plan, replace(settings, duration=duration, warmup=1.0), interrupt)
     base = {"rate": rate, "open_loop": True}

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench import matrix, processes, results, scenarios, servers
+from bench import matrix, processes, results, scenarios, schedule, servers
 from bench.errors import BenchError, UsageError
 from bench.loadgen import Topology
 from bench.ports import check_target, is_loopback_host
@@ -162,21 +162,19 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     how.add_argument("--no-calibrate", action="store_true", help="skip the load-generator ceiling")
     how.add_argument(
         "--schedule",
-        choices=("uniform", "poisson"),
+        choices=schedule.SCHEDULES,
         default="uniform",
         help="open loop: evenly spaced due times (default) or Poisson arrivals (seeded by --seed)",
     )
     how.add_argument(
         "--late-bound",
         type=float,
-        default=1.0,
         help="open loop: seconds after its due time a request no user could send is dropped "
         "and counted (default 1)",
     )
     how.add_argument(
         "--slo",
         type=float,
-        default=100.0,
         help="open loop: the p99 objective in ms for the sustained-rate headline (default 100)",
     )
     how.add_argument(
@@ -276,7 +274,9 @@ def _where(args: argparse.Namespace) -> dict:
 def _run_options(args: argparse.Namespace, argv: Sequence[str]):
     from bench.run import (
         DEFAULT_DURATION,
+        DEFAULT_LATE_BOUND_S,
         DEFAULT_REPEATS,
+        DEFAULT_SLO_MS,
         DEFAULT_SWEEP_REPEATS,
         DEFAULT_WARMUP,
         RunOptions,
@@ -310,8 +310,8 @@ def _run_options(args: argparse.Namespace, argv: Sequence[str]):
         quick=quick,
         seed=args.seed,
         schedule=args.schedule,
-        late_bound=args.late_bound,
-        slo_ms=args.slo,
+        late_bound=args.late_bound if args.late_bound is not None else DEFAULT_LATE_BOUND_S,
+        slo_ms=args.slo if args.slo is not None else DEFAULT_SLO_MS,
         command=["python -m bench", *argv],
         **_where(args),
     )

@@ -75,7 +75,7 @@ class LoadSpec:
     warmup: float
     duration: float
     topology: Topology = field(default_factory=Topology)
-    open_loop: "OpenLoopSpec | None" = None  # None: closed loop, users send back to back
+    open_loop: OpenLoopSpec | None = None  # None: closed loop, users send back to back
 
     @property
     def time_limit(self) -> float:

@@ -44,6 +44,12 @@ class Cell:
             parts.append(self.db_mode)
         return ".".join(parts)
 
+    @property
+    def sweep_key(self) -> tuple:
+        """What an open-loop sweep varies the rate of: everything but the rate
+        (and the pool, which follows the rate)."""
+        return (self.scenario, self.endpoint, self.server, self.style, self.stack, self.db_mode)
+
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, **asdict(self)}
 

@@ -137,8 +137,8 @@ def calibration_caveats(calibration: dict[str, Any] | None) -> list[str]:
             else:
                 notes.append(
                     f"locust could not keep {ceiling['rate']} requests/s even against a bare "
-                    f"ASGI app ({'; '.join(ceiling['reasons'])}): open-loop cells at that rate "
-                    "measure the load generator."
+                    f"ASGI app ({'; '.join(ceiling['reasons'])}): every open-loop cell of this "
+                    "run is flagged as load-generator bound."
                 )
             continue
         mode = "keep-alive" if ceiling.get("keep_alive") else "a new connection per request"
@@ -186,10 +186,11 @@ def repeat_flags(identity: str, repeats: list[dict[str, Any]]) -> list[str]:
     return notes
 
 
-def statistics_caveats(found: dict[str, list[dict]], cells: list[dict]) -> list[str]:
-    """How to read the verdicts' intervals and the latency table's gaps."""
+def statistics_caveats(rows: list[dict], cells: list[dict]) -> list[str]:
+    """How to read the verdicts' intervals (``rows``: every verdict of the report,
+    the open-loop headlines included) and the latency table's gaps."""
     notes = []
-    metrics = [m for rows in found.values() for row in rows for m in row["metrics"].values()]
+    metrics = [m for row in rows for m in row["metrics"].values()]
     tested = sum(metric["p_value"] is not None for metric in metrics)
     if tested:
         notes.append(
@@ -390,10 +391,12 @@ def build(path: Path) -> Report:
     report.sustained = sustained.sustained_rates(cells, slo_ms)
     report.sustained_verdicts = sustained.headline_verdicts(report.sustained, interfaces(run))
     # One family for Holm: every ratio this report calls significant or not.
-    verdicts.correct(
-        [*(row for rows in report.verdicts.values() for row in rows), *report.sustained_verdicts]
-    )
-    report.caveats = caveats(run, cells) + statistics_caveats(report.verdicts, cells)
+    family = [
+        *(row for rows in report.verdicts.values() for row in rows),
+        *report.sustained_verdicts,
+    ]
+    verdicts.correct(family)
+    report.caveats = caveats(run, cells) + statistics_caveats(family, cells)
     report.environment = environment(run)
     write_markdown(report)
     write_html(report)

@@ -39,14 +39,16 @@ from bench.loadgen import STOP_TIMEOUT, Topology
 from bench.processes import format_cpus
 from bench.progress import RunProgress, console
 
-OVERHEAD_ESTIMATE_S = 2.0
+OVERHEAD_ESTIMATE_S = 2.0  # server and locust start, drain, stop: measured about 1.5 s here
 # Many short repeats: on this shared machine 9 x 5 s windows gave verdict
 # intervals 2-4x narrower than 3 x 15 s in the same time (README, "How a cell
 # is measured"); an open-loop sweep takes 3 passes of each rate.
 DEFAULT_DURATION = 5.0
 DEFAULT_WARMUP = 1.5
 DEFAULT_REPEATS = 9
-DEFAULT_SWEEP_REPEATS = 3  # server and locust start, drain, stop: measured about 1.5 s here
+DEFAULT_SWEEP_REPEATS = 3
+DEFAULT_LATE_BOUND_S = 1.0  # open loop: an unsent due request is dropped after this
+DEFAULT_SLO_MS = 100.0  # open loop: the p99 objective of the sustained-rate headline
 
 
 @dataclass
@@ -72,8 +74,8 @@ class RunOptions:
     target_url: str | None = None  # a server the harness did not start
     seed: int | None = None  # the order of cells in each pass; None: a fresh one
     schedule: str = "uniform"  # open loop: "uniform" or "poisson"
-    late_bound: float = 1.0  # open loop: seconds before an unsent due request is dropped
-    slo_ms: float = 100.0  # open loop: the p99 objective of the sustained-rate headline
+    late_bound: float = DEFAULT_LATE_BOUND_S
+    slo_ms: float = DEFAULT_SLO_MS
     command: list[str] = field(default_factory=list)
 
 
@@ -366,15 +368,15 @@ def execute(options: RunOptions) -> Path:
                         label = f"[{done}/{total}] {cell.id} r{repeat}"
                         progress.begin(label)
                         began = time.monotonic()
-                        if cell.rate and sweep_of(cell) in stopped:
-                            record = skipped_repeat(cell, stopped[sweep_of(cell)])
+                        if cell.rate and cell.sweep_key in stopped:
+                            record = skipped_repeat(stopped[cell.sweep_key])
                         else:
                             plan = _plan(
                                 cell, by_name[cell.scenario], repeat, run_dir, settings, options
                             )
                             record = measure.measure(plan, settings, interrupt, progress.throughput)
-                            if cell.rate and not sustained(record):
-                                stopped[sweep_of(cell)] = cell.rate
+                            if cell.rate and not kept_schedule(record):
+                                stopped[cell.sweep_key] = cell.rate
                         record["repeat"] = repeat
                         record["elapsed_s"] = time.monotonic() - began
                         repeats[cell.id].append(record)
@@ -446,18 +448,13 @@ def shuffled_passes(
     return passes
 
 
-def sweep_of(cell: matrix.Cell) -> tuple:
-    """What an open-loop sweep varies the rate of: everything but the rate."""
-    return (cell.scenario, cell.endpoint, cell.server, cell.style, cell.stack, cell.db_mode)
-
-
 def ascending_sweeps(order: list[matrix.Cell]) -> list[matrix.Cell]:
     """The same slots, but each sweep's cells take its slots in rising rate, so a
     pass meets a configuration's knee before the rates above it."""
     slots: dict[tuple, list[int]] = {}
     for position, cell in enumerate(order):
         if cell.rate:
-            slots.setdefault(sweep_of(cell), []).append(position)
+            slots.setdefault(cell.sweep_key, []).append(position)
     result = list(order)
     for positions in slots.values():
         for position, cell in zip(
@@ -467,11 +464,12 @@ def ascending_sweeps(order: list[matrix.Cell]) -> list[matrix.Cell]:
     return result
 
 
-def sustained(record: dict[str, Any]) -> bool:
+def kept_schedule(record: dict[str, Any]) -> bool:
+    """An open-loop repeat that measured, and kept up with its schedule."""
     return record["status"] == "ok" and bool((record.get("open_loop") or {}).get("sustainable"))
 
 
-def skipped_repeat(cell: matrix.Cell, knee: int) -> dict[str, Any]:
+def skipped_repeat(knee: int) -> dict[str, Any]:
     """A rate above one this configuration could not sustain in the same pass:
     an overload already shown, not worth the minutes of another one."""
     return {

@@ -18,19 +18,9 @@ lowest.
 from collections import defaultdict
 from typing import Any
 
+from bench.matrix import Cell
 from bench.stats import compare, supports
-from bench.verdicts import ASGI_PREFERENCE, WSGI_PREFERENCE, metric_text, record
-
-
-def _configuration(identity: dict[str, Any]) -> tuple:
-    return (
-        identity["scenario"],
-        identity["endpoint"],
-        identity["server"],
-        identity["style"],
-        identity["stack"],
-        identity.get("db_mode", ""),
-    )
+from bench.verdicts import ASGI_PREFERENCE, WSGI_PREFERENCE, metric_text, preferred, record
 
 
 def _meets(repeat: dict[str, Any], slo_ms: float) -> bool:
@@ -51,7 +41,7 @@ def sustained_rates(cells: list[dict[str, Any]], slo_ms: float) -> list[dict[str
     for cell in cells:
         identity = cell["cell"]
         if identity.get("rate"):
-            sweeps[_configuration(identity)][identity["rate"]] = cell
+            sweeps[Cell.from_dict(identity).sweep_key][identity["rate"]] = cell
     rows = []
     for key, by_rate in sorted(sweeps.items()):
         rates = sorted(by_rate)
@@ -107,8 +97,7 @@ def _pick(
     matching = [
         r for r in group if interfaces.get(r["server"]) == interface and r["style"] == style
     ]
-    matching.sort(key=lambda r: preference.index(r["server"]) if r["server"] in preference else 99)
-    return matching[0] if matching else None
+    return preferred(matching, lambda r: r["server"], preference)
 
 
 def headline_verdicts(

@@ -10,7 +10,7 @@ all of them; "not significant" and "not tested" are said plainly.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from bench.results import repeat_values
@@ -90,6 +90,17 @@ def correct(rows: Iterable[dict[str, Any]], alpha: float = ALPHA) -> None:
             metric["verdict"] = "not significant"
 
 
+def preferred(
+    items: list[dict], server_of: Callable[[dict], str], preference: tuple[str, ...]
+) -> dict | None:
+    """The item whose server comes first in ``preference`` (unlisted servers last)."""
+    ranked = sorted(
+        items,
+        key=lambda item: preference.index(server_of(item)) if server_of(item) in preference else 99,
+    )
+    return ranked[0] if ranked else None
+
+
 def _pick(
     cells: list[dict],
     interface: str,
@@ -104,12 +115,7 @@ def _pick(
         and c["cell"]["style"] == view
         and c["status"] in ("ok", "partial")
     ]
-    matching.sort(
-        key=lambda c: (
-            preference.index(c["cell"]["server"]) if c["cell"]["server"] in preference else 99
-        )
-    )
-    return matching[0] if matching else None
+    return preferred(matching, lambda c: c["cell"]["server"], preference)
 
 
 def pair(candidate: dict, baseline: dict, question: str) -> dict[str, Any]:

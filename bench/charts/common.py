@@ -18,7 +18,6 @@ from matplotlib.figure import Figure
 
 from bench import stats, style
 
-PERCENTILE_SHADES = {"p50": 0.35, "p90": 0.55, "p99": 0.8, "p99_9": 1.0}
 PERCENTILE_MARKERS = {"p50": "o", "p90": "s", "p99": "D", "p99_9": "^"}
 
 

@@ -79,7 +79,8 @@ def burn(ms: int) -> None:
     """Spend ``ms`` milliseconds of the calling thread's CPU time, then return.
 
     The harness's known-cost calibration: it measures server CPU per request
-    from outside, and burn=N must cost exactly N ms more than burn=0. So the
+    from outside, and burn=15 must cost exactly 10 ms more than burn=5
+    (scenarios/burn.py says why not burn=10 against burn=0). So the
     loop counts ``time.thread_time``, which does not advance while the thread
     waits for the GIL or is descheduled: however many other threads or
     requests run meanwhile, this thread consumes ``ms`` of CPU. Wall time

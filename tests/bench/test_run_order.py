@@ -64,7 +64,7 @@ def test_a_sweep_meets_its_rates_in_rising_order_in_every_shuffled_pass():
 def test_a_cell_whose_repeats_were_all_skipped_is_skipped_not_failed():
     from bench import results
 
-    skipped = run.skipped_repeat(CELLS[0], 100)
+    skipped = run.skipped_repeat(100)
     assert skipped["status"] == "skipped" and "100/s" in skipped["reason"]
     assert results.cell_status([skipped, skipped], 2) == "skipped"
     ok = {"status": "ok"}
