@@ -23,6 +23,8 @@ from bench.errors import BenchError
 WRK_RATE = re.compile(r"Requests/sec:\s+([\d.]+)")
 CEILING_USERS = 32
 CEILING_LOCUSTFILE = Path(__file__).resolve().parent / "calibration_locustfile.py"
+# Answers cost next to nothing, so whatever limits the rate is locust.
+BARE_APP = servers.Application("bare", asgi="project.bare:app")
 
 
 def _bare_app_plan(
@@ -36,7 +38,7 @@ def _bare_app_plan(
     """A calibration repeat: locust against the bare ASGI app under uvicorn, whose
     answers cost next to nothing, so whatever limits the rate is locust."""
     return measure.Plan(
-        server=servers.get("uvicorn"),
+        served=servers.Served(servers.get("uvicorn"), BARE_APP),
         scenario_path=CEILING_LOCUSTFILE,
         user_class=user_class,
         users=users,
@@ -44,7 +46,6 @@ def _bare_app_plan(
         out_dir=run_dir / "raw" / "calibration" / name,
         env=settings.base_env,
         primer_path="/",
-        app="project.bare:app",
         rate=rate,
     )
 
@@ -196,14 +197,14 @@ def cross_check(
     duration: float,
 ) -> dict[str, Any]:
     """locust and wrk against the same server configuration, one after the other."""
-    spec = servers.get(server)
+    bundled = servers.served(server, servers.BUNDLED)
     scenario = scenarios.discover()["json"]
     out = run_dir / "raw" / f"crosscheck-{server}"
     env = measure.server_env(
         settings.base_env, stack="none", accounting_dir=None, db_mode="", db_application_name=None
     )
     plan = measure.Plan(
-        server=spec,
+        served=bundled,
         scenario_path=scenario.path,
         user_class="JsonUser",
         users=users,
@@ -215,8 +216,7 @@ def cross_check(
     record = measure.measure(plan, replace(settings, duration=duration), measure.Interrupt())
     if record["status"] != "ok":
         raise BenchError(f"locust run failed: {record['reason']}")
-    running = servers.start(
-        spec,
+    running = bundled.start(
         env=env,
         log_path=out / "wrk-server.log",
         cpus=settings.server_cpus,

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench import matrix, processes, results, scenarios, schedule, servers
+from bench import matrix, processes, results, scenarios, schedule, servers, site
 from bench.errors import BenchError, UsageError
 from bench.loadgen import Topology
 from bench.ports import check_target, is_loopback_host
@@ -111,6 +111,37 @@ def _add_where_arguments(parser: argparse.ArgumentParser) -> None:
     where.add_argument("--label", default=None, help="name appended to the run directory")
 
 
+def _add_site_arguments(parser: argparse.ArgumentParser) -> None:
+    yours = parser.add_argument_group(
+        "your own Django project (instead of the bundled one and its scenarios)"
+    )
+    yours.add_argument("--project", type=Path, metavar="DIR", help="your project's directory")
+    yours.add_argument(
+        "--settings",
+        metavar="MODULE",
+        help="your settings module, e.g. mysite.settings (default: the one manage.py names)",
+    )
+    yours.add_argument(
+        "--wsgi", metavar="MODULE:APP", help="WSGI application (default: WSGI_APPLICATION)"
+    )
+    yours.add_argument(
+        "--asgi", metavar="MODULE:APP", help="ASGI application (default: <package>.asgi)"
+    )
+    yours.add_argument(
+        "--path",
+        action="append",
+        metavar="PATH[@WEIGHT]",
+        help="a page to GET (repeatable; /page@3 for three times the share; default /); "
+        "with --locustfile, pages checked before measuring",
+    )
+    yours.add_argument(
+        "--locustfile", type=Path, metavar="FILE", help="your own locustfile, run as it is"
+    )
+    yours.add_argument(
+        "--allow-debug", action="store_true", help="measure a site whose DEBUG is True"
+    )
+
+
 def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     what = parser.add_argument_group("which cells")
     what.add_argument(
@@ -183,6 +214,7 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
         help="seed of the cells' order in each pass (default: a fresh one, recorded in run.json)",
     )
     how.add_argument("--dry-run", action="store_true", help="list the cells and the expected time")
+    _add_site_arguments(parser)
     _add_where_arguments(parser)
 
 
@@ -199,7 +231,8 @@ def _add_soak_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m bench", description=__doc__.splitlines()[0])
+    program = "djbench" if Path(sys.argv[0]).name == "djbench" else "python -m bench"
+    parser = _Parser(prog=program, description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     run = commands.add_parser("run", help="measure a matrix of cells")
     _add_run_arguments(run)
@@ -267,8 +300,49 @@ def _where(args: argparse.Namespace) -> dict:
             master_bind=args.loadgen_master_bind,
             master_port=args.loadgen_master_port,
         ),
-        "target_url": args.target.rstrip("/") if args.target else None,
+        "application": servers.external_application(args.target.rstrip("/"))
+        if args.target
+        else servers.BUNDLED,
     }
+
+
+def _site(args: argparse.Namespace) -> site.Site | None:
+    """The user's project from --project and its companions, or None."""
+    own = {"--settings": args.settings, "--wsgi": args.wsgi, "--asgi": args.asgi}
+    own |= {"--path": args.path, "--locustfile": args.locustfile}
+    if args.project is None:
+        if given := [flag for flag, value in own.items() if value] + (
+            ["--allow-debug"] if args.allow_debug else []
+        ):
+            raise UsageError(f"{', '.join(given)} need --project DIR")
+        return None
+    bundled_only = {
+        "--scenario": args.scenario,
+        "--style": args.style,
+        "--stack": args.stack,
+        "--endpoint": args.endpoint,
+        "--target": args.target,
+    }
+    if given := [flag for flag, value in bundled_only.items() if value]:
+        raise UsageError(
+            f"{', '.join(given)} cannot be used with --project: your site's views, "
+            "middleware and pages are its own (use --path or --locustfile)"
+        )
+    directory = args.project.resolve()
+    settings = args.settings or site.settings_from_manage_py(directory)
+    if args.path:
+        paths = tuple(site.parse_path(text) for text in args.path)
+    else:  # a locustfile brings its own pages
+        paths = () if args.locustfile else (("/", 1.0),)
+    return site.Site(
+        directory=directory,
+        settings=settings,
+        wsgi=args.wsgi,
+        asgi=args.asgi,
+        paths=paths,
+        locustfile=args.locustfile.resolve() if args.locustfile else None,
+        allow_debug=args.allow_debug,
+    )
 
 
 def _run_options(args: argparse.Namespace, argv: Sequence[str]):
@@ -293,7 +367,9 @@ def _run_options(args: argparse.Namespace, argv: Sequence[str]):
         postgres=bool(os.environ.get("DATABASE_URL")),
     )
     quick = args.quick
+    your_site = _site(args)
     return RunOptions(
+        site=your_site,
         scenario_names=args.scenario,
         selection=selection,
         duration=args.duration
@@ -304,7 +380,8 @@ def _run_options(args: argparse.Namespace, argv: Sequence[str]):
         sweep_repeats=args.sweep_repeats
         if args.sweep_repeats is not None
         else (1 if quick else DEFAULT_SWEEP_REPEATS),
-        label=args.label or ("quick" if quick else "full" if args.full else "bench"),
+        label=args.label
+        or ("site" if your_site else "quick" if quick else "full" if args.full else "bench"),
         calibrate=not args.no_calibrate,
         calibration_duration=2.0 if quick else 5.0,
         quick=quick,
@@ -353,10 +430,18 @@ def _soak_options(args: argparse.Namespace, argv: Sequence[str]):
 
 
 def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    from bench.run import check_options, estimate_seconds, execute, plan_cells, repeat_plan
+    from bench.run import (
+        check_options,
+        estimate_seconds,
+        execute,
+        plan_cells,
+        repeat_plan,
+        with_site,
+    )
 
     options = _run_options(args, argv)
     check_options(options)
+    options = with_site(options, probe=not args.dry_run)
     if args.dry_run:
         _, expansion = plan_cells(options)
         for cell in expansion.cells:
@@ -463,6 +548,8 @@ def print_report(run_dir: Path) -> None:
     from bench.verdicts import describe
 
     built = run_report.build(run_dir)
+    for line in built.site["lines"] if built.site else []:
+        print(f"your site: {line}")
     for scenario, rows in built.verdicts.items():
         for row in rows:
             print(f"{scenario}: {row['question']}: {describe(row)}")

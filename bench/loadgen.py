@@ -68,7 +68,7 @@ class OpenLoopSpec:
 @dataclass(frozen=True)
 class LoadSpec:
     scenario_path: Path
-    user_class: str
+    user_class: str  # "": every User class of the locustfile (a user's own)
     users: int
     style: str | None  # None: the locustfile takes no --style (calibration)
     host: str | None  # None: given later, through the go file
@@ -88,9 +88,12 @@ def _files(spec: LoadSpec) -> str:
     return f"{spec.scenario_path},{PLUGIN}"
 
 
-def locust_command(spec: LoadSpec, out_dir: Path, master_port: int | None = None) -> list[str]:
+def locust_command(
+    spec: LoadSpec, out_dir: Path, master_port: int | None = None, go_file: Path | None = None
+) -> list[str]:
     """The locust command line for one measured run (headless, bounded); with
-    ``master_port``, the command of the master of a distributed run."""
+    ``master_port``, the command of the master of a distributed run; with
+    ``go_file``, locust waits for that file to name the host."""
     distributed = []
     if master_port is not None:
         distributed = [
@@ -134,7 +137,8 @@ def locust_command(spec: LoadSpec, out_dir: Path, master_port: int | None = None
         str(out_dir / "samples"),
         *(spec.open_loop.arguments() if spec.open_loop else ()),
         *distributed,
-        spec.user_class,
+        *(("--bench-go-file", str(go_file)) if go_file else ()),
+        *((spec.user_class,) if spec.user_class else ()),  # none named: every User class
     ]
 
 
@@ -153,7 +157,7 @@ def worker_command(spec: LoadSpec, out_dir: Path, master_port: int, index: int =
         *(("--style", spec.style) if spec.style else ()),
         "--bench-out", str(out_dir / "samples"),
         *share,
-        spec.user_class,
+        *((spec.user_class,) if spec.user_class else ()),
     ]  # fmt: skip
 
 
@@ -199,8 +203,7 @@ class Locust:
             master_port = topology.master_port or free_port(
                 "127.0.0.1" if bind in ("127.0.0.1", "0.0.0.0") else bind
             )
-        command = locust_command(spec, out_dir, master_port)
-        command[-1:-1] = ["--bench-go-file", str(self.go_file)]
+        command = locust_command(spec, out_dir, master_port, self.go_file)
         self.child = processes.spawn(
             "locust", command, env=env, cpus=cpus, log_path=self.log_path, stdout_pipe=True
         )

@@ -128,7 +128,7 @@ def _excluded(cell: Cell, rules: Iterable[dict[str, Any]]) -> bool:
     return any(all(values.get(key) == value for key, value in rule.items()) for rule in rules)
 
 
-EXTERNAL = "external"
+EXTERNAL = servers.EXTERNAL
 
 
 def external(cells: Iterable[Cell]) -> list[Cell]:
@@ -144,8 +144,14 @@ def external(cells: Iterable[Cell]) -> list[Cell]:
     return list(seen.values())
 
 
-def expand(scenarios: Iterable[Scenario], selection: Selection) -> Expansion:
-    """Every cell of ``scenarios`` under ``selection``, with notes on what was left out."""
+def expand(
+    scenarios: Iterable[Scenario],
+    selection: Selection,
+    application: servers.Application = servers.BUNDLED,
+) -> Expansion:
+    """Every cell of ``scenarios`` under ``selection``, with notes on what was
+    left out; a server is skipped when ``application`` has no entry for its
+    interface (a site without an ASGI module)."""
     validate(selection)
     result = Expansion()
     for scenario in scenarios:
@@ -160,12 +166,20 @@ def expand(scenarios: Iterable[Scenario], selection: Selection) -> Expansion:
             )
         ready = []
         for name in server_names:
-            if servers.get(name).available():
-                ready.append(name)
-            else:
+            spec = servers.get(name)
+            if not spec.available():
                 result.notes.append(
                     f"skipped server {name}: not installed (pip install '.[servers]')"
                 )
+            elif not application.external and application.entry(spec.interface) is None:
+                note = (
+                    f"skipped {spec.interface.upper()} servers: {application.name} has no "
+                    f"{spec.interface.upper()} application (--{spec.interface} module:application)"
+                )
+                if note not in result.notes:
+                    result.notes.append(note)
+            else:
+                ready.append(name)
         endpoints = _narrow(
             _narrow(scenario.endpoints, default.get("endpoints")), selection.endpoints
         )

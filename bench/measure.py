@@ -71,7 +71,7 @@ class Settings:
 class Plan:
     """One repeat to measure."""
 
-    server: servers.ServerSpec | None  # None: load an external target
+    served: servers.Served  # the server and the application it serves
     scenario_path: Path
     user_class: str
     users: int
@@ -81,11 +81,9 @@ class Plan:
     primer_path: str | None
     primary: str | None = None
     expected_errors: tuple[str, ...] = ()
-    app: str | None = None
     accounting: bool = False
     db_application_name: str | None = None
     db_admin_url: str | None = None
-    target_url: str | None = None
     rate: int = 0  # open loop: requests per second falling due; 0: closed loop
 
 
@@ -132,15 +130,21 @@ def new_secret_key() -> str:
     return secrets.token_urlsafe(50)
 
 
-def _primer(url: str, timeout: float) -> str | None:
-    """One request to the cell's endpoint; the reason it is unusable, or None."""
+def primer(url: str, application: servers.Application, timeout: float = 30) -> str | None:
+    """One request to a cell's page; the reason it is unusable, or None.
+
+    Redirects are not followed: a 3xx is the page's own answer, accepted only
+    where the application allows it (a user's login redirect), and a 3xx has
+    no body to check.
+    """
     try:
         response = httpx.get(url, timeout=timeout)
     except httpx.HTTPError as exc:
         return f"primer request to {url} failed: {type(exc).__name__}"
-    if response.status_code != 200:
-        return f"primer request to {url} answered HTTP {response.status_code}"
-    if not response.content:
+    expected = "2xx or 3xx" if application.user_site else "200"
+    if not application.answers(response.status_code):
+        return f"primer request to {url} answered HTTP {response.status_code}, not {expected}"
+    if response.status_code < 300 and not response.content:
         return f"primer request to {url} answered an empty body"
     return None
 
@@ -216,21 +220,15 @@ def measure(
     server: servers.RunningServer | servers.ExternalTarget | None = None
     db_connection = None
     try:
-        if plan.target_url is not None:
-            server = servers.ExternalTarget(plan.target_url)
-        else:
-            assert plan.server is not None
-            server = servers.start(
-                plan.server,
-                env=plan.env,
-                log_path=plan.out_dir / "server.log",
-                cpus=settings.server_cpus,
-                options=settings.options,
-                app=plan.app,
-                timeout=settings.ready_timeout,
-            )
+        server = plan.served.start(
+            env=plan.env,
+            log_path=plan.out_dir / "server.log",
+            cpus=settings.server_cpus,
+            options=settings.options,
+            timeout=settings.ready_timeout,
+        )
         if plan.primer_path is not None:
-            problem = _primer(server.url + plan.primer_path, timeout=30)
+            problem = primer(server.url + plan.primer_path, plan.served.application)
             if problem:
                 return _failed(plan, f"{problem}; server log tail:\n{server.log_tail()}")
         counter = None
@@ -253,7 +251,7 @@ def measure(
         watched = server
 
         readers: list[threading.Thread] = []
-        counter_dir = plan.env.get("BENCH_ACCOUNTING_DIR") if plan.target_url is None else None
+        counter_dir = plan.env.get("BENCH_ACCOUNTING_DIR") if plan.served.local else None
 
         # The CPU edges are read first, and nothing here may block the thread
         # that reads locust's markers, or the next edge would be read late.
@@ -432,7 +430,7 @@ def derive(
         if counted and resources.server_cpu_s is not None
         else None
     )
-    keep_alive = plan.server.keep_alive if plan.server is not None else True
+    keep_alive = plan.served.keep_alive
     if plan.rate:
         guard = loadgen_guard(resources, throughput, None, keep_alive, settings.schedule_check())
     else:
@@ -503,7 +501,7 @@ def derive(
         "db": db,
         "server_config": {
             **server.describe(settings.options),
-            "cpus": format_cpus(settings.server_cpus) if plan.target_url is None else "external",
+            "cpus": format_cpus(settings.server_cpus) if plan.served.local else "external",
         },
         "raw_dir": str(plan.out_dir),
     }

@@ -18,7 +18,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from bench import charts, results, stats, sustained, switch_report, verdicts
+from bench import charts, results, site_verdict, stats, sustained, switch_report, verdicts
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 NOISE_LIMIT_PCT = 5.0
@@ -34,6 +34,7 @@ class Report:
     caveats: list[str] = field(default_factory=list)
     environment: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
+    site: dict[str, Any] | None = None  # a run of the user's own project: its verdict
 
 
 def ordered_cells(run: results.Run) -> list[dict]:
@@ -396,6 +397,7 @@ def build(path: Path) -> Report:
         *report.sustained_verdicts,
     ]
     verdicts.correct(family)
+    report.site = site_verdict.verdict(run.data, cells, interfaces(run))
     report.caveats = caveats(run, cells) + statistics_caveats(family, cells)
     report.environment = environment(run)
     write_markdown(report)
@@ -469,6 +471,8 @@ def _context(report: Report) -> dict[str, Any]:
         "other_times": other_times(cells),
         "abandoned": abandoned_work(cells),
         "label": report.run.label,
+        "site": report.site,
+        "site_about": report.run.data.get("site"),
         "environment": report.environment,
         "verdicts": {
             scenario: [dict(row, text=verdicts.describe(row)) for row in rows]

@@ -25,7 +25,9 @@ from bench.errors import BenchError
 from bench.stats import repeat_summary
 
 SCHEMA_VERSION = 1
-DEFAULT_RESULTS = ROOT / "results"
+# In this checkout, results/ beside bench/; installed elsewhere (pip install
+# into a team's virtualenv), results/ in the directory the command runs from.
+DEFAULT_RESULTS = ROOT / "results" if (ROOT / "pyproject.toml").is_file() else Path("results")
 RUN_STATUSES = ("running", "complete", "partial", "interrupted", "abandoned")
 
 # Metrics summarised over repeats: (name in a repeat, path of keys).

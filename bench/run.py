@@ -33,11 +33,13 @@ from bench import (
     results,
     scenarios,
     servers,
+    site,
 )
 from bench.errors import UsageError
 from bench.loadgen import STOP_TIMEOUT, Topology
 from bench.processes import format_cpus
 from bench.progress import RunProgress, console
+from bench.site import Site
 
 OVERHEAD_ESTIMATE_S = 2.0  # server and locust start, drain, stop: measured about 1.5 s here
 # Many short repeats: on this shared machine 9 x 5 s windows gave verdict
@@ -49,6 +51,8 @@ DEFAULT_REPEATS = 9
 DEFAULT_SWEEP_REPEATS = 3
 DEFAULT_LATE_BOUND_S = 1.0  # open loop: an unsent due request is dropped after this
 DEFAULT_SLO_MS = 100.0  # open loop: the p99 objective of the sustained-rate headline
+# The slow service the upstream scenario's views call; on the load generator's CPUs.
+UPSTREAM_APP = servers.Application("upstream", asgi="project.upstream:app")
 
 
 @dataclass
@@ -71,7 +75,11 @@ class RunOptions:
     quick: bool = False
     loadgen: Topology = field(default_factory=Topology)
     ready_timeout: float = 30.0
-    target_url: str | None = None  # a server the harness did not start
+    # What the servers serve: the bundled project, a user's site (--project),
+    # or a server someone else runs (--target).
+    application: servers.Application = servers.BUNDLED
+    site: Site | None = None
+    site_facts: dict[str, Any] | None = None  # what bench.site_check found in it
     seed: int | None = None  # the order of cells in each pass; None: a fresh one
     schedule: str = "uniform"  # open loop: "uniform" or "poisson"
     late_bound: float = DEFAULT_LATE_BOUND_S
@@ -79,12 +87,23 @@ class RunOptions:
     command: list[str] = field(default_factory=list)
 
 
+def with_site(options: RunOptions, probe: bool = True) -> RunOptions:
+    """The options with the user's site inspected (refused in one line when
+    unfit) and made the run's application; unchanged without ``--project``."""
+    if options.site is None or options.site_facts is not None:
+        return options
+    facts = site.inspect(options.site, probe=probe)
+    return replace(options, application=site.application(options.site, facts), site_facts=facts)
+
+
 def plan_cells(options: RunOptions) -> tuple[list[scenarios.Scenario], matrix.Expansion]:
     """The scenarios and cells a run would measure (also used by --dry-run and tests)."""
-    available = scenarios.discover()
-    chosen = scenarios.select(available, options.scenario_names)
-    expansion = matrix.expand(chosen, options.selection)
-    if options.target_url:
+    if options.site is not None:
+        chosen = [site.scenario(options.site)]
+    else:
+        chosen = scenarios.select(scenarios.discover(), options.scenario_names)
+    expansion = matrix.expand(chosen, options.selection, options.application)
+    if options.application.external:
         expansion.cells = matrix.external(expansion.cells)
     if not expansion.cells:
         detail = "; ".join(expansion.notes) or "the selection matches nothing"
@@ -101,10 +120,15 @@ def estimate_seconds(options: RunOptions, cells: list[matrix.Cell]) -> float:
 
 
 def base_env(options: RunOptions) -> dict[str, str]:
+    """The environment of the run's servers and locust: a user's site keeps its
+    own secret key and path (its application adds its settings)."""
     env = dict(os.environ)
+    env.pop("BENCH_SWITCH_ACCOUNTING", None)
+    if options.site is not None:
+        env.update(site.locust_environment(options.site))
+        return env
     env["DJANGO_SECRET_KEY"] = measure.new_secret_key()  # per run, never written to results
     env.setdefault("BENCH_SQLITE_PATH", str(database.DEFAULT_SQLITE))
-    env.pop("BENCH_SWITCH_ACCOUNTING", None)
     env["PYTHONPATH"] = str(ROOT)
     return env
 
@@ -141,25 +165,7 @@ def _plan(
     options: RunOptions,
 ) -> measure.Plan:
     out_dir = run_dir / "raw" / cell.id / f"r{repeat}"
-    path = scenario.path_of(cell.endpoint)
     primary = scenario.primary.format(style=cell.style) if scenario.primary else None
-    primer = f"/{cell.style}/{path}" if path is not None else None
-    if options.target_url:
-        return measure.Plan(
-            server=None,
-            scenario_path=scenario.path,
-            user_class=scenario.endpoints[cell.endpoint],
-            users=cell.users,
-            rate=cell.rate,
-            style=cell.style,
-            out_dir=out_dir,
-            env=settings.base_env,
-            primer_path=primer,
-            expected_errors=scenario.expected_errors,
-            primary=primary,
-            accounting=True,
-            target_url=options.target_url,
-        )
     accounting = options.switch_accounting or scenario.accounting
     postgres = bool(cell.db_mode) and cell.db_mode != "sqlite"
     app_name = f"djbench-{os.getpid()}-{abs(hash(cell.id)) % 10**8}" if postgres else None
@@ -171,15 +177,15 @@ def _plan(
         db_application_name=app_name,
     )
     return measure.Plan(
-        server=servers.get(cell.server),
+        served=servers.served(cell.server, options.application),
         scenario_path=scenario.path,
         user_class=scenario.endpoints[cell.endpoint],
         users=cell.users,
         rate=cell.rate,
-        style=cell.style,
+        style=cell.style if scenario.styled else None,
         out_dir=out_dir,
         env=env,
-        primer_path=primer,
+        primer_path=scenario.primer_path(cell.endpoint, cell.style),
         expected_errors=scenario.expected_errors,
         primary=primary,
         accounting=accounting,
@@ -221,14 +227,19 @@ def execute(options: RunOptions) -> Path:
     chosen, expansion = plan_cells(options)
     by_name = {scenario.name: scenario for scenario in chosen}
     env = base_env(options)
-    local = options.target_url is None  # an external target brings its own database
-    needs_db = local and any(by_name[cell.scenario].database for cell in expansion.cells)
-    needs_upstream = local and any(by_name[cell.scenario].upstream for cell in expansion.cells)
-    db_info: dict[str, Any] = database.describe(env) if local else {"engine": "external target's"}
-    if local and database.is_postgres(env):
+    application = options.application
+    bundled = application == servers.BUNDLED  # others bring their own database
+    needs_db = any(by_name[cell.scenario].database for cell in expansion.cells)
+    needs_upstream = any(by_name[cell.scenario].upstream for cell in expansion.cells)
+    db_info: dict[str, Any] = (
+        database.describe(env) if bundled else {"engine": f"{application.name}'s own"}
+    )
+    if bundled and database.is_postgres(env):
         db_info.update(database.check_reachable(env["DATABASE_URL"]))
     used = [by_name[name] for name in dict.fromkeys(cell.scenario for cell in expansion.cells)]
     scenarios.check_importable(used)
+    if options.site is not None:
+        site.preflight(options.site, application, expansion.cells[0].server, env)
     run_dir = results.create_run_dir(options.results_root, options.label)
     results.point_latest(options.results_root, run_dir)
     for note in expansion.notes:
@@ -279,21 +290,29 @@ def execute(options: RunOptions) -> Path:
             "notes": expansion.notes,
             "scenarios": {s.name: s.definition() for s in used},
             "servers": {
-                name: servers.get(name).describe(settings.options)
-                if name != matrix.EXTERNAL
-                else {"name": name, "url": options.target_url, "interface": "unknown"}
+                name: servers.served(name, application).describe(settings.options)
                 for name in dict.fromkeys(cell.server for cell in expansion.cells)
             },
+            "application": application.describe(),
         },
         "metadata": {**metadata.collect(), "database": db_info},
         "calibration": None,
         "progress": {"planned": planned, "done": 0, "failed": 0, "skipped": 0},
         "hosts": {
-            "server": urlsplit(options.target_url).hostname if options.target_url else "127.0.0.1",
-            "target": options.target_url,
+            "server": urlsplit(application.url).hostname if application.url else "127.0.0.1",
+            "target": application.url,
             "loadgen": [socket.gethostname()],
         },
     }
+    if options.site is not None:
+        run_doc["site"] = {
+            "directory": str(options.site.directory),
+            "settings": options.site.settings,
+            "paths": [[path, weight] for path, weight in options.site.paths],
+            "locustfile": str(options.site.locustfile) if options.site.locustfile else None,
+            "git": metadata.git_state(options.site.directory),
+            "facts": options.site_facts,
+        }
     seed = options.seed if options.seed is not None else secrets.randbits(32)
     settings = replace(settings, schedule_seed=seed)
     passes = shuffled_passes(expansion.cells, options, seed)
@@ -316,20 +335,15 @@ def execute(options: RunOptions) -> Path:
         # The harness's own threads (sampler, locust's stdout) stay off the server's CPUs.
         os.sched_setaffinity(0, options.loadgen_cpus)
     interrupt = measure.Interrupt()
-    upstream: servers.RunningServer | None = None
+    upstream: servers.RunningServer | servers.ExternalTarget | None = None
     repeats: dict[str, list[dict[str, Any]]] = {cell.id: [] for cell in expansion.cells}
     try:
         with _Signals(interrupt):
             if needs_db:
                 console.print(database.setup(env))
             if needs_upstream:
-                upstream = servers.start(
-                    servers.get("uvicorn"),
-                    env=env,
-                    log_path=run_dir / "raw" / "upstream.log",
-                    cpus=options.loadgen_cpus,
-                    app="project.upstream:app",
-                    ready_path="/",
+                upstream = servers.Served(servers.get("uvicorn"), UPSTREAM_APP).start(
+                    env=env, log_path=run_dir / "raw" / "upstream.log", cpus=options.loadgen_cpus
                 )
                 env["BENCH_UPSTREAM_URL"] = upstream.url
                 settings = replace(settings, upstream_pid=upstream.pid)
@@ -486,8 +500,7 @@ def connection_modes(cells: list[matrix.Cell], options: RunOptions) -> list[tupl
     for cell in cells:
         if cell.rate:
             continue  # open loop: checked by calibrate.schedule_check instead
-        keep_alive = True if options.target_url else servers.get(cell.server).keep_alive
-        modes.add((cell.users, keep_alive))
+        modes.add((cell.users, servers.served(cell.server, options.application).keep_alive))
     return sorted(modes)
 
 

@@ -27,7 +27,10 @@ def main() -> int:
                 f"({Path(frame.filename).name}:{frame.lineno})"
             )
             return 1
-        missing = [cls for cls in classes if cls not in users]
+        if not users:
+            print(f"locustfile {name} defines no locust User class")
+            return 1
+        missing = [cls for cls in classes if cls and cls not in users]
         if missing:
             print(f"scenario {name}: BENCH names User classes it does not define: {missing}")
             return 1

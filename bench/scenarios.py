@@ -22,6 +22,7 @@ from bench.errors import BenchError, UsageError
 
 SCENARIO_DIR = ROOT / "scenarios"
 STYLES = ("sync", "async")
+OWN = "own"  # a user's site: its views and middleware are its own, no variants
 DB_MODES = ("none", "persistent", "pool4", "pool16")
 
 # What a scenario's "default" block (make bench's subset) may narrow.
@@ -79,6 +80,19 @@ class Scenario:
     def path_of(self, endpoint: str) -> str | None:
         """The request path after /<style>/ for an endpoint, when the file says it literally."""
         return self.paths.get(self.endpoints[endpoint])
+
+    @property
+    def styled(self) -> bool:
+        """Whether the scenario picks the sync or async variant of each view
+        (the bundled project); a user's site has only its own."""
+        return self.styles != (OWN,)
+
+    def primer_path(self, endpoint: str, style: str) -> str | None:
+        """The page a cell's primer request asks for, when the scenario names it."""
+        path = self.path_of(endpoint)
+        if path is None:
+            return None
+        return f"/{style}/{path}" if self.styled else path
 
     @property
     def summary(self) -> str:

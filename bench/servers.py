@@ -5,6 +5,11 @@ threads, host, port), so that every server gets the same worker count and
 CPU set, and records what shapes its results (worker class, keep-alive,
 event loop, HTTP parser). Optional servers (granian, hypercorn, daphne) are
 listed but skipped with one line when their package is not installed.
+
+What a cell serves is one idea whatever it is: a ``Served`` is a server spec
+plus the ``Application`` it serves (the bundled project, a user's own Django
+project, or, for ``--target``, a server someone else already runs). A cell's
+server is looked up once, as a ``Served``, and started the same way.
 """
 
 import importlib.util
@@ -22,6 +27,7 @@ from bench.ports import free_port
 
 WSGI_APP = "project.wsgi:application"
 ASGI_APP = "project.asgi:application"
+EXTERNAL = "external"  # the server name of cells measured against --target
 
 
 @dataclass(frozen=True)
@@ -43,10 +49,6 @@ class ServerSpec:
     settings: Callable[[ServerOptions], dict]
     requires: tuple[str, ...] = ()
     optional: bool = False
-
-    @property
-    def default_app(self) -> str:
-        return WSGI_APP if self.interface == "wsgi" else ASGI_APP
 
     def available(self) -> bool:
         return all(importlib.util.find_spec(module) is not None for module in self.requires)
@@ -330,8 +332,135 @@ class ExternalTarget:
         return {"name": "external", "url": self.url, "interface": "unknown"}
 
 
-def wait_ready(child: processes.Child, url: str, timeout: float) -> None:
-    """Poll ``url`` until it answers 200, the process exits, or time runs out."""
+@dataclass(frozen=True)
+class Application:
+    """What a server serves, and how to tell it is ready.
+
+    ``wsgi``/``asgi`` are import strings (None: this application has no entry
+    for that interface, so servers of it are skipped); ``env`` is added to the
+    server's environment and ``cwd`` is where it starts. ``url`` set means the
+    application is already served there by someone else: load only.
+    ``user_site``: a user's own pages. A 3xx (a login redirect) is a page
+    worth measuring, and any HTTP answer means the server is up (their ``/``
+    may well be a 404); the bundled endpoints must answer 200.
+    """
+
+    name: str
+    wsgi: str | None = None
+    asgi: str | None = None
+    ready_path: str = "/"
+    env: tuple[tuple[str, str], ...] = ()
+    cwd: Path | None = None
+    url: str | None = None
+    user_site: bool = False
+
+    @property
+    def external(self) -> bool:
+        return self.url is not None
+
+    def entry(self, interface: str) -> str | None:
+        return self.wsgi if interface == "wsgi" else self.asgi
+
+    def answers(self, status: int) -> bool:
+        """Whether an HTTP status means the page is up and measurable."""
+        return status == 200 or (self.user_site and 200 <= status < 400)
+
+    def ready(self, status: int) -> bool:
+        """Whether an answer to ``ready_path`` means the server is up."""
+        return self.user_site or status == 200
+
+    def describe(self) -> dict:
+        return {
+            "name": self.name,
+            **({"url": self.url} if self.url else {"wsgi": self.wsgi, "asgi": self.asgi}),
+            **({"cwd": str(self.cwd)} if self.cwd else {}),
+        }
+
+
+BUNDLED = Application("bundled", wsgi=WSGI_APP, asgi=ASGI_APP, ready_path="/sync/plaintext")
+
+
+def external_application(url: str) -> Application:
+    return Application(EXTERNAL, url=url)
+
+
+@dataclass(frozen=True)
+class Served:
+    """One cell's server: a spec (None for an external target) and its application."""
+
+    spec: ServerSpec | None
+    application: Application
+
+    @property
+    def name(self) -> str:
+        return self.spec.name if self.spec else EXTERNAL
+
+    @property
+    def interface(self) -> str:
+        return self.spec.interface if self.spec else "unknown"
+
+    @property
+    def keep_alive(self) -> bool:
+        # an external target's load is sent with keep-alive: locust's default
+        return self.spec.keep_alive if self.spec else True
+
+    @property
+    def local(self) -> bool:
+        """Started by the harness on this machine, so its processes can be watched."""
+        return self.spec is not None
+
+    def describe(self, options: ServerOptions) -> dict:
+        if self.spec is None:
+            return {"name": EXTERNAL, "url": self.application.url, "interface": "unknown"}
+        return {**self.spec.describe(options), "application": self.application.name}
+
+    def start(
+        self,
+        *,
+        env: Mapping[str, str],
+        log_path: Path,
+        cpus: frozenset[int] | None = None,
+        options: ServerOptions = ServerOptions(),
+        timeout: float = 30.0,
+    ) -> "RunningServer | ExternalTarget":
+        if self.spec is None:
+            assert self.application.url is not None
+            return ExternalTarget(self.application.url)
+        app = self.application.entry(self.spec.interface)
+        if app is None:
+            raise ServerStartError(
+                f"{self.application.name} has no {self.spec.interface.upper()} application "
+                f"for {self.spec.name}"
+            )
+        return start(
+            self.spec,
+            env={**env, **dict(self.application.env)},
+            log_path=log_path,
+            cpus=cpus,
+            options=options,
+            app=app,
+            ready_path=self.application.ready_path,
+            ready=self.application.ready,
+            timeout=timeout,
+            cwd=self.application.cwd,
+        )
+
+
+def served(name: str, application: Application) -> Served:
+    """The server ``name`` serving ``application``; an external application
+    has no server of ours whatever the name."""
+    if application.external:
+        return Served(None, application)
+    return Served(get(name), application)
+
+
+def wait_ready(
+    child: processes.Child,
+    url: str,
+    timeout: float,
+    ready: Callable[[int], bool] = lambda status: status == 200,
+) -> None:
+    """Poll ``url`` until it answers as ``ready`` wants, the process exits, or time runs out."""
     deadline = time.monotonic() + timeout
     last_error = "no answer"
     with httpx.Client(timeout=2.0) as client:
@@ -343,7 +472,7 @@ def wait_ready(child: processes.Child, url: str, timeout: float) -> None:
                 )
             try:
                 response = client.get(url)
-                if response.status_code == 200:
+                if ready(response.status_code):
                     return
                 last_error = f"HTTP {response.status_code}"
             except httpx.HTTPError as exc:
@@ -368,6 +497,7 @@ def start(
     options: ServerOptions = ServerOptions(),
     app: str | None = None,
     ready_path: str = "/sync/plaintext",
+    ready: Callable[[int], bool] = lambda status: status == 200,
     timeout: float = 30.0,
     attempts: int = 3,
     cwd: Path | None = None,
@@ -382,7 +512,8 @@ def start(
         raise ServerStartError(
             f"server {spec.name} needs {', '.join(spec.requires)}: pip install '.[servers]'"
         )
-    app = app or spec.default_app
+    app = app or BUNDLED.entry(spec.interface)
+    assert app is not None
     error: ServerStartError | None = None
     for _ in range(1 if port else attempts):
         port_now = port or free_port(options.host)
@@ -390,7 +521,7 @@ def start(
         child = processes.spawn(spec.name, command, env=env, cpus=cpus, log_path=log_path, cwd=cwd)
         server = RunningServer(spec, child, options.host, port_now, command)
         try:
-            wait_ready(child, server.url + ready_path, timeout)
+            wait_ready(child, server.url + ready_path, timeout, ready)
             return server
         except ServerStartError as exc:
             child.stop()

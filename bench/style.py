@@ -12,8 +12,8 @@ SERVER_COLOURS = {
     "hypercorn": "#e377c2",
     "daphne": "#7f7f7f",
 }
-STYLE_MARKERS = {"sync": "s", "async": "o"}
-STYLE_HATCHES = {"sync": "", "async": "//"}
+STYLE_MARKERS = {"sync": "s", "async": "o", "own": "D"}  # own: a user's site
+STYLE_HATCHES = {"sync": "", "async": "//", "own": ""}
 FALLBACK_COLOUR = "#444444"
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from bench.results import repeat_values
+from bench.scenarios import OWN
 from bench.stats import (
     ALPHA,
     PERCENTILES,
@@ -150,6 +151,11 @@ def verdicts(cells: list[dict], interfaces: dict[str, str]) -> dict[str, list[di
         for key, group in groups.items():
             # open-loop cells are paired at the same offered rate
             at = f" at {key[-1]}/s offered" if key[-1] else ""
+            # a user's site has one variant of each view: its ASGI against its WSGI
+            wsgi_own = _pick(group, "wsgi", OWN, interfaces, WSGI_PREFERENCE)
+            asgi_own = _pick(group, "asgi", OWN, interfaces, ASGI_PREFERENCE)
+            if wsgi_own and asgi_own:
+                rows.append(pair(asgi_own, wsgi_own, "ASGI vs WSGI for your site" + at))
             wsgi_sync = _pick(group, "wsgi", "sync", interfaces, WSGI_PREFERENCE)
             asgi_async = _pick(group, "asgi", "async", interfaces, ASGI_PREFERENCE)
             if wsgi_sync and asgi_async:

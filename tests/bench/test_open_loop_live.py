@@ -25,7 +25,9 @@ def _measure(tmp_path: Path, name: str, users: int, rate: int) -> dict:
         base_env=env,
     )
     plan = measure.Plan(
-        server=servers.get("uvicorn"),
+        served=servers.Served(
+            servers.get("uvicorn"), servers.Application("stall", asgi="stall_app:app")
+        ),
         scenario_path=FIXTURES / "paced_locustfile.py",
         user_class="PacedUser",
         users=users,
@@ -33,7 +35,6 @@ def _measure(tmp_path: Path, name: str, users: int, rate: int) -> dict:
         out_dir=tmp_path / name,
         env=env,
         primer_path="/",
-        app="stall_app:app",
         rate=rate,
     )
     record = measure.measure(plan, settings, measure.Interrupt())

@@ -8,7 +8,7 @@ OPTIONS = servers.ServerOptions(workers=2, threads=8)
 
 def argv(name: str, options=OPTIONS) -> list[str]:
     spec = servers.get(name)
-    return spec.command(spec.default_app, "127.0.0.1", 8123, options)
+    return spec.command(servers.BUNDLED.entry(spec.interface), "127.0.0.1", 8123, options)
 
 
 def test_gunicorn_servers_share_workers_binding_and_no_control_socket():

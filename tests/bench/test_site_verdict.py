@@ -1,0 +1,88 @@
+"""bench.site_verdict: the plain-language verdict of a site run."""
+
+from bench import site_verdict
+
+MIDDLEWARE = [
+    {"path": "django.middleware.csrf.CsrfViewMiddleware", "sync_only": False},
+    {"path": "shop.middleware.Audit", "sync_only": False},
+]
+
+
+def probe(**paths: dict) -> dict:
+    return {"probe": {"paths": paths}, "middleware": MIDDLEWARE}
+
+
+def test_hop_sources_are_weighted_by_the_share_of_each_page():
+    facts = probe(
+        a={"sync_to_async": {"shop.middleware.Audit.process_request": 1.0}, "async_to_sync": {}},
+        b={"sync_to_async": {"shop.views.cart": 1.0}, "async_to_sync": {"shop.x": 2.0}},
+    )
+    sources = dict(site_verdict.hop_sources(facts, {"a": 3.0, "b": 1.0}))
+    assert sources == {"shop.middleware.Audit": 0.75, "shop.views.cart": 0.25, "shop.x": 0.5}
+
+
+def test_a_sync_only_middleware_is_the_change_to_make():
+    facts = {"middleware": [*MIDDLEWARE, {"path": "shop.middleware.Old", "sync_only": True}]}
+    assert "make shop.middleware.Old async-capable" in site_verdict.one_change(facts, {})
+
+
+def test_the_biggest_source_of_hops_is_named():
+    own = probe(a={"sync_to_async": {"shop.middleware.Audit.process_request": 2.0,
+                                     "shop.middleware.Audit.process_response": 1.0,
+                                     "shop.views.page": 1.0}})  # fmt: skip
+    assert site_verdict.one_change(own, {"a": 1.0}).startswith(
+        "give shop.middleware.Audit an async path"
+    )
+    django = probe(a={"sync_to_async": {
+        "django.middleware.csrf.CsrfViewMiddleware.process_request": 1.0,
+        "django.middleware.csrf.CsrfViewMiddleware.process_view": 1.0,
+        "shop.middleware.Audit.process_request": 1.0,
+    }})  # fmt: skip
+    text = site_verdict.one_change(django, {"a": 1.0})
+    assert "Django's own django.middleware.csrf.CsrfViewMiddleware makes the most (2.0" in text
+    assert "(3.0 hops per request from your MIDDLEWARE in all)" in text
+    view = probe(a={"sync_to_async": {"shop.views.page": 1.0}})
+    assert site_verdict.one_change(view, {"a": 1.0}).startswith("shop.views.page is sync")
+    assert site_verdict.one_change(probe(a={"sync_to_async": {}}), {"a": 1.0}) is None
+
+
+def cell(server: str, throughput: float, cpu: float, p99: float, hops: float) -> dict:
+    summary = {"throughput_rps": throughput, "cpu_ms_per_request": cpu, "p99_ms": p99}
+    latency = {"count": 2000, "p99": p99}
+    return {
+        "cell": {"id": f"site.pages.{server}.own.own.u32", "server": server, "users": 32},
+        "status": "ok",
+        "summary": {name: {"median": value} for name, value in summary.items()},
+        "repeats": [
+            {
+                "status": "ok",
+                "latency_ms": latency,
+                "switches": {
+                    "sync_to_async_per_request": hops - 1,
+                    "async_to_sync_per_request": 1.0,
+                },
+            }
+        ],
+    }
+
+
+def test_the_verdict_names_the_configuration_that_served_most():
+    run = {"site": {"paths": [["/", 1.0]], "facts": {"middleware": []}}}
+    cells = [cell("gunicorn-gthread", 250, 3.9, 140, 1), cell("uvicorn", 140, 7.1, 220, 17)]
+    found = site_verdict.verdict(run, cells, {"gunicorn-gthread": "wsgi", "uvicorn": "asgi"})
+    assert found["best"] == "site.pages.gunicorn-gthread.own.own.u32"
+    assert found["lines"][0] == (
+        "gunicorn-gthread (WSGI) served most: 250 requests/s at 3.90 ms of server CPU per "
+        "request, p99 140.0 ms, with 32 users."
+    )
+    assert "17.0 under uvicorn (ASGI)" in found["lines"][1]
+    assert site_verdict.verdict({}, cells, {}) is None  # the bundled project: no site verdict
+
+
+def test_the_verdict_gives_no_p99_that_too_few_requests_back():
+    slow = cell("gunicorn-gthread", 100, 9.0, 300, 0)
+    slow["summary"]["p90_ms"] = {"median": 120.0}
+    slow["repeats"][0]["latency_ms"] = {"count": 500, "p99": 300, "p90": 120.0}
+    found = site_verdict.verdict({"site": {"paths": [], "facts": {}}}, [slow], {})
+    assert "p99" not in found["lines"][0].split("(too few")[0]
+    assert "p90 120.0 ms (too few requests a repeat for p99" in found["lines"][0]
