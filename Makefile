@@ -21,7 +21,7 @@ done; exit 1
 endef
 export FIND_PYTHON
 
-.PHONY: install test lint setupdb bench bench-findings bench-quick bench-full calibrate microbench switches report compare clean
+.PHONY: install test lint setupdb bench bench-findings bench-quick bench-full bench-docs bench-workers calibrate microbench switches report compare clean
 
 install: $(STAMP)
 
@@ -48,11 +48,29 @@ bench: $(STAMP)
 bench-findings: $(STAMP)
 	$(PY) -m bench run --scenario findings --repeats 5 --label findings
 
+bench-docs: $(STAMP)
+	$(PY) -m bench run --scenario docs --repeats 5 --label docs
+
 bench-quick: $(STAMP)
 	$(PY) -m bench run --quick --label quick
 
 bench-full: $(STAMP)
 	$(PY) -m bench run --full --scenario default findings --label full
+
+# Worker scaling: the same json cells with 1 and with $(WORKERS) server workers,
+# server and locust sharing the same CPUs in both runs (on two cores there is no
+# other way: the guard flags it), then B/A per cell. On a bigger machine give
+# each side its own cores, e.g. WORKERS=4 SERVER_CPUS=0-3 LOADGEN_CPUS=4-7.
+WORKERS ?= 2
+SERVER_CPUS ?= 0,1
+LOADGEN_CPUS ?= 0,1
+LOADGEN_WORKERS ?= 2
+SCALING = --scenario json --users 64 --repeats 5 --server-cpus $(SERVER_CPUS) --loadgen-cpus $(LOADGEN_CPUS) --loadgen-workers $(LOADGEN_WORKERS)
+
+bench-workers: $(STAMP)
+	$(PY) -m bench run $(SCALING) --workers 1 --label workers1 --results results/workers/1
+	$(PY) -m bench run $(SCALING) --workers $(WORKERS) --label workers$(WORKERS) --results results/workers/$(WORKERS)
+	$(PY) -m bench compare results/workers/1/latest results/workers/$(WORKERS)/latest
 
 calibrate: $(STAMP)
 	$(PY) -m bench calibrate

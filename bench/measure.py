@@ -9,6 +9,7 @@ loses the run, never a number that was not measured.
 """
 
 import os
+import re
 import secrets
 import threading
 from collections.abc import Callable
@@ -85,6 +86,14 @@ class Plan:
     db_application_name: str | None = None
     db_admin_url: str | None = None
     rate: int = 0  # open loop: requests per second falling due; 0: closed loop
+    # This cell's own server options (a thread per held connection); None: the run's
+    server_options: servers.ServerOptions | None = None
+    # This cell's own warm-up (held connections take seconds to open); None: the run's
+    warmup: float | None = None
+
+    def options(self, settings: "Settings") -> servers.ServerOptions:
+        """The options this repeat's server starts with."""
+        return self.server_options or settings.options
 
 
 @dataclass
@@ -149,6 +158,23 @@ def primer(url: str, application: servers.Application, timeout: float = 30) -> s
     return None
 
 
+_EXCEPTION_LINE = re.compile(r"[A-Za-z_][\w.]*(?:: .*)?")
+
+
+def logged_exception(log: str, limit: int = 200) -> str | None:
+    """The exception line (``module.Name: message``) ending the last traceback
+    of a server log, shortened to ``limit`` characters; None without one."""
+    lines = log.splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("Traceback (most recent call")]
+    if not starts:
+        return None
+    for line in lines[starts[-1] + 1 :]:
+        if line and not line[0].isspace() and _EXCEPTION_LINE.fullmatch(line.rstrip()):
+            text = line.rstrip()
+            return text if len(text) <= limit else text[: limit - 3] + "..."
+    return None
+
+
 def _switch_totals(url: str) -> dict[str, int] | None:
     try:
         response = httpx.get(url + SWITCH_ENDPOINT, timeout=10)
@@ -203,7 +229,7 @@ def measure(
         users=plan.users,
         style=plan.style,
         host=None,
-        warmup=settings.warmup,
+        warmup=settings.warmup if plan.warmup is None else plan.warmup,
         duration=settings.duration,
         topology=settings.topology,
         open_loop=loadgen.OpenLoopSpec(
@@ -224,12 +250,17 @@ def measure(
             env=plan.env,
             log_path=plan.out_dir / "server.log",
             cpus=settings.server_cpus,
-            options=settings.options,
+            options=plan.options(settings),
             timeout=settings.ready_timeout,
         )
         if plan.primer_path is not None:
             problem = primer(server.url + plan.primer_path, plan.served.application)
             if problem:
+                # The exception's name belongs on the reason's first line, the
+                # one the progress line and the report's caveats show.
+                logged = logged_exception(server.log_tail(400))
+                if logged:
+                    problem += f" (the server logged {logged})"
                 return _failed(plan, f"{problem}; server log tail:\n{server.log_tail()}")
         counter = None
         if plan.db_admin_url and plan.db_application_name:
@@ -500,7 +531,7 @@ def derive(
         "switches": switch_record,
         "db": db,
         "server_config": {
-            **server.describe(settings.options),
+            **server.describe(plan.options(settings)),
             "cpus": format_cpus(settings.server_cpus) if plan.served.local else "external",
         },
         "raw_dir": str(plan.out_dir),

@@ -18,7 +18,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from bench import charts, results, site_verdict, stats, sustained, switch_report, verdicts
+from bench import charts, held, results, site_verdict, stats, sustained, switch_report, verdicts
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 NOISE_LIMIT_PCT = 5.0
@@ -31,6 +31,7 @@ class Report:
     verdicts: dict[str, list[dict]] = field(default_factory=dict)
     sustained: list[dict] = field(default_factory=list)  # open loop: rate kept under the SLO
     sustained_verdicts: list[dict] = field(default_factory=list)
+    held: list[dict] = field(default_factory=list)  # held connections: cost and how many kept
     caveats: list[str] = field(default_factory=list)
     environment: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
@@ -64,6 +65,16 @@ def interfaces(run: results.Run) -> dict[str, str]:
     }
 
 
+def baselines(run: results.Run) -> dict[str, str]:
+    """The baseline endpoint each scenario of the run declares (BENCH "baseline")."""
+    declared = run.data.get("matrix", {}).get("scenarios", {})
+    return {
+        name: definition["matrix"]["baseline"]
+        for name, definition in declared.items()
+        if definition.get("matrix", {}).get("baseline")
+    }
+
+
 def caveats(run: results.Run, cells: list[dict]) -> list[str]:
     """What a reader must know before trusting a number of this run."""
     notes = []
@@ -86,7 +97,12 @@ def caveats(run: results.Run, cells: list[dict]) -> list[str]:
                 "rate in every pass."
             )
         elif state == "partial":
-            notes.append(f"{identity}: only some repeats succeeded; its figures use those.")
+            failed = [r for r in cell.get("repeats", []) if r.get("status") == "failed"]
+            why = ""
+            if failed:
+                first = (failed[0].get("reason") or "no reason recorded").splitlines()[0]
+                why = f" (repeat {failed[0].get('repeat', '?')} failed: {first})"
+            notes.append(f"{identity}: only some repeats succeeded; its figures use those{why}.")
         if cell.get("loadgen_bound"):
             repeats = cell.get("loadgen_bound_repeats", [])
             reasons = {
@@ -388,9 +404,12 @@ def build(path: Path) -> Report:
             if written.suffix == ".png":
                 kind = written.stem.removeprefix("switch-fit-")
                 report.charts[f"Switch cost fit ({kind})"] = written
-    report.verdicts = verdicts.verdicts([c for c in cells if c.get("repeats")], interfaces(run))
+    report.verdicts = verdicts.verdicts(
+        [c for c in cells if c.get("repeats")], interfaces(run), baselines(run)
+    )
     report.sustained = sustained.sustained_rates(cells, slo_ms)
     report.sustained_verdicts = sustained.headline_verdicts(report.sustained, interfaces(run))
+    report.held = held.rows(cells)
     # One family for Holm: every ratio this report calls significant or not.
     family = [
         *(row for rows in report.verdicts.values() for row in rows),
@@ -482,6 +501,7 @@ def _context(report: Report) -> dict[str, Any]:
         "cells": cells,
         "sustained": [dict(row, text=sustained.describe_rate(row)) for row in report.sustained],
         "sustained_verdicts": [sustained.describe_verdict(v) for v in report.sustained_verdicts],
+        "held": [held.describe(row) for row in report.held],
     }
 
 

@@ -26,11 +26,13 @@ from bench import (
     ROOT,
     calibrate,
     database,
+    fdlimit,
     matrix,
     measure,
     metadata,
     processes,
     results,
+    rowcheck,
     scenarios,
     servers,
     site,
@@ -51,6 +53,7 @@ DEFAULT_REPEATS = 9
 DEFAULT_SWEEP_REPEATS = 3
 DEFAULT_LATE_BOUND_S = 1.0  # open loop: an unsent due request is dropped after this
 DEFAULT_SLO_MS = 100.0  # open loop: the p99 objective of the sustained-rate headline
+ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"  # never passed on to a server (base_env)
 # The slow service the upstream scenario's views call; on the load generator's CPUs.
 UPSTREAM_APP = servers.Application("upstream", asgi="project.upstream:app")
 
@@ -108,6 +111,7 @@ def plan_cells(options: RunOptions) -> tuple[list[scenarios.Scenario], matrix.Ex
     if not expansion.cells:
         detail = "; ".join(expansion.notes) or "the selection matches nothing"
         raise UsageError(f"no cells to run: {detail}")
+    fdlimit.check(expansion.cells)
     return chosen, expansion
 
 
@@ -116,7 +120,15 @@ def estimate_seconds(options: RunOptions, cells: list[matrix.Cell]) -> float:
     open_loop = any(cell.rate for cell in cells)
     calibrations = len(connection_modes(cells, options)) + open_loop if options.calibrate else 0
     calibration = calibrations * (options.calibration_duration + 1 + OVERHEAD_ESTIMATE_S)
-    return sum(planned_repeats(cell, options) for cell in cells) * per_repeat + calibration
+    # Scenarios that hold connections open warm up longer at high user counts.
+    declared = scenarios.discover() if options.site is None else {}
+    longer = sum(
+        planned_repeats(cell, options)
+        * (declared[cell.scenario].warmup_for(cell.users, options.warmup) - options.warmup)
+        for cell in cells
+        if cell.scenario in declared
+    )
+    return sum(planned_repeats(cell, options) for cell in cells) * per_repeat + calibration + longer
 
 
 def base_env(options: RunOptions) -> dict[str, str]:
@@ -124,6 +136,9 @@ def base_env(options: RunOptions) -> dict[str, str]:
     own secret key and path (its application adds its settings)."""
     env = dict(os.environ)
     env.pop("BENCH_SWITCH_ACCOUNTING", None)
+    # A shell that sets it would silence Django's async-safety guard in every
+    # server the run starts: a mistake would then be measured as a figure.
+    env.pop(ASYNC_UNSAFE, None)
     if options.site is not None:
         env.update(site.locust_environment(options.site))
         return env
@@ -165,7 +180,11 @@ def _plan(
     options: RunOptions,
 ) -> measure.Plan:
     out_dir = run_dir / "raw" / cell.id / f"r{repeat}"
-    primary = scenario.primary.format(style=cell.style) if scenario.primary else None
+    primary = (
+        scenario.primary.format(style=cell.style, endpoint=cell.endpoint)
+        if scenario.primary
+        else None
+    )
     accounting = options.switch_accounting or scenario.accounting
     postgres = bool(cell.db_mode) and cell.db_mode != "sqlite"
     app_name = f"djbench-{os.getpid()}-{abs(hash(cell.id)) % 10**8}" if postgres else None
@@ -191,6 +210,10 @@ def _plan(
         accounting=accounting,
         db_application_name=app_name,
         db_admin_url=settings.base_env.get("DATABASE_URL") if postgres else None,
+        server_options=servers.thread_per_connection(settings.options, cell.users)
+        if scenario.threads_per_user
+        else None,
+        warmup=scenario.warmup_for(cell.users, settings.warmup),
     )
 
 
@@ -240,6 +263,7 @@ def execute(options: RunOptions) -> Path:
     scenarios.check_importable(used)
     if options.site is not None:
         site.preflight(options.site, application, expansion.cells[0].server, env)
+    fd_limit = fdlimit.raise_soft()  # before any server or locust starts: they inherit it
     run_dir = results.create_run_dir(options.results_root, options.label)
     results.point_latest(options.results_root, run_dir)
     for note in expansion.notes:
@@ -284,6 +308,7 @@ def execute(options: RunOptions) -> Path:
             "loadgen": asdict(options.loadgen),
             "ready_timeout_s": options.ready_timeout,
             "stop_timeout_s": STOP_TIMEOUT,
+            "fd_limit": fd_limit,
         },
         "matrix": {
             "cells": [cell.to_dict() for cell in expansion.cells],
@@ -388,7 +413,13 @@ def execute(options: RunOptions) -> Path:
                             plan = _plan(
                                 cell, by_name[cell.scenario], repeat, run_dir, settings, options
                             )
+                            # The write check counts before the server starts and
+                            # after it stopped: no transaction is in flight then.
+                            table = by_name[cell.scenario].verify_rows if bundled else None
+                            before = rowcheck.count(plan.env, table) if table else 0
                             record = measure.measure(plan, settings, interrupt, progress.throughput)
+                            if table:
+                                record = rowcheck.verify(record, plan, table, before)
                             if cell.rate and not kept_schedule(record):
                                 stopped[cell.sweep_key] = cell.rate
                         record["repeat"] = repeat

@@ -38,6 +38,7 @@ _NARROWING_KEYS = {
 }
 _KNOWN_KEYS = _NARROWING_KEYS | {
     "name",
+    "baseline",  # an endpoint every other endpoint is compared with in the verdicts
     "database",
     "upstream",
     "accounting",
@@ -45,6 +46,9 @@ _KNOWN_KEYS = _NARROWING_KEYS | {
     "expected_errors",
     "default",
     "groups",
+    "verify_rows",  # a table that gains one row per successful request (bench.rowcheck)
+    "threads_per_user",  # each user holds a connection: a server thread for each
+    "warmup_per_user",  # seconds of warm-up each user needs at least (opening connections)
 }
 
 
@@ -76,6 +80,16 @@ class Scenario:
     paths: dict[str, str] = field(default_factory=dict)  # User class -> its endpoint path
     # Open-loop rates (requests/s) the scenario can be swept at; empty: closed loop only.
     rates: tuple[int, ...] = ()
+    # Each user holds a connection open: threaded servers get one thread per
+    # user, and gunicorn room for that many connections (servers.thread_per_connection).
+    threads_per_user: bool = False
+    # A cell's warm-up is at least users x this (seconds): thousands of held
+    # connections take seconds to open, and the window must not measure that.
+    warmup_per_user: float = 0.0
+
+    def warmup_for(self, users: int, warmup: float) -> float:
+        """The warm-up of a cell with ``users``, given the run's ``warmup``."""
+        return max(warmup, users * self.warmup_per_user)
 
     def path_of(self, endpoint: str) -> str | None:
         """The request path after /<style>/ for an endpoint, when the file says it literally."""
@@ -93,6 +107,11 @@ class Scenario:
         if path is None:
             return None
         return f"/{style}/{path}" if self.styled else path
+
+    @property
+    def verify_rows(self) -> str | None:
+        """The table whose rows the harness counts around each repeat, if any."""
+        return self.declared.get("verify_rows")
 
     @property
     def summary(self) -> str:
@@ -202,6 +221,17 @@ def load(path: Path) -> Scenario:
     exclude = declared.get("exclude", [])
     if not isinstance(exclude, list) or not all(isinstance(rule, dict) for rule in exclude):
         raise _fail(path, "BENCH['exclude'] must be a list of dicts")
+    verify_rows = declared.get("verify_rows")
+    if verify_rows is not None and not (
+        isinstance(verify_rows, str) and verify_rows.isidentifier() and declared.get("database")
+    ):
+        raise _fail(path, "BENCH['verify_rows'] must name a table, with 'database': True")
+    baseline = declared.get("baseline")
+    if baseline is not None and baseline not in endpoints:
+        raise _fail(path, f"BENCH['baseline'] {baseline!r} is not one of its endpoints")
+    warmup_per_user = declared.get("warmup_per_user", 0.0)
+    if not isinstance(warmup_per_user, int | float) or warmup_per_user < 0:
+        raise _fail(path, "BENCH['warmup_per_user'] must be a number of seconds >= 0")
     return Scenario(
         name=name,
         path=path,
@@ -224,6 +254,8 @@ def load(path: Path) -> Scenario:
         groups=_tuple_of(path, declared, "groups", str, ["default"]),
         paths=_endpoint_paths(tree),
         rates=rates,
+        threads_per_user=bool(declared.get("threads_per_user", False)),
+        warmup_per_user=float(warmup_per_user),
     )
 
 

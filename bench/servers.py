@@ -16,7 +16,7 @@ import importlib.util
 import sys
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import httpx
@@ -37,6 +37,20 @@ class ServerOptions:
     workers: int = 1
     threads: int = 4
     host: str = "127.0.0.1"
+    # gunicorn's --worker-connections; None: its default (1000)
+    worker_connections: int | None = None
+
+
+def thread_per_connection(options: ServerOptions, connections: int) -> ServerOptions:
+    """``options`` for ``connections`` held open at once: a thread for each.
+
+    gunicorn 27's gthread worker stops accepting once worker_connections
+    connections are open, and keeps at most worker_connections - threads alive
+    between requests (beyond that a response closes its connection). Room for
+    threads + connections lets every connection be in a thread or kept alive;
+    never less than gunicorn's default.
+    """
+    return replace(options, threads=connections, worker_connections=max(2 * connections, 1000))
 
 
 @dataclass(frozen=True)
@@ -92,6 +106,11 @@ def _gunicorn(
             "2",
             "--timeout",
             "120",
+            *(
+                ("--worker-connections", str(options.worker_connections))
+                if options.worker_connections
+                else ()
+            ),
             *extra,
         )
 
@@ -191,7 +210,15 @@ SERVERS: dict[str, ServerSpec] = {
             "gunicorn, threaded workers (--threads), keep-alive",
             keep_alive=True,
             build=_gthread,
-            settings=lambda options: {"worker_class": "gthread", "threads": options.threads},
+            settings=lambda options: {
+                "worker_class": "gthread",
+                "threads": options.threads,
+                **(
+                    {"worker_connections": options.worker_connections}
+                    if options.worker_connections
+                    else {}
+                ),
+            },
         ),
         ServerSpec(
             "uvicorn",

@@ -132,8 +132,15 @@ def pair(candidate: dict, baseline: dict, question: str) -> dict[str, Any]:
     }
 
 
-def verdicts(cells: list[dict], interfaces: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
-    """For each scenario, the paired comparisons its cells allow, Holm-corrected together."""
+def verdicts(
+    cells: list[dict], interfaces: dict[str, str], baselines: dict[str, str] | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """For each scenario, the paired comparisons its cells allow, Holm-corrected together.
+
+    ``baselines`` maps a scenario to the endpoint it declares as its baseline
+    (BENCH "baseline"): each other endpoint is then also compared with it, in
+    the same server, style, stack and load ("gzip_page vs json").
+    """
     by_scenario: dict[str, dict[tuple, list[dict]]] = defaultdict(lambda: defaultdict(list))
     for cell in cells:
         identity = cell["cell"]
@@ -176,10 +183,37 @@ def verdicts(cells: list[dict], interfaces: dict[str, str]) -> dict[str, list[di
                             "async vs sync views, same ASGI server" + at,
                         )
                     )
+        rows += against_baseline(groups, (baselines or {}).get(scenario))
         if rows:
             found[scenario] = rows
     correct(row for rows in found.values() for row in rows)
     return found
+
+
+def against_baseline(groups: dict[tuple, list[dict]], baseline: str | None) -> list[dict]:
+    """Each endpoint's cells against the baseline endpoint's cell that differs
+    from them in the endpoint only."""
+    if not baseline:
+        return []
+    usable = [
+        cell for group in groups.values() for cell in group if cell["status"] in ("ok", "partial")
+    ]
+
+    def rest(cell: dict) -> tuple:
+        identity = cell["cell"]
+        return tuple(
+            value for key, value in sorted(identity.items()) if key not in ("id", "endpoint")
+        )
+
+    references = {rest(c): c for c in usable if c["cell"]["endpoint"] == baseline}
+    rows = []
+    for cell in usable:
+        endpoint = cell["cell"]["endpoint"]
+        reference = references.get(rest(cell))
+        if endpoint != baseline and reference is not None:
+            where = f"{cell['cell']['server']}, {cell['cell']['style']}"
+            rows.append(pair(cell, reference, f"{endpoint} vs {baseline} ({where})"))
+    return rows
 
 
 def _times(value: float, digits: int) -> str:

@@ -3,6 +3,8 @@
 ``WORKLOADS`` maps a name to its (sync view, async view); entries that exist in
 one style only (the bridges) have None on the other side. Tests and the
 README read this table, so it is the single list of what is served.
+``DELIBERATE_MISTAKES`` names the entries that fail on purpose (every request
+a 500): they exist to show how a mistake looks, never to be measured.
 """
 
 from collections.abc import Callable
@@ -20,19 +22,24 @@ WORKLOADS: dict[str, Pair] = {
     "queries": (sync_views.queries, async_views.queries),
     "updates": (sync_views.updates, async_views.updates),
     "updates-atomic": (sync_views.updates_atomic, async_views.updates_atomic),
+    "insert-atomic": (sync_views.insert_atomic, async_views.insert_atomic),
     "fortunes": (sync_views.fortunes, async_views.fortunes),
     "io": (sync_views.io, async_views.io),
     "burn": (sync_views.burn, async_views.burn),
     "upstream": (sync_views.upstream, async_views.upstream),
     "fanout": (sync_views.fanout, async_views.fanout),
     "stream": (sync_views.stream, async_views.stream),
+    "sse": (sync_views.sse, async_views.sse),
+    "longpoll": (sync_views.longpoll, async_views.longpoll),
     "disconnect": (sync_views.disconnect, async_views.disconnect),
     "json-cbv": (view_forms.sync_cbv, view_forms.async_cbv),
     "json-callable": (view_forms.sync_callable, view_forms.async_callable),
     "bridge-a2s": (sync_views.bridge_a2s, None),
     "bridge-ts": (None, async_views.bridge_ts),
     "bridge-nts": (None, async_views.bridge_nts),
+    "orm-unsafe": (None, async_views.orm_unsafe),
 }
+DELIBERATE_MISTAKES = frozenset({"orm-unsafe"})
 
 WORKLOADS.update(
     {

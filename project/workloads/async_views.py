@@ -40,6 +40,12 @@ async def updates_atomic(request: HttpRequest) -> HttpResponse:
     return responses.many_worlds(await data.aupdate_worlds_atomic(plan))
 
 
+async def insert_atomic(request: HttpRequest) -> HttpResponse:
+    """The same transaction: one sync function holding it, through sync_to_async."""
+    ((world_id, number),) = responses.update_plan(params.rng_for(request), 1)
+    return responses.one_world(await data.ainsert_atomic(world_id, number))
+
+
 async def fortunes(request: HttpRequest) -> HttpResponse:
     return responses.fortunes(await data.afortunes())
 
@@ -88,6 +94,33 @@ async def stream(request: HttpRequest) -> StreamingHttpResponse:
     return StreamingHttpResponse(content(), content_type="text/plain")
 
 
+async def sse(request: HttpRequest) -> StreamingHttpResponse:
+    """Server-sent events: one every ``interval`` ms for ``seconds``, from an
+    async generator (no thread held while it waits)."""
+    clock = responses.event_clock(
+        params.int_param(request, "interval", params.EVENT_MS),
+        params.int_param(request, "seconds", params.STREAM_SECONDS),
+    )
+
+    async def content():
+        yield responses.SSE_OPENING
+        for index in range(clock.count):
+            while wait := responses.seconds_until(clock.due(index)):
+                await asyncio.sleep(wait)
+            yield responses.sse_event(index)
+
+    return responses.event_stream(content())
+
+
+async def longpoll(request: HttpRequest) -> HttpResponse:
+    """Held until the next event of a fixed clock, then answered with its due time."""
+    interval = params.int_param(request, "interval", params.EVENT_MS)
+    due_ms = responses.next_due_ms(interval)
+    while wait := responses.seconds_until(due_ms / 1000):
+        await asyncio.sleep(wait)
+    return responses.event_due(due_ms, interval)
+
+
 async def disconnect(request: HttpRequest) -> HttpResponse:
     """Wait; if the client goes away, Django cancels this task: count the cleanup."""
     ms = params.int_param(request, "ms", params.DISCONNECT_MS)
@@ -110,3 +143,12 @@ async def bridge_nts(request: HttpRequest) -> HttpResponse:
     """The same through thread_sensitive=False: any thread of the loop's executor."""
     (world_id,) = responses.world_ids(params.rng_for(request), 1)
     return responses.one_world(await sync_to_async(data.world, thread_sensitive=False)(world_id))
+
+
+async def orm_unsafe(request: HttpRequest) -> HttpResponse:
+    """A deliberate mistake, never a workload to measure: the sync ORM called
+    straight from an async view. Django's async-safety guard raises
+    SynchronousOnlyOperation before any query runs, so every request is a 500;
+    the async-safety scenario checks that the harness reports it as a failure."""
+    (world_id,) = responses.world_ids(params.rng_for(request), 1)
+    return responses.one_world(data.world(world_id))

@@ -3,13 +3,14 @@
 Every sync function has an async twin with the same name prefixed by ``a``,
 written the way Django's documentation shows (a-prefixed ORM methods,
 ``async for``). Transactions have no async form in Django, so the async atomic
-update calls the sync one through sync_to_async, the documented pattern.
+update and the async ledger insert call their sync twin through sync_to_async,
+the documented pattern.
 """
 
 from asgiref.sync import sync_to_async
 from django.db import transaction
 
-from project.workloads.models import Fortune, World
+from project.workloads.models import Fortune, Ledger, World
 
 
 def world(world_id: int) -> World:
@@ -67,3 +68,24 @@ async def aupdate_worlds_atomic(plan: list[tuple[int, int]]) -> list[World]:
     # One sync function holding the whole atomic block, called once: the
     # transaction cannot span several sync_to_async calls.
     return await sync_to_async(update_worlds_atomic)(plan)
+
+
+def insert_atomic(world_id: int, number: int) -> World:
+    """Append one ledger row and give its World row the new number, in one
+    transaction: both land or neither does. The row is locked before it is
+    read (SELECT ... FOR UPDATE on PostgreSQL; SQLite's immediate transactions
+    already serialize writers), so concurrent requests cannot lose an update.
+    A World row that does not exist raises after the insert, which is then
+    rolled back."""
+    with transaction.atomic():
+        Ledger.objects.create(world_id=world_id, randomnumber=number)
+        row = World.objects.select_for_update().get(id=world_id)
+        row.randomnumber = number
+        row.save(update_fields=["randomnumber"])
+    return row
+
+
+async def ainsert_atomic(world_id: int, number: int) -> World:
+    # Django's documented pattern: the whole atomic block is one sync function,
+    # called once through sync_to_async (a transaction cannot span calls).
+    return await sync_to_async(insert_atomic)(world_id, number)

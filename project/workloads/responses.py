@@ -8,9 +8,10 @@ So does the burn workload's deliberate CPU spending, the same in both styles.
 import json
 import random
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncIterable, Iterable
+from dataclasses import dataclass
 
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.template import loader
 
 from project.workloads.models import Fortune, World
@@ -106,3 +107,61 @@ def chunk(index: int) -> bytes:
     """Chunk ``index`` of a stream: CHUNK_BYTES bytes, numbered so order is checkable."""
     head = f"{index:08d}".encode()
     return head + b"." * (CHUNK_BYTES - len(head) - 1) + b"\n"
+
+
+# Held connections (sse, longpoll): the views hold a request open and only
+# wait; the clocks, the event bytes and the answers are built here.
+
+# Sent at once: a WSGI server sends the headers with the first body bytes, so
+# without it a client would see no answer until the first event.
+SSE_OPENING = b": stream open\n\n"
+
+
+@dataclass(frozen=True)
+class EventClock:
+    """When each event of one stream falls due: every interval after it opened."""
+
+    interval_ms: int
+    count: int
+    opened: float  # time.time()
+
+    def due(self, index: int) -> float:
+        """time.time() at which event ``index`` (from 0) falls due."""
+        return self.opened + (index + 1) * self.interval_ms / 1000
+
+
+def event_clock(interval_ms: int, seconds: int) -> EventClock:
+    """The clock of a stream opened now: one event per interval for ``seconds``."""
+    return EventClock(interval_ms, seconds * 1000 // interval_ms, time.time())
+
+
+def seconds_until(due: float) -> float:
+    """How long to wait for ``due`` (time.time() seconds), 0.0 once it has come.
+
+    Views wait in a loop on it: a timer may fire a little early (uvloop counts
+    whole milliseconds), and an event must never leave before it is due.
+    """
+    return max(due - time.time(), 0.0)
+
+
+def sse_event(index: int) -> bytes:
+    """Event ``index`` stamped with the time it leaves the view (time.time(),
+    microseconds): the client, on the same machine, subtracts it from the time
+    the event reached it."""
+    return f"id: {index}\ndata: {time.time():.6f}\n\n".encode()
+
+
+def event_stream(content: Iterable[bytes] | AsyncIterable[bytes]) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(content, content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+def next_due_ms(interval_ms: int) -> int:
+    """The next event of a fixed clock: the next multiple of ``interval_ms`` of
+    wall time, in ms since the epoch (every poller waits for the same instants)."""
+    return (int(time.time() * 1000) // interval_ms + 1) * interval_ms
+
+
+def event_due(due_ms: int, interval_ms: int) -> HttpResponse:
+    return json_response({"due_ms": due_ms, "interval_ms": interval_ms})

@@ -39,6 +39,12 @@ def updates_atomic(request: HttpRequest) -> HttpResponse:
     return responses.many_worlds(data.update_worlds_atomic(plan))
 
 
+def insert_atomic(request: HttpRequest) -> HttpResponse:
+    """One ledger row and one World update inside ``with transaction.atomic():``."""
+    ((world_id, number),) = responses.update_plan(params.rng_for(request), 1)
+    return responses.one_world(data.insert_atomic(world_id, number))
+
+
 def fortunes(request: HttpRequest) -> HttpResponse:
     return responses.fortunes(data.fortunes())
 
@@ -77,6 +83,33 @@ def stream(request: HttpRequest) -> StreamingHttpResponse:
             yield responses.chunk(index)
 
     return StreamingHttpResponse(content(), content_type="text/plain")
+
+
+def sse(request: HttpRequest) -> StreamingHttpResponse:
+    """Server-sent events: one every ``interval`` ms for ``seconds``; the thread
+    that runs this generator is held for the whole stream."""
+    clock = responses.event_clock(
+        params.int_param(request, "interval", params.EVENT_MS),
+        params.int_param(request, "seconds", params.STREAM_SECONDS),
+    )
+
+    def content():
+        yield responses.SSE_OPENING
+        for index in range(clock.count):
+            while wait := responses.seconds_until(clock.due(index)):
+                time.sleep(wait)
+            yield responses.sse_event(index)
+
+    return responses.event_stream(content())
+
+
+def longpoll(request: HttpRequest) -> HttpResponse:
+    """Held until the next event of a fixed clock, then answered with its due time."""
+    interval = params.int_param(request, "interval", params.EVENT_MS)
+    due_ms = responses.next_due_ms(interval)
+    while wait := responses.seconds_until(due_ms / 1000):
+        time.sleep(wait)
+    return responses.event_due(due_ms, interval)
 
 
 def disconnect(request: HttpRequest) -> HttpResponse:

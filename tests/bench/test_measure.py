@@ -137,3 +137,31 @@ def test_each_cell_takes_the_ceiling_of_its_own_users_and_connection_mode():
     assert settings.ceiling_for(32, False)["ceiling_rps"] == 2000.0
     assert settings.ceiling_for(32, True)["ceiling_rps"] == 5000.0
     assert settings.ceiling_for(200, True) is None
+
+
+UNSAFE = (
+    "django.core.exceptions.SynchronousOnlyOperation: You cannot call this from an "
+    "async context - use a thread or sync_to_async."
+)
+UNSAFE_LOG = f"""\
+INFO:     Started server process [4242]
+Internal Server Error: /async/orm-unsafe
+Traceback (most recent call last):
+  File "/venv/django/core/handlers/exception.py", line 55, in inner
+    response = get_response(request)
+ValueError: an earlier one
+Internal Server Error: /async/orm-unsafe
+Traceback (most recent call last):
+  File "/venv/django/utils/asyncio.py", line 24, in inner
+    raise SynchronousOnlyOperation(message)
+{UNSAFE}
+INFO:     127.0.0.1:5555 - "GET /async/orm-unsafe HTTP/1.1" 500 Internal Server Error
+"""
+
+
+def test_the_primer_reason_names_the_last_exception_the_server_logged():
+    assert measure.logged_exception(UNSAFE_LOG) == UNSAFE
+    assert measure.logged_exception(UNSAFE_LOG, limit=40).endswith("...")
+    assert len(measure.logged_exception(UNSAFE_LOG, limit=40)) == 40
+    assert measure.logged_exception("INFO: nothing went wrong\n") is None
+    assert measure.logged_exception("(external target: no log)") is None

@@ -140,3 +140,22 @@ def test_verdicts_correct_across_all_scenarios_of_a_report():
     assert lone["throughput"]["p_value"] == pytest.approx(json_throughput["p_value"])
     assert json_throughput["p_value"] < 0.05 and lone["throughput"]["p_holm"] < 0.05
     assert json_throughput["verdict"] == "not significant after Holm"
+
+
+def test_each_endpoint_is_compared_with_a_declared_baseline():
+    def endpoint(name: str, server: str, cpu: list[float]) -> dict:
+        found = cell("deco", server, "async", [100, 101, 99], [50, 51, 49], cpu)
+        found["cell"].update(endpoint=name, id=f"deco.{name}.{server}.async")
+        return found
+
+    cells = [
+        endpoint("baseline", "uvicorn", [1.0, 1.01, 0.99]),
+        endpoint("gzip", "uvicorn", [1.5, 1.52, 1.48]),
+        endpoint("gzip", "gunicorn-gthread", [1.4, 1.41, 1.39]),  # no baseline cell there
+    ]
+    rows = verdicts.verdicts(cells, INTERFACES, {"deco": "baseline"})["deco"]
+    (row,) = [row for row in rows if row["question"].startswith("gzip vs baseline")]
+    assert row["question"] == "gzip vs baseline (uvicorn, async)"
+    assert row["metrics"]["CPU/request"]["ratio"] == pytest.approx(1.5, rel=0.01)
+    assert len(rows) == 1  # the gthread gzip cell has nothing to pair with
+    assert "deco" not in verdicts.verdicts(cells, INTERFACES)

@@ -15,6 +15,7 @@ TARGETS = [
     "queries?n=7&seed=11",
     "updates?n=3&seed=12",
     "updates-atomic?n=3&seed=13",
+    "insert-atomic?seed=14",
     "fortunes",
 ]
 

@@ -19,6 +19,7 @@ TARGETS = {
     "queries": "queries?n=5&seed=7",
     "updates": "updates?n=3&seed=7",
     "updates-atomic": "updates-atomic?n=3&seed=8",
+    "insert-atomic": "insert-atomic?seed=9",
     "fortunes": "fortunes",
     "io": "io?ms=0",
     "burn": "burn?ms=1",
@@ -30,11 +31,14 @@ TARGETS = {
     "json-callable": "json-callable",
 }
 PAIRED = [name for name, (sync, asynchronous) in WORKLOADS.items() if sync and asynchronous]
+# Their bodies carry clock readings (event stamps, due times), so the two styles
+# cannot match byte for byte: tests/project/test_held_workloads.py covers them.
+HELD = {"sse", "longpoll"}
 
 
 def test_every_paired_workload_is_covered():
     undecorated = {name for name in PAIRED if not name.startswith("deco/")}
-    assert undecorated == set(TARGETS)
+    assert undecorated - HELD == set(TARGETS)
 
 
 def _get(request_via, kind, app, style, target):
