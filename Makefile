@@ -21,7 +21,7 @@ done; exit 1
 endef
 export FIND_PYTHON
 
-.PHONY: install test lint setupdb bench bench-findings bench-quick bench-full bench-docs bench-workers calibrate microbench switches report compare clean
+.PHONY: install test lint setupdb bench bench-findings bench-quick bench-full bench-docs bench-held bench-workers calibrate microbench switches report compare clean
 
 install: $(STAMP)
 
@@ -50,6 +50,9 @@ bench-findings: $(STAMP)
 
 bench-docs: $(STAMP)
 	$(PY) -m bench run --scenario docs --repeats 5 --label docs
+
+bench-held: $(STAMP)
+	$(PY) -m bench run --scenario held --repeats 3 --label held
 
 bench-quick: $(STAMP)
 	$(PY) -m bench run --quick --label quick
