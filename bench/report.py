@@ -175,15 +175,21 @@ def calibration_caveats(calibration: dict[str, Any] | None) -> list[str]:
     return notes
 
 
+def _change(steady: dict[str, Any]) -> str:
+    """'+12%', or, when the first third had no completions (nothing to divide
+    by: a stalled start), 'from none to 40/s'."""
+    if steady.get("change_pct") is not None:
+        return f"{steady['change_pct']:+.0f}%"
+    return f"from none to {steady.get('last_rps') or 0:,.0f}/s"
+
+
 def repeat_flags(identity: str, repeats: list[dict[str, Any]]) -> list[str]:
     """Repeats whose figures describe a moving target or mismatched seconds."""
     notes = []
     good = [r for r in repeats if r.get("status") == "ok"]
     unsteady = [r for r in good if (r.get("steady") or {}).get("steady") is False]
     if unsteady:
-        changes = ", ".join(
-            f"r{r.get('repeat')} {r['steady']['change_pct']:+.0f}%" for r in unsteady
-        )
+        changes = ", ".join(f"r{r.get('repeat')} {_change(r['steady'])}" for r in unsteady)
         notes.append(
             f"{identity}: not steady: throughput in the window's last third differs "
             f"from its first by more than 10% ({changes})."

@@ -158,6 +158,7 @@ def verdicts(
         for key, group in groups.items():
             # open-loop cells are paired at the same offered rate
             at = f" at {key[-1]}/s offered" if key[-1] else ""
+            at += _where(key, list(groups))
             # a user's site has one variant of each view: its ASGI against its WSGI
             wsgi_own = _pick(group, "wsgi", OWN, interfaces, WSGI_PREFERENCE)
             asgi_own = _pick(group, "asgi", OWN, interfaces, ASGI_PREFERENCE)
@@ -188,6 +189,23 @@ def verdicts(
             found[scenario] = rows
     correct(row for rows in found.values() for row in rows)
     return found
+
+
+def _where(key: tuple, keys: list[tuple]) -> str:
+    """' (sse, 1000 users)': what tells this group's question from the scenario's
+    other groups, when it has several (an open-loop pool follows its rate)."""
+    labels = (
+        lambda endpoint: endpoint,
+        lambda stack: f"stack {stack}",
+        lambda users: f"{users} users",
+        lambda db_mode: db_mode,
+    )
+    parts = [
+        label(key[index])
+        for index, label in enumerate(labels)
+        if len({other[index] for other in keys}) > 1 and not (index == 2 and key[-1])
+    ]
+    return f" ({', '.join(map(str, parts))})" if parts else ""
 
 
 def against_baseline(groups: dict[tuple, list[dict]], baseline: str | None) -> list[dict]:

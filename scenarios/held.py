@@ -6,13 +6,14 @@ a sync view needs one thread per held connection, so gunicorn-gthread cells get
 held connection:
 
 - ``sse``: one server-sent-events stream per user, open for the whole run,
-  one event per second, each stamped by the view with the time it left;
+  one event per second, each stamped by the view with the time it fell due;
 - ``longpoll``: each user's request is held until the next tick of a
   wall-clock-aligned one-second clock, answered with that tick's due time,
   and the user polls again at once.
 
 Every delivered event is one sample whose response time is its delivery
-delay (arrival minus emission or due time: one machine, one clock), so the
+delay (arrival minus due time: one machine, one clock; a late view shows as
+delay, never hidden), so the
 harness's throughput is events delivered per second (users / interval when
 nothing stalls), its CPU per request is server CPU per delivered event, and
 its percentiles are delivery delays. bench/held.py fits server memory and

@@ -107,7 +107,7 @@ async def sse(request: HttpRequest) -> StreamingHttpResponse:
         for index in range(clock.count):
             while wait := responses.seconds_until(clock.due(index)):
                 await asyncio.sleep(wait)
-            yield responses.sse_event(index)
+            yield responses.sse_event(index, clock.due(index))
 
     return responses.event_stream(content())
 

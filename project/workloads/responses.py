@@ -144,11 +144,13 @@ def seconds_until(due: float) -> float:
     return max(due - time.time(), 0.0)
 
 
-def sse_event(index: int) -> bytes:
-    """Event ``index`` stamped with the time it leaves the view (time.time(),
-    microseconds): the client, on the same machine, subtracts it from the time
-    the event reached it."""
-    return f"id: {index}\ndata: {time.time():.6f}\n\n".encode()
+def sse_event(index: int, due: float) -> bytes:
+    """Event ``index`` stamped with the time it fell due (time.time(),
+    microseconds), not the time it left: the client, on the same machine,
+    subtracts it from the time the event reached it, so a view that ran late
+    (a thread that was not free, a loop that was busy) shows its lateness as
+    delay instead of hiding it, as a long-poll answer's due time does."""
+    return f"id: {index}\ndata: {due:.6f}\n\n".encode()
 
 
 def event_stream(content: Iterable[bytes] | AsyncIterable[bytes]) -> StreamingHttpResponse:

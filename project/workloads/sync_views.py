@@ -98,7 +98,7 @@ def sse(request: HttpRequest) -> StreamingHttpResponse:
         for index in range(clock.count):
             while wait := responses.seconds_until(clock.due(index)):
                 time.sleep(wait)
-            yield responses.sse_event(index)
+            yield responses.sse_event(index, clock.due(index))
 
     return responses.event_stream(content())
 

@@ -162,3 +162,14 @@ def test_a_run_directory_missing_files_or_of_another_schema_is_one_clear_error(r
     (other / "run.json").write_text(json.dumps(data))
     with pytest.raises(results.ResultsError, match="schema version 0"):
         report.build(other)
+
+
+def test_a_window_that_started_with_no_completions_is_flagged_without_a_ratio():
+    """A stalled start (long-poll bursts, a stream that had not begun) has no
+    first-third rate to divide by: the flag says so instead of failing."""
+    stalled = {"status": "ok", "repeat": 2, "steady": {
+        "first_rps": 0.0, "last_rps": 40.0, "change_pct": None, "steady": False,
+    }}  # fmt: skip
+    moving = {"status": "ok", "repeat": 3, "steady": {"change_pct": 12.4, "steady": False}}
+    (note,) = report.repeat_flags("held.sse.x", [stalled, moving])
+    assert "(r2 from none to 40/s, r3 +12%)" in note

@@ -2,7 +2,7 @@
 
 Their bodies carry clock readings, so instead of comparing the two styles byte
 for byte these tests time what arrives: each SSE event must arrive one
-interval after the previous one, stamped with the moment it left the view; a
+interval after the previous one, stamped with the time it fell due; a
 long-poll must be answered at the next tick of a wall-clock-aligned clock.
 Short intervals keep every test near a second.
 """
@@ -83,8 +83,8 @@ def test_a_matched_stream_sends_one_stamped_event_per_interval(handlers, request
     events = _events(log)
     assert [index for index, _, _ in events] == list(range(20))
     for index, stamp, arrived in events:
-        assert 0 <= arrived - stamp < 0.05, "delivered as it was emitted"
-        assert stamp >= opened + (index + 1) * 0.05 - 0.001, "never before it is due"
+        assert 0 <= arrived - stamp < 0.1, "delivered when it fell due (a busy machine wakes late)"
+        assert stamp == pytest.approx(opened + (index + 1) * 0.05, abs=0.05), "stamped: due"
     # due times are counted from the stream's opening, so lateness does not add up
     assert events[-1][1] - events[0][1] == pytest.approx(19 * 0.05, abs=0.08)
     gaps = [later[1] - earlier[1] for earlier, later in itertools.pairwise(events)]
@@ -98,7 +98,7 @@ def test_a_mismatched_stream_arrives_all_at_once_at_its_end(handlers, request_vi
     events = _events(log)
     assert len(events) == 10
     _, first_stamp, first_arrival = events[0]
-    # emitted after 0.1 s, delivered with the last one, after 1 s
+    # due after 0.1 s, delivered with the last one, after 1 s
     assert first_arrival - first_stamp > 0.8
     assert max(arrived for _, _, arrived in events) - min(a for _, _, a in events) < 0.05
 
@@ -157,3 +157,20 @@ def test_the_clocks():
     assert due % 1000 == 0 and 0 < due - time.time() * 1000 <= 1000
     assert responses.seconds_until(time.time() - 5) == 0.0
     assert 0 < responses.seconds_until(time.time() + 5) <= 5
+
+
+def test_an_event_sent_late_carries_its_due_time_so_the_delay_shows():
+    """A reader (or a thread) that comes late must not make the event look on time."""
+    from django.test import RequestFactory
+
+    from project.workloads import sync_views
+
+    response = sync_views.sse(RequestFactory().get("/sync/sse?interval=50&seconds=1"))
+    chunks = iter(response.streaming_content)
+    opened = time.time()
+    assert next(chunks) == responses.SSE_OPENING
+    time.sleep(0.3)  # the first event fell due 0.25 s ago
+    stamp = float(next(chunks).split(b"data: ")[1])
+    assert time.time() - stamp > 0.2
+    assert stamp == pytest.approx(opened + 0.05, abs=0.02)
+    response.close()
