@@ -419,14 +419,6 @@ class Served:
     application: Application
 
     @property
-    def name(self) -> str:
-        return self.spec.name if self.spec else EXTERNAL
-
-    @property
-    def interface(self) -> str:
-        return self.spec.interface if self.spec else "unknown"
-
-    @property
     def keep_alive(self) -> bool:
         # an external target's load is sent with keep-alive: locust's default
         return self.spec.keep_alive if self.spec else True

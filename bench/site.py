@@ -83,17 +83,23 @@ def settings_from_manage_py(directory: Path) -> str:
     return match["module"]
 
 
+def project_environment(site: Site) -> dict[str, str]:
+    """What their code needs to import: their settings, their directory first on
+    the path, then the harness (its wrapper application and accounting)."""
+    return {
+        "DJANGO_SETTINGS_MODULE": site.settings,
+        "PYTHONPATH": os.pathsep.join([str(site.directory), str(ROOT)]),
+    }
+
+
 def check_environment(site: Site) -> dict[str, str]:
-    """The environment their code runs in: their settings, their directory first
-    on the path, and none of the bundled project's settings."""
+    """The environment the inspection runs in: none of the bundled project's settings."""
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith("BENCH_") and key != "DJANGO_SETTINGS_MODULE"
     }
-    env["DJANGO_SETTINGS_MODULE"] = site.settings
-    env["PYTHONPATH"] = os.pathsep.join([str(site.directory), str(ROOT)])
-    return env
+    return {**env, **project_environment(site)}
 
 
 def inspect(site: Site, probe: bool = True) -> dict[str, Any]:
@@ -173,10 +179,7 @@ def refuse(site: Site, facts: dict[str, Any]) -> None:
 def application(site: Site, facts: dict[str, Any]) -> servers.Application:
     """Their site as an application of the server registry: served through the
     wrapper that adds switch accounting, from their directory."""
-    env = {
-        "DJANGO_SETTINGS_MODULE": site.settings,
-        "PYTHONPATH": os.pathsep.join([str(site.directory), str(ROOT)]),
-    }
+    env = project_environment(site)
     if facts.get("wsgi"):
         env["BENCH_SITE_WSGI"] = facts["wsgi"]
     if facts.get("asgi"):

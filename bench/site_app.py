@@ -20,10 +20,11 @@ import importlib
 import os
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from types import ModuleType
 
-HARNESS_ROOT = str(Path(__file__).resolve().parent.parent)
+from bench import ROOT
+
+HARNESS_ROOT = str(ROOT)
 _PRIVATE_PREFIX = "_djbench_"
 
 

@@ -10,6 +10,7 @@ thread under ASGI), a middleware whose sync hooks are each run through
 sync_to_async, or a sync view.
 """
 
+import statistics
 from collections import defaultdict
 from typing import Any
 
@@ -44,11 +45,7 @@ def _hops(cell: dict) -> float | None:
         )
         if repeat.get("status") == "ok" and s2a is not None and a2s is not None:
             values.append(s2a + a2s)
-    if not values:
-        return None
-    values.sort()
-    middle = len(values) // 2
-    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+    return statistics.median(values) if values else None
 
 
 def hop_sources(facts: dict[str, Any], weights: dict[str, float]) -> list[tuple[str, float]]:
@@ -155,7 +152,4 @@ def verdict(run: dict[str, Any], cells: list[dict], interfaces: dict[str, str]) 
         "best": best["cell"]["id"] if best else None,
         "lines": lines,
         "hop_sources": hop_sources(facts, weights),
-        "sync_only_middleware": [
-            m["path"] for m in facts.get("middleware") or [] if m.get("sync_only")
-        ],
     }
