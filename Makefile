@@ -21,7 +21,7 @@ done; exit 1
 endef
 export FIND_PYTHON
 
-.PHONY: install test lint setupdb bench bench-findings bench-quick bench-full bench-docs bench-held bench-workers calibrate microbench switches report compare clean
+.PHONY: install test test-fast lint setupdb bench bench-findings bench-quick bench-full bench-docs bench-held bench-workers calibrate microbench switches report compare clean
 
 install: $(STAMP)
 
@@ -37,6 +37,11 @@ $(STAMP): pyproject.toml
 test: $(STAMP)
 	$(PY) -m ruff check bench project tests $(wildcard scenarios/*.py)
 	$(PY) -m pytest
+
+# The suite without the tests that start servers or locust.
+test-fast: $(STAMP)
+	$(PY) -m ruff check bench project tests $(wildcard scenarios/*.py)
+	$(PY) -m pytest -m "not live"
 
 lint: $(STAMP)
 	$(PY) -m ruff check bench project tests $(wildcard scenarios/*.py)

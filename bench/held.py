@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from bench.numbers import fmt
+
 SCENARIO = "held"
 ERROR_LIMIT = 0.01  # more failed requests than this: connections were refused or dropped
 DELIVERY_FRACTION = 0.8  # fewer events per second than this share of those due: stalled
@@ -156,12 +158,12 @@ def describe(row: dict[str, Any]) -> dict[str, str]:
     """A row's figures as the report prints them."""
     one_count = "- (held at fewer than two user counts)"
     memory = (
-        f"{row['kb_per_connection']:,.1f} KB (+ {row['base_mb']:,.0f} MiB)"
+        f"{fmt(row['kb_per_connection'], '{:,.1f}')} KB (+ {fmt(row['base_mb'], '{:,.0f}')} MiB)"
         if row["kb_per_connection"] is not None
         else one_count
     )
     threads = (
-        f"{row['threads_per_connection']:.2f} (+ {row['base_threads']:.0f})"
+        f"{fmt(row['threads_per_connection'], '{:.2f}')} (+ {fmt(row['base_threads'], '{:.0f}')})"
         if row["threads_per_connection"] is not None
         else one_count
     )

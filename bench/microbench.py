@@ -16,6 +16,7 @@ import pyperf
 
 from bench import ROOT, processes, results
 from bench.errors import BenchError
+from bench.numbers import fmt
 
 # (derived figure, benchmark, floor it is measured against)
 DERIVED = {
@@ -137,7 +138,7 @@ def format_table(summary: dict[str, Any]) -> str:
         lines.append(
             f"switch accounting on a {handler.upper()} request (default stack): "
             f"{figures['without_us']:.0f} -> {figures['with_us']:.0f} µs CPU "
-            f"({figures['overhead_pct']:+.1f}%)"
+            f"({fmt(figures['overhead_pct'], '{:+.1f}%')})"
         )
     return "\n".join(lines)
 

@@ -19,6 +19,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bench import charts, held, results, site_verdict, stats, sustained, switch_report, verdicts
+from bench.numbers import fmt
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 NOISE_LIMIT_PCT = 5.0
@@ -179,7 +180,7 @@ def _change(steady: dict[str, Any]) -> str:
     """'+12%', or, when the first third had no completions (nothing to divide
     by: a stalled start), 'from none to 40/s'."""
     if steady.get("change_pct") is not None:
-        return f"{steady['change_pct']:+.0f}%"
+        return fmt(steady["change_pct"], "{:+.0f}%")
     return f"from none to {steady.get('last_rps') or 0:,.0f}/s"
 
 
@@ -518,7 +519,7 @@ def _jinja() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment_.filters["num"] = lambda v, fmt="{:,.1f}": "-" if v is None else fmt.format(v)
+    environment_.filters["num"] = fmt
     environment_.globals["median"] = lambda cell, metric: (
         cell.get("summary", {}).get(metric) or {}
     ).get("median")

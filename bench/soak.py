@@ -16,6 +16,7 @@ from scipy import stats as scipy_stats
 
 from bench import loadgen, results
 from bench.charts.soak import soak_chart
+from bench.numbers import fmt
 from bench.stats import latency_summary
 
 RSS_GROWTH_LIMIT_PCT = 10.0
@@ -108,7 +109,7 @@ def format_table(analysis: dict[str, Any]) -> str:
     growth = analysis["rss_growth_pct"]
     lines.append(
         f"  errors {analysis['total_errors']}, RSS growth "
-        + (f"{growth:+.1f}%" if growth is not None else "unknown")
+        + fmt(growth, "{:+.1f}%", none="unknown")
     )
     lines += [f"  FLAG: {flag}" for flag in analysis["flags"]] or ["  no flags"]
     return "\n".join(lines)

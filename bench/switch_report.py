@@ -18,6 +18,7 @@ from typing import Any
 
 from bench import results, switchfit
 from bench.charts.switches import switch_fit
+from bench.numbers import fmt
 
 DOCS_CLAIM_US = 1000.0
 DOCS_CLAIM = 'Django docs: a sync/async switch costs "around a millisecond"'
@@ -120,14 +121,14 @@ def analyse(run: results.Run, microbench: dict[str, Any] | None) -> dict[str, An
 def _fmt(value: float | None, sd: float | None = None) -> str:
     if value is None:
         return "-"
-    return f"{value:.0f} ± {sd:.0f}" if sd is not None else f"{value:.0f}"
+    return f"{fmt(value, '{:.0f}')} ± {sd:.0f}" if sd is not None else fmt(value, "{:.0f}")
 
 
 def _interval(fitted: dict[str, float] | None) -> str:
     if not fitted:
         return "-"
     low, high = fitted["ci_low_us"], fitted["ci_high_us"]
-    return f"{fitted['us_per_switch']:.0f} [{low:.0f}, {high:.0f}]"
+    return f"{fmt(fitted['us_per_switch'], '{:.0f}')} [{fmt(low, '{:.0f}')}, {fmt(high, '{:.0f}')}]"
 
 
 def format_report(analysis: dict[str, Any]) -> str:
@@ -175,7 +176,7 @@ def format_report(analysis: dict[str, Any]) -> str:
         for residual in fitted["residuals"][:3]:
             lines.append(
                 f"    {residual['cell_id']} r{residual['repeat']}: {residual['cpu_ms']:.3f} ms, "
-                f"fit {residual['fitted_ms']:.3f} ({residual['residual_pct']:+.1f}%)"
+                f"fit {residual['fitted_ms']:.3f} ({fmt(residual['residual_pct'], '{:+.1f}%')})"
             )
         for name_fixed, fixed in fitted["fixed_ms"].items():
             lines.append(f"    fixed cost {name_fixed}: {fixed:.3f} ms")

@@ -263,3 +263,15 @@ def test_the_report_prints_a_held_section_only_when_there_is_one(tmp_path):
         in markdown
     )
     assert "<h2>Held connections</h2>" in (target / "report.html").read_text()
+
+
+def test_a_fitted_slope_of_a_constant_never_prints_a_negative_zero():
+    """numpy's least squares gives a constant's slope as +-1e-17 depending on the
+    machine's BLAS; the text must not depend on which."""
+    row = held.rows(
+        [cell("sse", "uvicorn", "async", n, [repeat(n, uss_mb=40, threads=3)]) for n in (100, 1000)]
+    )[0]
+    for noise in (-1e-17, 1e-17, -0.0):
+        row["threads_per_connection"] = noise
+        row["base_threads"] = 3 + noise
+        assert held.describe(row)["threads"] == "0.00 (+ 3)"
