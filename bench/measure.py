@@ -408,16 +408,15 @@ def derive(
     samples = loadgen.read_samples(run.out_dir)
     totals = loadgen.read_locust_totals(run.out_dir)
     window = samples.window_s or resources.wall_s
-    names = sorted(samples.by_name, key=lambda name: (-len(samples.by_name[name]), name))
-    primary = plan.primary if plan.primary in samples.by_name else (names[0] if names else None)
-    if primary is None:
+    names = counted_names(plan.primary, samples)
+    if not names:
         return _failed(
             plan,
             "no request succeeded in the measured window",
             started_at=started_at,
             errors=samples.errors,
         )
-    requests = samples.count(primary)
+    requests = sum(samples.count(name) for name in names)
     failures = sum(samples.failures.values())
     successes = samples.count()
     unexpected = {
@@ -435,7 +434,10 @@ def derive(
             errors=samples.errors,
         )
     interval = window_intervals(samples, resources)
-    counted = samples.completed_between(primary, resources.wall_start, resources.wall_end)
+    in_interval = [
+        samples.completed_between(name, resources.wall_start, resources.wall_end) for name in names
+    ]
+    counted = None if None in in_interval else sum(c for c in in_interval if c is not None)
     if settings.topology.remote_workers:
         # Another machine's clock stamped some completions: they cannot be
         # placed in this machine's CPU interval, so locust's window stands in
@@ -447,15 +449,16 @@ def derive(
         cpu_window = resources.wall_s
     throughput = counted / cpu_window if cpu_window else 0.0
     drained = sum(samples.drained.values()) + sum(samples.drained_failures.values())
-    latency = latency_summary(samples.by_name[primary][:, 1])
+    window_samples = np.concatenate([samples.by_name[name] for name in names])
+    latency = latency_summary(window_samples[:, 1])
     schedule = None
     if plan.rate:
         # Open loop: the headline latency counts from when each request was
         # due; the time from sending it (locust's own figure) is kept beside.
-        schedule = open_loop_figures(plan.rate, samples, primary, throughput, window)
+        schedule = open_loop_figures(plan.rate, samples, names, throughput, window)
         if schedule["latency_from_due"]:
             schedule["service_latency_ms"] = latency
-            latency = latency_summary(samples.intended[primary])
+            latency = latency_summary(np.concatenate([samples.intended[n] for n in names]))
     cpu_ms = (
         resources.server_cpu_s * 1000 / counted
         if counted and resources.server_cpu_s is not None
@@ -483,11 +486,12 @@ def derive(
         "reason": None,
         "started_at": started_at,
         "window_s": window,
-        "primary": primary,
+        "primary": plan.primary if plan.primary in names else None,
+        "counted_names": names,
         "requests": requests,
         "requests_in_cpu_interval": counted,
         "intervals": interval,
-        "steady": steadiness(samples.by_name[primary][:, 0], window),
+        "steady": steadiness(window_samples[:, 0], window),
         "open_loop": schedule,
         "failures": failures,
         "error_rate": failures / (successes + failures) if successes + failures else 0.0,
@@ -497,6 +501,7 @@ def derive(
             name: latency_summary(values[:, 1]) for name, values in samples.by_name.items()
         },
         "errors": samples.errors,
+        "failures_by_name": dict(samples.failures),
         "warmup_requests": sum(samples.warmup.values()),
         "drained_requests": drained,
         "locust_totals": totals,
@@ -536,6 +541,27 @@ def derive(
         },
         "raw_dir": str(plan.out_dir),
     }
+
+
+def counted_names(primary: str | None, samples: loadgen.Samples) -> list[str]:
+    """The request names whose requests a cell counts: every name, unless the
+    scenario declares a primary one.
+
+    A scenario declares a primary name when it records one request under several
+    names (a stream's headers, first byte and whole body; a held connection's
+    open and its events): counting them all would count one request three times.
+    Everything else (a user's pages, the tasks of a locustfile) names distinct
+    requests, and a cell's throughput, errors and CPU per request are over all of
+    them. A declared primary that recorded nothing falls back to the most
+    frequent name, as the scenario's other names still describe its requests.
+    """
+    present = [name for name, values in samples.by_name.items() if len(values)]
+    if primary is None:
+        return sorted(present)
+    if primary in present:
+        return [primary]
+    ranked = sorted(present, key=lambda name: (-samples.count(name), name))
+    return ranked[:1]
 
 
 def _mb(value: int | None) -> float | None:
@@ -594,7 +620,7 @@ LATENCY_GROWTH_LIMIT = 0.05  # s of added latency per s of window: a queue that 
 
 
 def open_loop_figures(
-    rate: float, samples: loadgen.Samples, primary: str, achieved: float, window: float | None
+    rate: float, samples: loadgen.Samples, names: list[str], achieved: float, window: float | None
 ) -> dict[str, Any]:
     """Did the server keep up with the schedule? Offered against achieved rate,
     requests dropped unsent, and whether latency kept growing through the window.
@@ -606,11 +632,12 @@ def open_loop_figures(
     loop = samples.open_loop or {}
     dropped = int((loop.get("dropped") or {}).get("window", 0))
     scheduled = int((loop.get("scheduled") or {}).get("window", 0))
-    intended = samples.intended.get(primary)
-    from_due = intended is not None and intended.size == samples.count(primary)
+    parts = [samples.intended.get(name) for name in names]
+    intended = None if any(p is None for p in parts) or not parts else np.concatenate(parts)
+    from_due = intended is not None and intended.size == sum(samples.count(n) for n in names)
     growth = None
     if from_due and window and intended.size >= 6:
-        done = samples.by_name[primary][:, 0]
+        done = np.concatenate([samples.by_name[name][:, 0] for name in names])
         first = intended[done < window / 3]
         last = intended[done >= 2 * window / 3]
         if first.size and last.size:

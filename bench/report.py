@@ -433,18 +433,25 @@ def build(path: Path) -> Report:
 
 
 def other_times(cells: list[dict]) -> list[dict[str, Any]]:
-    """Every name a scenario recorded beside its headline (time to first byte,
-    headers...), from the first successful repeat of each cell."""
+    """Every request name of a cell that recorded several, from its first
+    successful repeat: a site's pages or a locustfile's tasks (all counted in the
+    cell's figures), or times a scenario recorded beside its headline (time to
+    first byte, headers...), which are not."""
     rows = []
     for cell in cells:
         repeat = next((r for r in cell.get("repeats", []) if r.get("status") == "ok"), None)
         if not repeat or len(repeat.get("latency_by_name", {})) < 2:
             continue
+        # Records older than counted_names counted their one primary name.
+        counted = repeat.get("counted_names") or [repeat.get("primary")]
+        failures = repeat.get("failures_by_name") or {}
         for name, latency in sorted(repeat["latency_by_name"].items()):
             rows.append(
                 {
                     "cell": cell["cell"]["id"],
                     "name": name,
+                    "counted": name in counted,
+                    "failures": failures.get(name, 0),
                     "p50": percentile_text(latency["p50"], stats.supports(latency, "p50")),
                     "p99": percentile_text(latency["p99"], stats.supports(latency, "p99")),
                     "count": latency["count"],

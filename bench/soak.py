@@ -26,7 +26,10 @@ MINUTE = 60.0
 def per_minute(repeat: dict[str, Any]) -> list[dict[str, Any]]:
     """Throughput, p99, errors and peak RSS of each minute of the window."""
     samples = loadgen.read_samples(Path(repeat["raw_dir"]))
-    times = samples.by_name[repeat["primary"]]
+    # Every request name the repeat counted (records older than that field
+    # counted their one primary name).
+    names = repeat.get("counted_names") or [repeat["primary"]]
+    times = np.concatenate([samples.by_name[name] for name in names if name in samples.by_name])
     window = repeat["window_s"]
     timeline = np.array(repeat["server"].get("rss_timeline_mb") or [], dtype=float).reshape(-1, 2)
     minutes = []

@@ -165,3 +165,74 @@ def test_the_primer_reason_names_the_last_exception_the_server_logged():
     assert len(measure.logged_exception(UNSAFE_LOG, limit=40)) == 40
     assert measure.logged_exception("INFO: nothing went wrong\n") is None
     assert measure.logged_exception("(external target: no log)") is None
+
+
+def two_names(window_start: float = 1000.0) -> loadgen.Samples:
+    """Two pages of a site: 300 requests of /a at 1 ms, 100 of /b at 9 ms, 5 /b failures."""
+    a = np.column_stack([np.linspace(0.01, 9.99, 300), np.full(300, 1.0)])
+    b = np.column_stack([np.linspace(0.02, 9.98, 100), np.full(100, 9.0)])
+    return loadgen.Samples(
+        by_name={"GET /a": a, "GET /b": b},
+        failures={"GET /b": 5},
+        errors={"GET /b: HTTPError 500": 5},
+        warmup={},
+        drained={},
+        drained_failures={},
+        window_s=10.0,
+        roles=["local"],
+        window_start=window_start,
+        outside={},
+    )
+
+
+def derived(found: loadgen.Samples, monkeypatch, primary: str | None = None) -> dict:
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(loadgen, "read_samples", lambda out_dir: found)
+    monkeypatch.setattr(
+        loadgen,
+        "read_locust_totals",
+        lambda out_dir: {"requests": 405, "failures": 5, "by_name": {"GET /a": 300, "GET /b": 105}},
+    )
+    served = SimpleNamespace(keep_alive=True, local=True)
+    plan = SimpleNamespace(
+        primary=primary, expected_errors=(), rate=0, users=8, served=served,
+        out_dir=None, options=lambda settings: None,
+    )  # fmt: skip
+    settings = SimpleNamespace(
+        topology=loadgen.Topology(), ceiling_for=lambda users, keep_alive: None,
+        server_cpus=None, loadgen_cpus=None, schedule_check=lambda: None,
+    )  # fmt: skip
+    server = SimpleNamespace(describe=lambda options: {})
+    run = SimpleNamespace(out_dir=None)
+    return measure.derive(plan, settings, run, resources(), {}, server, "now")
+
+
+def test_every_request_name_of_a_cell_is_counted(monkeypatch):
+    """A site over two paths: throughput, CPU per request and latency cover both,
+    and the requests counted equal locust's own total (less its failures)."""
+    record = derived(two_names(), monkeypatch)
+    assert record["counted_names"] == ["GET /a", "GET /b"]
+    assert record["requests"] == 400 == record["locust_totals"]["requests"] - 5
+    assert record["requests_in_cpu_interval"] == 400
+    assert record["throughput_rps"] == pytest.approx(40.0)
+    assert record["server"]["cpu_ms_per_request"] == pytest.approx(5000 / 400)
+    # a quarter of the requests took 9 ms: the median is /a's, the p90 /b's
+    assert record["latency_ms"]["p50"] == pytest.approx(1.0)
+    assert record["latency_ms"]["p90"] == pytest.approx(9.0)
+    assert record["latency_by_name"]["GET /b"]["p50"] == pytest.approx(9.0)
+    assert record["failures_by_name"] == {"GET /b": 5}
+    assert record["error_rate"] == pytest.approx(5 / 405)
+
+
+def test_a_declared_primary_counts_its_one_name(monkeypatch):
+    """A stream recorded as headers, first byte and whole body is one request."""
+    record = derived(two_names(), monkeypatch, primary="GET /a")
+    assert record["counted_names"] == ["GET /a"] and record["primary"] == "GET /a"
+    assert record["requests"] == 300
+    assert record["server"]["cpu_ms_per_request"] == pytest.approx(5000 / 300)
+
+
+def test_a_primary_that_recorded_nothing_falls_back_to_the_most_frequent_name():
+    assert measure.counted_names("GET /missing", two_names()) == ["GET /a"]
+    assert measure.counted_names(None, two_names()) == ["GET /a", "GET /b"]

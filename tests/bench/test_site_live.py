@@ -36,6 +36,19 @@ def cells(run_dir: Path) -> dict[str, dict]:
     return {path.stem: json.loads(path.read_text()) for path in (run_dir / "cells").glob("*.json")}
 
 
+def assert_every_request_counted(repeat: dict, names: set[str]) -> None:
+    """The cell counts every name, and its count is locust's own total: the
+    window's successes and failures plus those drained after it (locust's stats
+    are reset when the window opens, and it waits for requests in flight)."""
+    assert set(repeat["counted_names"]) == names
+    totals = repeat["locust_totals"]
+    assert set(totals["by_name"]) == names
+    ours = repeat["requests"] + repeat["failures"] + repeat["drained_requests"]
+    assert ours == pytest.approx(totals["requests"], rel=0.01)
+    # every name is in the latency too: its count is the window's successes
+    assert repeat["latency_ms"]["count"] == repeat["requests"]
+
+
 def test_a_site_is_measured_over_its_paths_and_its_hops_match_the_probe(tmp_path):
     """Two independent counts of the same thing: the server's switch accounting
     under load, and the check's in-process probe of the same pages, must agree."""
@@ -62,6 +75,7 @@ def test_a_site_is_measured_over_its_paths_and_its_hops_match_the_probe(tmp_path
         assert repeat["status"] == "ok", repeat.get("reason")
         assert repeat["throughput_rps"] > 0 and repeat["error_rate"] == 0
         assert repeat["server"]["cpu_ms_per_request"] > 0
+        assert_every_request_counted(repeat, {"GET /admin/login/", "GET /admin/"})
     wsgi = measured["site.pages.gunicorn-gthread.own.own.u32"]["repeats"][0]["switches"]
     asgi = measured["site.pages.uvicorn.own.own.u32"]["repeats"][0]["switches"]
     assert wsgi["sync_to_async_per_request"] == 0 and wsgi["async_to_sync_per_request"] == 0
@@ -99,6 +113,7 @@ def test_a_site_runs_with_its_own_locustfile(tmp_path):
         (repeat,) = cell["repeats"]
         assert repeat["status"] == "ok", repeat.get("reason")
         assert repeat["throughput_rps"] > 0
+        assert_every_request_counted(repeat, {"GET /admin/login/", "GET /admin/"})
 
 
 @pytest.mark.parametrize(
