@@ -267,6 +267,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report = commands.add_parser("report", help="charts, report.md and report.html of a run")
     report.add_argument("run", nargs="?", type=Path, default=results.DEFAULT_RESULTS / "latest")
+    archive = commands.add_parser(
+        "archive", help="copy a run's summary (run.json, cells, report.md) to commit it"
+    )
+    archive.add_argument("run", nargs="?", type=Path, default=results.DEFAULT_RESULTS / "latest")
+    archive.add_argument(
+        "--to", type=Path, default=None, help="the archive's root (default: docs/runs/)"
+    )
     compare = commands.add_parser("compare", help="B against A: ratios per cell with significance")
     compare.add_argument("a", type=Path, help="the baseline run directory")
     compare.add_argument("b", type=Path, help="the run compared with it")
@@ -597,6 +604,15 @@ def cmd_soak(args: argparse.Namespace, argv: Sequence[str]) -> int:
     return 0 if analysis["status"] == "ok" else 1
 
 
+def cmd_archive(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from bench.archive import DEFAULT_ARCHIVE, archive
+
+    target = archive(args.run, args.to or DEFAULT_ARCHIVE)
+    size = sum(path.stat().st_size for path in target.rglob("*") if path.is_file())
+    console.print(f"archived: {target} ({size / 1024:,.0f} KiB)")
+    return 0
+
+
 def cmd_switches(args: argparse.Namespace, argv: Sequence[str]) -> int:
     show_switches(args.run, args.microbench)
     return 0
@@ -611,6 +627,7 @@ COMMANDS = {
     "report": cmd_report,
     "compare": cmd_compare,
     "soak": cmd_soak,
+    "archive": cmd_archive,
 }
 
 

@@ -1,0 +1,57 @@
+"""A run's committed summary keeps every figure and drops only sampled series."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bench import archive, results
+from bench.errors import BenchError
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "runs"
+
+
+@pytest.fixture
+def run_dir(tmp_path: Path) -> Path:
+    copy = tmp_path / "results" / "20261202T000000Z-bench"
+    shutil.copytree(FIXTURES / "run_a", copy)
+    (copy / "report.md").write_text("# report\n")
+    (copy / "raw").mkdir()
+    (copy / "raw" / "samples.bin").write_bytes(b"\0" * 4096)
+    cell = next((copy / "cells").glob("*.json"))
+    data = json.loads(cell.read_text())
+    data["repeats"][0]["server"]["rss_timeline_mb"] = [[0.0, 40.0], [0.5, 41.0]]
+    cell.write_text(json.dumps(data))
+    return copy
+
+
+def test_the_archive_keeps_run_cells_and_report_and_no_raw_samples(run_dir, tmp_path):
+    target = archive.archive(run_dir, tmp_path / "docs" / "runs")
+    assert target == tmp_path / "docs" / "runs" / run_dir.name
+    assert (target / "report.md").read_text() == "# report\n"
+    assert not (target / "raw").exists()
+    kept, original = results.read_run(target), results.read_run(run_dir)
+    assert kept.data == original.data
+    assert set(kept.cells) == set(original.cells)
+    for cell_id, cell in original.cells.items():
+        for before, after in zip(cell["repeats"], kept.cells[cell_id]["repeats"], strict=True):
+            assert "rss_timeline_mb" not in after.get("server", {})
+            for key in ("rss_timeline_mb", "memory_by_process"):
+                before.get("server", {}).pop(key, None)
+            assert after == before
+        assert kept.cells[cell_id]["summary"] == cell["summary"]
+
+
+def test_archiving_again_replaces_the_old_copy(run_dir, tmp_path):
+    root = tmp_path / "archive"
+    target = archive.archive(run_dir, root)
+    (target / "cells" / "stale.json").write_text("{}")
+    archive.archive(run_dir, root)
+    assert not (target / "cells" / "stale.json").exists()
+
+
+def test_a_run_without_its_report_is_refused_in_one_line(run_dir, tmp_path):
+    (run_dir / "report.md").unlink()
+    with pytest.raises(BenchError, match=r"has no report\.md"):
+        archive.archive(run_dir, tmp_path / "archive")
