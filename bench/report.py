@@ -393,18 +393,23 @@ def draw_all(jobs: list[tuple]) -> dict[str, Path]:
         return dict(pool.map(draw, jobs))
 
 
-def build(path: Path) -> Report:
-    """Draw every chart and write report.md and report.html into the run directory."""
+def build(path: Path, charts: bool = True) -> Report:
+    """Draw every chart and write report.md and report.html into the run directory.
+
+    ``charts=False`` writes the documents without drawing (matplotlib is most of
+    a report's time): for a caller that only reads the verdicts and caveats.
+    """
     started = time.perf_counter()
     run = results.read_run(path)
     report = Report(run=run)
     cells = ordered_cells(run)
     grouped = panels(cells)
     slo_ms = float(run.data.get("options", {}).get("slo_ms") or 100.0)
-    report.charts.update(
-        draw_all(chart_jobs(cells, grouped, run.label, run.path / "charts", slo_ms))
-    )
-    if any(cell["cell"]["scenario"] == "switches" for cell in cells):
+    if charts:
+        report.charts.update(
+            draw_all(chart_jobs(cells, grouped, run.label, run.path / "charts", slo_ms))
+        )
+    if charts and any(cell["cell"]["scenario"] == "switches" for cell in cells):
         _, microbench = switch_report.load_microbench(run.path.parent)
         analysis = switch_report.analyse(run, microbench)
         for written in switch_report.write(run, analysis):

@@ -28,12 +28,23 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
         (["frobnicate"], "invalid choice: 'frobnicate'"),
     ],
 )
-def test_bad_input_is_one_line_and_exit_2(args, message):
-    result = run_cli(*args)
+def test_bad_input_is_one_line_and_exit_2(args, message, capsys):
+    # In-process (a subprocess per case costs a second of imports each); the
+    # subprocess test below checks the same promise through `python -m bench`.
+    assert cli.main(args) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0]
+
+
+def test_bad_input_through_python_m_bench_is_one_line_and_exit_2():
+    result = run_cli("run", "--scenario", "nope")
     assert result.returncode == 2
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0]
+    assert len(lines) == 1 and lines[0] == "error: " + lines[0].removeprefix("error: ")
+    assert "unknown scenario 'nope'; valid scenarios:" in lines[0]
 
 
 def test_list_names_scenarios_servers_and_stacks():

@@ -43,7 +43,7 @@ def test_the_report_has_every_chart_and_both_documents(run_a):
 
 
 def test_verdicts_pair_asgi_async_with_wsgi_sync(run_a):
-    built = report.build(run_a)
+    built = report.build(run_a, charts=False)
     (migration, rewrite) = built.verdicts["json"]
     assert migration["question"] == "ASGI + async vs WSGI + sync"
     assert migration["candidate"] == "json.json.uvicorn.async.none.u32"
@@ -84,7 +84,7 @@ def geometric_mean(values: list[float]) -> float:
 
 
 def test_the_caveats_say_the_intervals_are_unadjusted(run_a):
-    text = "\n".join(report.build(run_a).caveats)
+    text = "\n".join(report.build(run_a, charts=False).caveats)
     assert "Verdict intervals are unadjusted 95% intervals" in text
     assert "after Holm's correction across all 6 tested ratios" in text
 
@@ -104,7 +104,7 @@ def cells_row(markdown: str, cell_id: str) -> str:
 def test_a_p99_9_from_600_samples_is_too_few_from_10000_a_number(run_a):
     cell_id = "json.json.uvicorn.async.none.u32"
     set_sample_count(run_a, cell_id, 600)
-    built = report.build(run_a)
+    built = report.build(run_a, charts=False)
     row = cells_row((run_a / "report.md").read_text(), cell_id)
     # p50 (needs 20) is shown; p99 (1,000) and p99.9 (10,000) are not
     assert "| 28.00 | too few samples | too few samples | 0.880 |" in row
@@ -122,13 +122,13 @@ def test_a_p99_9_from_600_samples_is_too_few_from_10000_a_number(run_a):
     assert common.percentile_median(cell, "p50") == 28.0
 
     set_sample_count(run_a, cell_id, 10_000)
-    report.build(run_a)
+    report.build(run_a, charts=False)
     row = cells_row((run_a / "report.md").read_text(), cell_id)
     assert "| 28.00 | 40.00 | 52.00 | 0.880 |" in row
 
 
 def test_caveats_name_bound_failed_and_partial(run_a):
-    built = report.build(run_a)
+    built = report.build(run_a, charts=False)
     text = "\n".join(built.caveats)
     assert "This run is partial" in text
     assert (
@@ -148,13 +148,15 @@ def test_noise_above_five_percent_is_a_caveat(run_a):
     cell = json.loads(path.read_text())
     cell["summary"]["throughput_rps"]["spread_pct"] = 7.5
     path.write_text(json.dumps(cell))
-    assert any("varies 7.5% between repeats" in note for note in report.build(run_a).caveats)
+    assert any(
+        "varies 7.5% between repeats" in note for note in report.build(run_a, charts=False).caveats
+    )
 
 
 def test_a_run_directory_missing_files_or_of_another_schema_is_one_clear_error(run_a, tmp_path):
     (run_a / "run.json").unlink()
     with pytest.raises(results.ResultsError, match="not a run directory"):
-        report.build(run_a)
+        report.build(run_a, charts=False)
     other = tmp_path / "other"
     shutil.copytree(FIXTURES / "run_b", other)
     data = json.loads((other / "run.json").read_text())
