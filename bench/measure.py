@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import numpy as np
 
-from bench import counter_files, loadgen, servers
+from bench import counter_files, dbcpu, loadgen, servers
 from bench.errors import BenchError
 from bench.processes import format_cpus
 from bench.results import utc_now
@@ -199,6 +199,51 @@ def _db_counter(admin_url: str, application_name: str):
     return connection, count
 
 
+def _db_clock(admin_url: str, application_name: str) -> tuple[dbcpu.BackendClock, Any] | str:
+    """The clock of this cell's PostgreSQL backends, or why there is none."""
+    try:
+        return dbcpu.open_clock(admin_url, application_name)
+    except dbcpu.Unavailable as exc:
+        return f"database CPU not measured: {exc}"
+
+
+def db_record(
+    resources: WindowResources,
+    counted: int,
+    server_cpu_ms: float | None,
+    database_cpu: dbcpu.DatabaseCpu | None,
+) -> dict[str, Any] | None:
+    """The repeat's ``db`` block: connections, and the CPU of this cell's backends
+    over the server's CPU interval, alone and added to the server's per request.
+
+    Unattributed CPU (backends that exited before they could be identified) is
+    kept apart, never added: it may be another client's.
+    """
+    if resources.db_connections_peak is None and database_cpu is None:
+        return None
+    record: dict[str, Any] = {
+        "connections_peak": resources.db_connections_peak,
+        "connections_mean": resources.db_connections_mean,
+    }
+    if database_cpu is None:
+        return record
+    cpu_ms = (
+        database_cpu.cpu_s * 1000 / counted if database_cpu.cpu_s is not None and counted else None
+    )
+    record.update(
+        cpu_s=database_cpu.cpu_s,
+        cpu_ms_per_request=cpu_ms,
+        server_and_db_cpu_ms_per_request=server_cpu_ms + cpu_ms
+        if server_cpu_ms is not None and cpu_ms is not None
+        else None,
+        backends=database_cpu.backends,
+        unattributed_cpu_s=database_cpu.unattributed_cpu_s,
+        unattributed_backends=database_cpu.unattributed_backends,
+        cpu_note=database_cpu.note,
+    )
+    return record
+
+
 def _failed(plan: Plan, reason: str, status: str = "failed", **extra: Any) -> dict[str, Any]:
     return {
         "status": status,
@@ -245,6 +290,7 @@ def measure(
     locust = loadgen.Locust(spec, plan.out_dir, cpus=settings.loadgen_cpus, env=plan.env)
     server: servers.RunningServer | servers.ExternalTarget | None = None
     db_connection = None
+    db_clock: tuple[dbcpu.BackendClock, Any] | str | None = None
     try:
         server = plan.served.start(
             env=plan.env,
@@ -265,6 +311,7 @@ def measure(
         counter = None
         if plan.db_admin_url and plan.db_application_name:
             db_connection, counter = _db_counter(plan.db_admin_url, plan.db_application_name)
+            db_clock = _db_clock(plan.db_admin_url, plan.db_application_name)
         died = threading.Event()
         sampler = Sampler(
             server.pid,
@@ -305,13 +352,19 @@ def measure(
             readers.append(reader)
             reader.start()
 
+        clock = db_clock[0] if isinstance(db_clock, tuple) else None
+
         def on_start() -> None:
             sampler.mark_start()
+            if clock is not None:
+                clock.mark_start()
             if plan.accounting:
                 read_switches("start")
 
         def on_end() -> None:
             sampler.mark_end()
+            if clock is not None:
+                clock.mark_end()
             if plan.accounting:
                 read_switches("end")
 
@@ -323,6 +376,8 @@ def measure(
             return None
 
         sampler.start()
+        if clock is not None:
+            clock.start()
         locust.release(server.url)
         try:
             run = locust.follow(
@@ -347,7 +402,12 @@ def measure(
                 f"locust exited (code {run.exit_code}) before the measured window ended; "
                 f"log tail:\n{_tail(run.log_path)}",
             )
-        return derive(plan, settings, run, resources, switches, server, started_at)
+        database_cpu = None
+        if db_clock is not None:
+            database_cpu = (
+                clock.result() if clock is not None else dbcpu.DatabaseCpu(None, note=db_clock)
+            )
+        return derive(plan, settings, run, resources, switches, server, started_at, database_cpu)
     except BenchError as exc:
         return _failed(plan, str(exc))
     finally:
@@ -356,6 +416,9 @@ def measure(
             server.stop()
         if db_connection is not None:
             db_connection.close()
+        if isinstance(db_clock, tuple):
+            db_clock[0].close()
+            db_clock[1].close()
 
 
 def _tail(path: Path, lines: int = 15) -> str:
@@ -401,6 +464,7 @@ def derive(
     switches: dict,
     server: servers.RunningServer,
     started_at: str,
+    database_cpu: dbcpu.DatabaseCpu | None = None,
 ) -> dict[str, Any]:
     """Turn one finished window into the repeat record written to the cell's JSON."""
     from bench.stats import latency_summary
@@ -475,12 +539,7 @@ def derive(
     if switches.get("start") and switches.get("end"):
         delta = {k: switches["end"][k] - switches["start"].get(k, 0) for k in switches["end"]}
         switch_record = _per_request(delta, delta["requests"])
-    db = None
-    if resources.db_connections_peak is not None:
-        db = {
-            "connections_peak": resources.db_connections_peak,
-            "connections_mean": resources.db_connections_mean,
-        }
+    db = db_record(resources, counted, cpu_ms, database_cpu)
     return {
         "status": "ok",
         "reason": None,

@@ -518,6 +518,11 @@ def _context(report: Report) -> dict[str, Any]:
         },
         "caveats": report.caveats,
         "cells": cells,
+        # a column for the database's CPU only when some cell measured it
+        "db_cpu": any(
+            (cell.get("summary", {}).get("db_cpu_ms_per_request") or {}).get("median") is not None
+            for cell in cells
+        ),
         "sustained": [dict(row, text=sustained.describe_rate(row)) for row in report.sustained],
         "sustained_verdicts": [sustained.describe_verdict(v) for v in report.sustained_verdicts],
         "held": [held.describe(row) for row in report.held],

@@ -49,6 +49,7 @@ SUMMARY_METRICS: dict[str, tuple[str, ...]] = {
     "sync_to_async_per_request": ("switches", "sync_to_async_per_request"),
     "async_to_sync_per_request": ("switches", "async_to_sync_per_request"),
     "db_connections_peak": ("db", "connections_peak"),
+    "db_cpu_ms_per_request": ("db", "cpu_ms_per_request"),
 }
 
 

@@ -20,6 +20,11 @@ class QueriesUser(BenchUser):
     endpoint = "queries?n=20"
 
 
+class DbBurnUser(BenchUser):
+    # database CPU without Django work: the known answer of database CPU per request
+    endpoint = "db-burn?n=20000"
+
+
 class FortunesUser(BenchUser):
     endpoint = "fortunes"
 
@@ -36,6 +41,7 @@ BENCH = {
         "queries": "QueriesUser",
         "fortunes": "FortunesUser",
         "updates": "UpdatesUser",
+        "db-burn": "DbBurnUser",
     },
     "styles": ["sync", "async"],
     "stacks": ["none"],

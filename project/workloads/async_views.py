@@ -69,6 +69,11 @@ async def burn(request: HttpRequest) -> HttpResponse:
     return responses.burned(ms)
 
 
+async def db_burn(request: HttpRequest) -> HttpResponse:
+    n = params.int_param(request, "n", params.DB_BURN_N)
+    return responses.counted(await data.adb_burn(n))
+
+
 async def upstream(request: HttpRequest) -> HttpResponse:
     ms = params.int_param(request, "ms", params.UPSTREAM_MS)
     return responses.upstream_results(await upstream_client.afetch_many(ms, 1, concurrently=False))

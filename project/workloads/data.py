@@ -89,3 +89,24 @@ async def ainsert_atomic(world_id: int, number: int) -> World:
     # Django's documented pattern: the whole atomic block is one sync function,
     # called once through sync_to_async (a transaction cannot span calls).
     return await sync_to_async(insert_atomic)(world_id, number)
+
+
+# A recursive count that both SQLite and PostgreSQL run: database CPU in
+# proportion to n, with one row back (the known-answer test of database CPU).
+_DB_BURN_SQL = (
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < %s) "
+    "SELECT count(*) FROM c"
+)
+
+
+def db_burn(n: int) -> int:
+    """Make the database count to ``n``; the count it returns."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(_DB_BURN_SQL, [n])
+        return int(cursor.fetchone()[0])
+
+
+async def adb_burn(n: int) -> int:
+    return await sync_to_async(db_burn)(n)

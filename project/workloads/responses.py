@@ -99,6 +99,10 @@ def burned(ms: int) -> HttpResponse:
     return json_response({"burned_ms": ms})
 
 
+def counted(n: int) -> HttpResponse:
+    return json_response({"counted": n})
+
+
 def upstream_results(results: list[dict]) -> HttpResponse:
     return json_response({"results": results})
 

@@ -61,6 +61,11 @@ def burn(request: HttpRequest) -> HttpResponse:
     return responses.burned(ms)
 
 
+def db_burn(request: HttpRequest) -> HttpResponse:
+    """CPU spent in the database, not in Django: a known cost per request."""
+    return responses.counted(data.db_burn(params.int_param(request, "n", params.DB_BURN_N)))
+
+
 def upstream(request: HttpRequest) -> HttpResponse:
     ms = params.int_param(request, "ms", params.UPSTREAM_MS)
     return responses.upstream_results([upstream_client.fetch(ms, 0)])
