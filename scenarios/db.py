@@ -21,8 +21,9 @@ class QueriesUser(BenchUser):
 
 
 class DbBurnUser(BenchUser):
-    # database CPU without Django work: the known answer of database CPU per request
-    endpoint = "db-burn?n=20000"
+    # 80 ms of the database backend's own CPU per request, little Django work:
+    # the known answer of database CPU per request (tests/bench/test_dbcpu_live.py)
+    endpoint = "db-burn?ms=80"
 
 
 class FortunesUser(BenchUser):

@@ -70,8 +70,8 @@ async def burn(request: HttpRequest) -> HttpResponse:
 
 
 async def db_burn(request: HttpRequest) -> HttpResponse:
-    n = params.int_param(request, "n", params.DB_BURN_N)
-    return responses.counted(await data.adb_burn(n))
+    ms = params.int_param(request, "ms", params.DB_BURN_MS)
+    return responses.db_burned(await data.adb_burn(ms))
 
 
 async def upstream(request: HttpRequest) -> HttpResponse:

@@ -99,8 +99,8 @@ def burned(ms: int) -> HttpResponse:
     return json_response({"burned_ms": ms})
 
 
-def counted(n: int) -> HttpResponse:
-    return json_response({"counted": n})
+def db_burned(ms: int) -> HttpResponse:
+    return json_response({"db_burned_ms": ms})
 
 
 def upstream_results(results: list[dict]) -> HttpResponse:

@@ -63,7 +63,7 @@ def burn(request: HttpRequest) -> HttpResponse:
 
 def db_burn(request: HttpRequest) -> HttpResponse:
     """CPU spent in the database, not in Django: a known cost per request."""
-    return responses.counted(data.db_burn(params.int_param(request, "n", params.DB_BURN_N)))
+    return responses.db_burned(data.db_burn(params.int_param(request, "ms", params.DB_BURN_MS)))
 
 
 def upstream(request: HttpRequest) -> HttpResponse:
