@@ -446,7 +446,9 @@ def other_times(cells: list[dict]) -> list[dict[str, Any]]:
                     "cell": cell["cell"]["id"],
                     "name": name,
                     "p50": percentile_text(latency["p50"], stats.supports(latency, "p50")),
-                    "p99": percentile_text(latency["p99"], stats.supports(latency, "p99")),
+                    "p99": stats.BEYOND_ANSWERS
+                    if latency.get("unanswered") and latency["p99"] is None
+                    else percentile_text(latency["p99"], stats.supports(latency, "p99")),
                     "count": latency["count"],
                 }
             )
@@ -462,6 +464,8 @@ def percentile_text(value: float | None, supported: bool) -> str:
 
 def cell_percentile(cell: dict, name: str) -> str:
     """The median over repeats of percentile ``name`` ("p99_9") of a cell, gated per repeat."""
+    if stats.beyond_answers(cell, name):
+        return stats.BEYOND_ANSWERS
     value = (cell.get("summary", {}).get(f"{name}_ms") or {}).get("median")
     return percentile_text(value, stats.backed(cell, name))
 
