@@ -94,10 +94,24 @@ def caveats(run: results.Run, cells: list[dict]) -> list[str]:
             notes.append(f"{identity}: {state}, no figure shown ({first}).")
         elif state == "skipped":
             notes.append(
-                f"{identity}: not measured: its configuration was unsustainable at a lower "
-                "rate in every pass."
+                f"{identity}: not measured: no pass's search of its configuration needed this rate."
             )
-        elif state == "partial":
+        elif any(r.get("status") == "skipped" for r in cell.get("repeats", [])):
+            measured = [r.get("repeat") for r in cell["repeats"] if r.get("status") == "ok"]
+            notes.append(
+                f"{identity}: measured in pass(es) {', '.join(map(str, measured)) or 'none'} "
+                f"of {len(cell['repeats'])} only: the other passes' searches did not need "
+                "this rate, so its figures come from fewer repeats."
+            )
+        if any(
+            r.get("status") == "ok" and (r.get("open_loop") or {}).get("latency_from_due") is False
+            for r in cell.get("repeats", [])
+        ):
+            notes.append(
+                f"{identity}: latency from sending, not from the due time, in some repeats: "
+                "requests were made outside the open-loop schedule (on_start)."
+            )
+        if state == "partial":
             failed = [r for r in cell.get("repeats", []) if r.get("status") == "failed"]
             why = ""
             if failed:
