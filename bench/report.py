@@ -163,7 +163,8 @@ def calibration_caveats(calibration: dict[str, Any] | None) -> list[str]:
             elif ceiling["kept"]:
                 notes.append(
                     f"locust kept an open-loop schedule of {ceiling['rate']} requests/s against "
-                    f"a bare ASGI app: p99 from the due time {ceiling['p99_from_due_ms']:.1f} ms, "
+                    "a bare ASGI app: p99 from the due time "
+                    f"{stats.ms_or_beyond(ceiling['p99_from_due_ms'])}, "
                     "the load generator's own floor under every open-loop latency here."
                 )
             else:

@@ -90,6 +90,11 @@ def open_loop_summary(answered_ms: np.ndarray, unanswered: int) -> dict[str, flo
     return summary
 
 
+def ms_or_beyond(value: float | None) -> str:
+    """An open-loop percentile in ms; None is one that fell among unanswered requests."""
+    return "beyond every answer" if value is None else f"{value:.1f} ms"
+
+
 def beyond_answers(cell: Mapping[str, Any], name: str) -> bool:
     """Whether some successful repeat of a cell had percentile ``name`` fall
     among its unanswered requests (``open_loop_summary``)."""
