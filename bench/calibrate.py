@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bench import measure, processes, results, scenarios, schedule, servers
+from bench import measure, processes, results, scenarios, schedule, servers, stats
 from bench.errors import BenchError
 
 WRK_RATE = re.compile(r"Requests/sec:\s+([\d.]+)")
@@ -159,7 +159,7 @@ def describe(ceiling: dict[str, Any]) -> str:
             return head + f"failed: {ceiling.get('reason')}"
         verdict = "kept" if ceiling["kept"] else "NOT kept: " + "; ".join(ceiling["reasons"])
         return head + (
-            f"{verdict}; p99 from due {ceiling['p99_from_due_ms']:.1f} ms, "
+            f"{verdict}; p99 from due {stats.ms_or_beyond(ceiling['p99_from_due_ms'])}, "
             f"scheduler slip p99 {ceiling['scheduler_slip_ms_p99'] or 0:.1f} ms"
         )
     mode = "keep-alive" if ceiling["keep_alive"] else "new connection per request"

@@ -313,6 +313,17 @@ class Samples:
     # the order of by_name; and the schedule's totals over every process.
     intended: dict[str, np.ndarray] = field(default_factory=dict)
     open_loop: dict[str, Any] | None = None
+    # Open loop: name -> (seconds from the window's start to the due time, ms
+    # from due) of each success due in the window, answered in it or the drain
+    due: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def due_of(self, names: list[str]) -> np.ndarray | None:
+        """The (due offset, ms from due) pairs of every name in ``names``; None
+        when one of them has no due times (made outside the schedule)."""
+        parts = [self.due.get(name) for name in names]
+        if not parts or any(part is None for part in parts):
+            return None
+        return np.concatenate(parts)
 
     def count(self, name: str | None = None) -> int:
         if name is None:
@@ -357,6 +368,7 @@ def read_samples(out_dir: Path) -> Samples:
     worker_ids: list[str] = []
     outside: dict[str, list[np.ndarray]] = {}
     intended: dict[str, list[np.ndarray]] = {}
+    due: dict[str, list[np.ndarray]] = {}
     open_loop: dict[str, Any] | None = None
     window_start: float | None = None
     for path in summaries:
@@ -378,6 +390,9 @@ def read_samples(out_dir: Path) -> Samples:
         for name, filename in summary.get("intended_files", {}).items():
             values = np.fromfile(directory / filename, dtype=np.float64)
             intended.setdefault(name, []).append(values)
+        for name, filename in summary.get("due_files", {}).items():
+            pairs = np.fromfile(directory / filename, dtype=np.float64).reshape(-1, 2)
+            due.setdefault(name, []).append(pairs)
         if summary.get("open_loop"):
             open_loop = merge_open_loop(open_loop, summary["open_loop"])
         for name, filename in summary.get("outside_files", {}).items():
@@ -398,15 +413,18 @@ def read_samples(out_dir: Path) -> Samples:
         outside={name: np.concatenate(parts) for name, parts in outside.items()},
         intended={name: np.concatenate(parts) for name, parts in intended.items()},
         open_loop=open_loop,
+        due={name: np.concatenate(parts) for name, parts in due.items()},
         **merged,
     )
 
 
 def merge_open_loop(total: dict[str, Any] | None, part: dict[str, Any]) -> dict[str, Any]:
     """One process's schedule totals added to the others' (counts summed, the
-    scheduler's worst slip kept)."""
+    worst slip of any process kept: each p99 is its own process's)."""
     if total is None:
-        return {**part, "scheduled": dict(part["scheduled"]), "dropped": dict(part["dropped"])}
+        merged = {**part, "scheduled": dict(part["scheduled"]), "dropped": dict(part["dropped"])}
+        merged["window"] = dict(part["window"]) if part.get("window") else None
+        return merged
     merged = dict(total)
     for key in ("scheduled", "dropped"):
         merged[key] = dict(total[key])
@@ -415,6 +433,18 @@ def merge_open_loop(total: dict[str, Any] | None, part: dict[str, Any]) -> dict[
     for key in ("slip_ms_p99", "slip_ms_max"):
         values = [v for v in (total.get(key), part.get(key)) if v is not None]
         merged[key] = max(values) if values else None
+    if total.get("window") and part.get("window"):
+        window = dict(total["window"])
+        for key, value in part["window"].items():
+            if key == "free_slip_ms_p99":
+                values = [v for v in (window.get(key), value) if v is not None]
+                window[key] = max(values) if values else None
+            elif key == "undue":
+                names = {**window[key], **value}
+                window[key] = {n: window[key].get(n, 0) + value.get(n, 0) for n in names}
+            else:
+                window[key] = window.get(key, 0) + value
+        merged["window"] = window
     return merged
 
 

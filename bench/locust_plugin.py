@@ -124,6 +124,11 @@ class Recorder:
         # Open loop only: latency from the due time, one per window sample, in order.
         self.open_loop: open_loop.OpenLoop | None = None
         self.intended: dict[str, array.array] = defaultdict(lambda: array.array("d"))
+        # Open loop: (due time, ms from due) of every success, any phase; the
+        # due times of failures; window successes made outside the schedule.
+        self.answers: dict[str, array.array] = defaultdict(lambda: array.array("d"))
+        self.failed_due = array.array("d")
+        self.undue: Counter[str] = Counter()
 
     def set_phase(self, phase: str, at: float) -> None:
         if phase == WINDOW:
@@ -138,6 +143,8 @@ class Recorder:
         self, request_type, name, response_time, response_length, exception=None, **_kwargs
     ) -> None:
         key = f"{request_type} {name}"
+        if self.open_loop is not None:
+            self._on_scheduled_request(key, response_time, exception)
         if self.phase == WINDOW:
             if response_time is None:
                 return
@@ -165,12 +172,67 @@ class Recorder:
             if exception is None and response_time is not None:
                 self.outside[key].append(time.time())
 
-    def _open_loop_summary(self) -> dict | None:
+    def _on_scheduled_request(self, key: str, response_time, exception) -> None:
+        """Keep an open-loop request by its due time, whatever phase it ends in:
+        a request due in the window and answered in the drain still counts."""
+        due = self.open_loop.due_of_current()
+        if not due:
+            if self.phase == WINDOW and exception is None and response_time is not None:
+                self.undue[key] += 1
+            return
+        if exception is None and response_time is not None:
+            answers = self.answers[key]
+            answers.append(due)
+            answers.append((time.time() - due) * 1000)
+        elif exception is not None:
+            self.failed_due.append(due)
+
+    def _in_window(self, times) -> list[float]:
+        return [t for t in times if self.window_start <= t < self.window_end]
+
+    def _window_accounting(self) -> tuple[dict, dict[str, array.array]]:
+        """The requests due in the window and what became of them, and each
+        name's (seconds from the window's start to the due time, ms from due)."""
+        loop = self.open_loop
+        start, end = self.window_start, self.window_end
+        due_answers: dict[str, array.array] = {}
+        answered: set[float] = set()
+        for key, pairs in self.answers.items():
+            kept = array.array("d")
+            for index in range(0, len(pairs), 2):
+                due = pairs[index]
+                if start <= due < end:
+                    kept.append(due - start)
+                    kept.append(pairs[index + 1])
+                    answered.add(due)
+            due_answers[key] = kept
+        failed = set(self._in_window(self.failed_due)) - answered
+        scheduled = len(self._in_window(loop.due)) if end else 0
+        slips = sorted(
+            loop.free_slip[i + 1]
+            for i in range(0, len(loop.free_slip), 2)
+            if start <= loop.free_slip[i] < end
+        )
+        window = {
+            "scheduled": scheduled,
+            "answered": len(answered),
+            "failed": len(failed),
+            "dropped": len(self._in_window(loop.dropped_due)),
+            # dropped, failed, or still queued or in flight when the drain ended
+            "unanswered": max(scheduled - len(answered), 0),
+            "free_slip_count": len(slips),
+            "free_slip_ms_p99": slips[int(0.99 * (len(slips) - 1))] * 1000 if slips else None,
+            "undue": dict(self.undue),
+        }
+        return window, due_answers
+
+    def _open_loop_summary(self, window: dict | None = None) -> dict | None:
         loop = self.open_loop
         if loop is None:
             return None
         slip = sorted(loop.slip)
         return {
+            "window": window,
             "rate": loop.rate,
             "schedule": loop.schedule,
             "seed": loop.seed,
@@ -190,6 +252,10 @@ class Recorder:
         names = _write_arrays(directory, f"{role}-", self.samples)
         outside_files = _write_arrays(directory, f"{role}-outside-", self.outside)
         intended_files = _write_arrays(directory, f"{role}-intended-", self.intended)
+        window, due_answers = (None, {})
+        if self.open_loop is not None:
+            window, due_answers = self._window_accounting()
+        due_files = _write_arrays(directory, f"{role}-due-", due_answers)
         failure_file = directory / f"{role}-failures.f64"
         with open(failure_file, "wb") as handle:
             self.failure_times.tofile(handle)
@@ -209,7 +275,8 @@ class Recorder:
             "drained": dict(self.drained),
             "drained_failures": dict(self.drained_failures),
             "intended_files": intended_files,
-            "open_loop": self._open_loop_summary(),
+            "due_files": due_files,
+            "open_loop": self._open_loop_summary(window),
         }
         (directory / f"{role}.json").write_text(json.dumps(summary, indent=1))
 

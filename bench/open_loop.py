@@ -20,6 +20,7 @@ With several locust processes, process ``index`` of ``count`` takes every
 ``count``-th due time, so together they send the whole schedule.
 """
 
+import array
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -53,6 +54,11 @@ class OpenLoop:
         self.dropped: Counter[str] = Counter()  # by the phase they fell due in
         self.scheduled: Counter[str] = Counter()
         self.slip: list[float] = []  # seconds the scheduler woke late, per due time
+        self.due = array.array("d")  # every due time made, in order
+        self.dropped_due = array.array("d")  # due times dropped unsent
+        # (due time, seconds from due to send) where a user was already free
+        # when the request fell due: the load generator's own lateness
+        self.free_slip = array.array("d")
         self._due: dict[int, float] = {}  # greenlet id -> due time of its request
         self._stopped = False
         self._greenlet: gevent.Greenlet | None = None
@@ -77,16 +83,23 @@ class OpenLoop:
                 return
             self.slip.append(max(time.time() - due, 0.0))
             self.scheduled[self.phase()] += 1
+            self.due.append(due)
             self.queue.put(due)
 
     def take(self) -> float:
         """Block until a request falls due that can still be sent in time; return its due time."""
         while True:
+            free_since = time.time()
             due = self.queue.get()
-            if time.time() - due <= self.late_bound:
+            now = time.time()
+            if now - due <= self.late_bound:
                 self._due[id(gevent.getcurrent())] = due
+                if free_since <= due:
+                    self.free_slip.append(due)
+                    self.free_slip.append(max(now - due, 0.0))
                 return due
             self.dropped[self.phase()] += 1
+            self.dropped_due.append(due)
 
     def due_of_current(self) -> float | None:
         """The due time of the request the calling user is making, if any."""

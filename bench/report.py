@@ -94,10 +94,24 @@ def caveats(run: results.Run, cells: list[dict]) -> list[str]:
             notes.append(f"{identity}: {state}, no figure shown ({first}).")
         elif state == "skipped":
             notes.append(
-                f"{identity}: not measured: its configuration was unsustainable at a lower "
-                "rate in every pass."
+                f"{identity}: not measured: no pass's search of its configuration needed this rate."
             )
-        elif state == "partial":
+        elif any(r.get("status") == "skipped" for r in cell.get("repeats", [])):
+            measured = [r.get("repeat") for r in cell["repeats"] if r.get("status") == "ok"]
+            notes.append(
+                f"{identity}: measured in pass(es) {', '.join(map(str, measured)) or 'none'} "
+                f"of {len(cell['repeats'])} only: the other passes' searches did not need "
+                "this rate, so its figures come from fewer repeats."
+            )
+        if any(
+            r.get("status") == "ok" and (r.get("open_loop") or {}).get("latency_from_due") is False
+            for r in cell.get("repeats", [])
+        ):
+            notes.append(
+                f"{identity}: latency from sending, not from the due time, in some repeats: "
+                "requests were made outside the open-loop schedule (on_start)."
+            )
+        if state == "partial":
             failed = [r for r in cell.get("repeats", []) if r.get("status") == "failed"]
             why = ""
             if failed:
@@ -149,7 +163,8 @@ def calibration_caveats(calibration: dict[str, Any] | None) -> list[str]:
             elif ceiling["kept"]:
                 notes.append(
                     f"locust kept an open-loop schedule of {ceiling['rate']} requests/s against "
-                    f"a bare ASGI app: p99 from the due time {ceiling['p99_from_due_ms']:.1f} ms, "
+                    "a bare ASGI app: p99 from the due time "
+                    f"{stats.ms_or_beyond(ceiling['p99_from_due_ms'])}, "
                     "the load generator's own floor under every open-loop latency here."
                 )
             else:
@@ -458,7 +473,9 @@ def other_times(cells: list[dict]) -> list[dict[str, Any]]:
                     "counted": name in counted,
                     "failures": failures.get(name, 0),
                     "p50": percentile_text(latency["p50"], stats.supports(latency, "p50")),
-                    "p99": percentile_text(latency["p99"], stats.supports(latency, "p99")),
+                    "p99": stats.BEYOND_ANSWERS
+                    if latency.get("unanswered") and latency["p99"] is None
+                    else percentile_text(latency["p99"], stats.supports(latency, "p99")),
                     "count": latency["count"],
                 }
             )
@@ -474,6 +491,8 @@ def percentile_text(value: float | None, supported: bool) -> str:
 
 def cell_percentile(cell: dict, name: str) -> str:
     """The median over repeats of percentile ``name`` ("p99_9") of a cell, gated per repeat."""
+    if stats.beyond_answers(cell, name):
+        return stats.BEYOND_ANSWERS
     value = (cell.get("summary", {}).get(f"{name}_ms") or {}).get("median")
     return percentile_text(value, stats.backed(cell, name))
 

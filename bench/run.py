@@ -11,12 +11,14 @@ Each repeat's record is written the moment it ends. Ctrl-C or SIGTERM stops
 the current measurement, keeps what is finished and marks the run interrupted.
 """
 
+import math
 import os
 import random
 import secrets
 import signal
 import socket
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -34,8 +36,11 @@ from bench import (
     results,
     rowcheck,
     scenarios,
+    schedule,
+    search,
     servers,
     site,
+    sustained,
 )
 from bench.errors import UsageError
 from bench.loadgen import STOP_TIMEOUT, Topology
@@ -116,6 +121,9 @@ def plan_cells(options: RunOptions) -> tuple[list[scenarios.Scenario], matrix.Ex
 
 
 def estimate_seconds(options: RunOptions, cells: list[matrix.Cell]) -> float:
+    """The run's expected length: closed-loop repeats as planned, and for each
+    open-loop sweep the trials its searches are expected to take, each with a
+    window long enough to back its p99 (at the grid's geometric middle rate)."""
     per_repeat = options.warmup + options.duration + OVERHEAD_ESTIMATE_S
     open_loop = any(cell.rate for cell in cells)
     calibrations = len(connection_modes(cells, options)) + open_loop if options.calibrate else 0
@@ -126,9 +134,30 @@ def estimate_seconds(options: RunOptions, cells: list[matrix.Cell]) -> float:
         planned_repeats(cell, options)
         * (declared[cell.scenario].warmup_for(cell.users, options.warmup) - options.warmup)
         for cell in cells
-        if cell.scenario in declared
+        if cell.scenario in declared and not cell.rate
     )
-    return sum(planned_repeats(cell, options) for cell in cells) * per_repeat + calibration + longer
+    closed = sum(planned_repeats(cell, options) for cell in cells if not cell.rate) * per_repeat
+    return closed + sweep_seconds(options, cells) + calibration + longer
+
+
+def sweep_seconds(options: RunOptions, cells: list[matrix.Cell]) -> float:
+    """The expected seconds of the open-loop searches (see ``estimate_seconds``)."""
+    total = 0.0
+    for grid in sweep_grids(cells).values():
+        middle = math.exp(sum(math.log(rate) for rate in grid) / len(grid))
+        window = schedule.window_for(middle, options.duration)
+        trials = search.expected_trials(grid, options.sweep_repeats)
+        total += trials * (options.warmup + window + OVERHEAD_ESTIMATE_S)
+    return total
+
+
+def sweep_grids(cells: list[matrix.Cell]) -> dict[tuple, list[int]]:
+    """Each open-loop sweep's grid of rates, ascending."""
+    grids: dict[tuple, list[int]] = {}
+    for cell in cells:
+        if cell.rate:
+            grids.setdefault(cell.sweep_key, []).append(cell.rate)
+    return {key: sorted(rates) for key, rates in grids.items()}
 
 
 def base_env(options: RunOptions) -> dict[str, str]:
@@ -210,19 +239,33 @@ def _plan(
         accounting=accounting,
         db_application_name=app_name,
         db_admin_url=settings.base_env.get("DATABASE_URL") if postgres else None,
-        server_options=servers.thread_per_connection(settings.options, cell.users)
-        if scenario.threads_per_user
-        else None,
+        server_options=cell_server_options(cell, scenario, settings.options),
         warmup=scenario.warmup_for(cell.users, settings.warmup),
+        duration=schedule.window_for(cell.rate, settings.duration) if cell.rate else None,
     )
+
+
+def cell_server_options(
+    cell: matrix.Cell, scenario: scenarios.Scenario, options: servers.ServerOptions
+) -> servers.ServerOptions | None:
+    """A cell's own server options, None for the run's: a thread per held
+    connection, or room in the server's connection limit for an open-loop pool."""
+    if scenario.threads_per_user:
+        return servers.thread_per_connection(options, cell.users)
+    if cell.rate:
+        roomier = servers.room_for(options, cell.users)
+        return roomier if roomier != options else None
+    return None
 
 
 def describe_repeat(record: dict[str, Any]) -> str:
     if record["status"] != "ok":
         reason = (record.get("reason") or "").splitlines()[0] if record.get("reason") else ""
         return f"{record['status'].upper()}: {reason}"
+    p99 = record["latency_ms"]["p99"]
+    p99_text = f"{p99:.1f} ms" if p99 is not None else "beyond every answer"
     text = (
-        f"{record['throughput_rps']:,.0f} req/s, p99 {record['latency_ms']['p99']:.1f} ms, "
+        f"{record['throughput_rps']:,.0f} req/s, p99 {p99_text}, "
         f"CPU {record['server']['cpu_ms_per_request'] or 0:.3f} ms/req"
     )
     switches = record.get("switches")
@@ -234,8 +277,12 @@ def describe_repeat(record: dict[str, Any]) -> str:
     schedule = record.get("open_loop")
     if schedule:
         text = f"offered {schedule['offered_rps']:g}/s: " + text.replace("p99", "p99 from due", 1)
+        if schedule.get("unanswered"):
+            text += f", unanswered {schedule['unanswered']} of {schedule['scheduled']}"
         if schedule["dropped"]:
             text += f", dropped {schedule['dropped']}"
+        if not schedule["latency_from_due"]:
+            text += "  [LATENCY FROM SENDING: requests made outside the schedule]"
         if not schedule["sustainable"]:
             text += "  [UNSUSTAINABLE: " + "; ".join(schedule["unsustainable_reasons"]) + "]"
     if record["error_rate"]:
@@ -280,7 +327,11 @@ def execute(options: RunOptions) -> Path:
         schedule=options.schedule,
         late_bound=options.late_bound,
     )
-    planned = sum(planned_repeats(cell, options) for cell in expansion.cells)
+    sweeps = Sweeps.of(expansion.cells, options.slo_ms)
+    planned = sum(planned_repeats(cell, options) for cell in expansion.cells if not cell.rate)
+    planned += sum(
+        search.expected_trials(grid, options.sweep_repeats) for grid in sweeps.grid.values()
+    )
     run_doc: dict[str, Any] = {
         "schema_version": results.SCHEMA_VERSION,
         "run_id": run_dir.name,
@@ -361,7 +412,12 @@ def execute(options: RunOptions) -> Path:
         os.sched_setaffinity(0, options.loadgen_cpus)
     interrupt = measure.Interrupt()
     upstream: servers.RunningServer | servers.ExternalTarget | None = None
-    repeats: dict[str, list[dict[str, Any]]] = {cell.id: [] for cell in expansion.cells}
+    repeats: dict[str, list[dict[str, Any]]] = {
+        cell.id: [] for cell in expansion.cells if not cell.rate
+    }
+    for note in connection_room_notes(expansion.cells, by_name, settings.options):
+        console.print(f"note: {note}")
+        run_doc["matrix"]["notes"].append(note)
     try:
         with _Signals(interrupt):
             if needs_db:
@@ -398,48 +454,55 @@ def execute(options: RunOptions) -> Path:
                 results.write_json(run_dir / "run.json", run_doc)
             with RunProgress(total) as progress:
                 done = 0
+
+                def store(cell: matrix.Cell, record: dict[str, Any]) -> None:
+                    repeats.setdefault(cell.id, []).append(record)
+                    repeats[cell.id].sort(key=lambda r: r.get("repeat", 0))
+                    for worker in record.get("locust_workers", []):
+                        host = worker.rsplit("_", 1)[0]
+                        if host not in run_doc["hosts"]["loadgen"]:
+                            run_doc["hosts"]["loadgen"].append(host)
+                    results.write_json(
+                        results.cell_path(run_dir, cell.id),
+                        results.cell_document(
+                            cell.to_dict(), repeats[cell.id], planned_repeats(cell, options)
+                        ),
+                    )
+                    run_doc["progress"]["done"] += record["status"] == "ok"
+                    run_doc["progress"]["failed"] += record["status"] == "failed"
+                    run_doc["progress"]["skipped"] += record["status"] == "skipped"
+                    results.write_json(run_dir / "run.json", run_doc)
+
                 for repeat, order in enumerate(passes, start=1):
-                    stopped: dict[tuple, int] = {}  # sweep -> the rate it could not sustain
-                    for cell in order:
+                    sweeps.begin_pass()
+                    for cell in sweeps.slots(order):
                         if interrupt.event.is_set():
                             break
                         done += 1
                         label = f"[{done}/{total}] {cell.id} r{repeat}"
                         progress.begin(label)
                         began = time.monotonic()
-                        if cell.rate and cell.sweep_key in stopped:
-                            record = skipped_repeat(stopped[cell.sweep_key])
-                        else:
-                            plan = _plan(
-                                cell, by_name[cell.scenario], repeat, run_dir, settings, options
-                            )
-                            # The write check counts before the server starts and
-                            # after it stopped: no transaction is in flight then.
-                            table = by_name[cell.scenario].verify_rows if bundled else None
-                            before = rowcheck.count(plan.env, table) if table else 0
-                            record = measure.measure(plan, settings, interrupt, progress.throughput)
-                            if table:
-                                record = rowcheck.verify(record, plan, table, before)
-                            if cell.rate and not kept_schedule(record):
-                                stopped[cell.sweep_key] = cell.rate
+                        plan = _plan(
+                            cell, by_name[cell.scenario], repeat, run_dir, settings, options
+                        )
+                        # The write check counts before the server starts and
+                        # after it stopped: no transaction is in flight then.
+                        table = by_name[cell.scenario].verify_rows if bundled else None
+                        before = rowcheck.count(plan.env, table) if table else 0
+                        record = measure.measure(plan, settings, interrupt, progress.throughput)
+                        if table:
+                            record = rowcheck.verify(record, plan, table, before)
                         record["repeat"] = repeat
                         record["elapsed_s"] = time.monotonic() - began
-                        repeats[cell.id].append(record)
-                        for worker in record.get("locust_workers", []):
-                            host = worker.rsplit("_", 1)[0]
-                            if host not in run_doc["hosts"]["loadgen"]:
-                                run_doc["hosts"]["loadgen"].append(host)
-                        results.write_json(
-                            results.cell_path(run_dir, cell.id),
-                            results.cell_document(
-                                cell.to_dict(), repeats[cell.id], planned_repeats(cell, options)
-                            ),
-                        )
-                        run_doc["progress"]["done"] += record["status"] == "ok"
-                        run_doc["progress"]["failed"] += record["status"] == "failed"
-                        run_doc["progress"]["skipped"] += record["status"] == "skipped"
-                        results.write_json(run_dir / "run.json", run_doc)
+                        if cell.rate:
+                            sweeps.record(cell, record)
+                        store(cell, record)
                         progress.done(f"{label}: {describe_repeat(record)}")
+                    if interrupt.event.is_set():
+                        break
+                    run_doc.setdefault("searches", []).append(sweeps.end_pass())
+                    for cell, record in sweeps.untried(repeats, repeat):
+                        store(cell, record)
     except KeyboardInterrupt:
         interrupt.set("interrupted (second signal)")
     finally:
@@ -449,7 +512,9 @@ def execute(options: RunOptions) -> Path:
         if interrupt.event.is_set():
             run_doc["status"] = "interrupted"
             run_doc["interrupted_reason"] = interrupt.reason
-        elif run_doc["progress"]["done"] + run_doc["progress"]["skipped"] == planned:
+        elif not run_doc["progress"]["failed"]:
+            # every pass ran to its end (open-loop searches choose their own
+            # trials, so the planned count is an estimate, not a target)
             run_doc["status"] = "complete"
         else:
             run_doc["status"] = "partial"
@@ -489,40 +554,131 @@ def shuffled_passes(
     for index in range(max(options.repeats, options.sweep_repeats)):
         order = [cell for cell in cells if index < planned_repeats(cell, options)]
         rng.shuffle(order)
-        passes.append(ascending_sweeps(order))
+        passes.append(order)
     return passes
 
 
-def ascending_sweeps(order: list[matrix.Cell]) -> list[matrix.Cell]:
-    """The same slots, but each sweep's cells take its slots in rising rate, so a
-    pass meets a configuration's knee before the rates above it."""
-    slots: dict[tuple, list[int]] = {}
-    for position, cell in enumerate(order):
-        if cell.rate:
-            slots.setdefault(cell.sweep_key, []).append(position)
-    result = list(order)
-    for positions in slots.values():
-        for position, cell in zip(
-            positions, sorted((order[p] for p in positions), key=lambda c: c.rate), strict=True
-        ):
-            result[position] = cell
-    return result
+class Sweeps:
+    """The open-loop searches of a run: each sweep's grid, the searches of the
+    current pass, and the bracket each pass hands to the next as its hint.
+
+    A sweep's grid cells are slots in a pass's shuffled order: at each slot the
+    sweep measures the next rate its search asks for, so the sweeps' trials
+    stay interleaved with the other cells (and with each other) as the grid
+    cells were; trials beyond the slots run at the pass's end, one sweep at a
+    time in turn.
+    """
+
+    def __init__(self, grid: dict[tuple, list[int]], template: dict[tuple, matrix.Cell],
+                 fixed_pool: dict[tuple, bool], slo_ms: float) -> None:  # fmt: skip
+        self.grid, self.template, self.fixed_pool = grid, template, fixed_pool
+        self.slo_ms = slo_ms
+        self.hints: dict[tuple, tuple[int, int | None]] = {}
+        self.current: dict[tuple, search.Search] = {}
+        self.known: dict[str, matrix.Cell] = {}
+
+    @classmethod
+    def of(cls, cells: list[matrix.Cell], slo_ms: float) -> "Sweeps":
+        template: dict[tuple, matrix.Cell] = {}
+        fixed: dict[tuple, bool] = {}
+        for cell in cells:
+            if cell.rate:
+                template.setdefault(cell.sweep_key, cell)
+                # --users with --rate fixes the pool; otherwise it follows the rate
+                fixed[cell.sweep_key] = fixed.get(cell.sweep_key, False) or (
+                    cell.users != schedule.pool_size(cell.rate)
+                )
+        sweeps = cls(sweep_grids(cells), template, fixed, slo_ms)
+        for key, grid in sweeps.grid.items():
+            for rate in grid:  # every grid cell gets its document, measured or not
+                sweeps.cell_at(key, rate)
+        return sweeps
+
+    def begin_pass(self) -> None:
+        self.current = {
+            key: search.Search(grid, hint=self.hints.get(key)) for key, grid in self.grid.items()
+        }
+
+    def cell_at(self, key: tuple, rate: int) -> matrix.Cell:
+        template = self.template[key]
+        users = template.users if self.fixed_pool[key] else schedule.pool_size(rate)
+        cell = replace(template, rate=rate, users=users)
+        self.known.setdefault(cell.id, cell)
+        return cell
+
+    def next_cell(self, key: tuple) -> matrix.Cell | None:
+        rate = self.current[key].next_rate()
+        return None if rate is None else self.cell_at(key, rate)
+
+    def slots(self, order: list[matrix.Cell]) -> Iterator[matrix.Cell]:
+        """The pass's cells to measure, each sweep's next trial at its slots;
+        lazy, so each trial is chosen after the one before it was recorded."""
+        for cell in order:
+            if not cell.rate:
+                yield cell
+            elif (trial := self.next_cell(cell.sweep_key)) is not None:
+                yield trial
+        while unfinished := [key for key, found in self.current.items() if not found.done]:
+            for key in unfinished:
+                if (trial := self.next_cell(key)) is not None:
+                    yield trial
+
+    def record(self, cell: matrix.Cell, record: dict[str, Any]) -> None:
+        self.current[cell.sweep_key].record(cell.rate, sustained.outcome(record, self.slo_ms))
+
+    def end_pass(self) -> list[dict[str, Any]]:
+        """Each search's bracket (kept in run.json); each becomes the next pass's hint."""
+        found = []
+        for key, result in self.current.items():
+            self.hints[key] = (result.lower, result.upper)
+            found.append({"sweep": self.template[key].id, **result.result()})
+        return found
+
+    def untried(
+        self, repeats: dict[str, list[dict[str, Any]]], upto: int
+    ) -> Iterator[tuple[matrix.Cell, dict[str, Any]]]:
+        """A skipped record for every open-loop cell in each pass up to ``upto``
+        that did not measure it, so every such cell holds one record per pass
+        and says which passes measured it."""
+        for cell_id, cell in self.known.items():
+            done = {r.get("repeat") for r in repeats.get(cell_id, [])}
+            for index in range(1, upto + 1):
+                if index not in done:
+                    yield cell, {**skipped_repeat(index), "repeat": index}
 
 
-def kept_schedule(record: dict[str, Any]) -> bool:
-    """An open-loop repeat that measured, and kept up with its schedule."""
-    return record["status"] == "ok" and bool((record.get("open_loop") or {}).get("sustainable"))
-
-
-def skipped_repeat(knee: int) -> dict[str, Any]:
-    """A rate above one this configuration could not sustain in the same pass:
-    an overload already shown, not worth the minutes of another one."""
+def skipped_repeat(index: int) -> dict[str, Any]:
+    """A rate the search of pass ``index`` did not need: its bracket was found
+    without it."""
     return {
         "status": "skipped",
-        "reason": f"not sustainable at {knee}/s earlier in this pass: higher rates skipped",
+        "reason": f"not measured in pass {index}: its search bracketed the knee without this rate",
         "started_at": results.utc_now(),
         "raw_dir": None,
     }
+
+
+def connection_room_notes(
+    cells: list[matrix.Cell],
+    by_name: dict[str, scenarios.Scenario],
+    options: servers.ServerOptions,
+) -> list[str]:
+    """What the run changed in servers' connection limits for open-loop pools."""
+    notes = []
+    for key, grid in sweep_grids(cells).items():
+        cell = next(c for c in cells if c.rate and c.sweep_key == key)
+        if by_name[cell.scenario].threads_per_user:
+            continue
+        top = replace(cell, rate=grid[-1], users=max(c.users for c in cells if c.sweep_key == key))
+        roomier = cell_server_options(top, by_name[cell.scenario], options)
+        settings = servers.get(cell.server).settings(roomier) if roomier else {}
+        if roomier is not None and "worker_connections" in settings:
+            notes.append(
+                f"{top.id}: the server's worker_connections raised to "
+                f"{roomier.worker_connections} for a pool of up to {top.users} users "
+                f"(gunicorn's default {servers.DEFAULT_WORKER_CONNECTIONS} would fill)"
+            )
+    return notes
 
 
 def connection_modes(cells: list[matrix.Cell], options: RunOptions) -> list[tuple[int, bool]]:

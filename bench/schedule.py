@@ -46,3 +46,14 @@ def pool_size(rate: float, in_flight_s: float = 0.5, minimum: int = 10) -> int:
     time), and those that wait past the late bound are dropped and counted.
     """
     return max(minimum, math.ceil(rate * in_flight_s))
+
+
+P99_SAMPLES = 1000  # bench.stats.min_samples(0.99): the requests that back a p99
+WINDOW_MARGIN = 1.15  # a Poisson count of 1,150 falls below 1,000 4.4 sd from its mean
+
+
+def window_for(rate: float, duration: float) -> float:
+    """The window an open-loop cell at ``rate`` is measured over: at least
+    ``duration``, and long enough for its p99 to be backed, so the sustained
+    rate is judged by one criterion, a p99, at every rate the search tries."""
+    return max(duration, math.ceil(10 * WINDOW_MARGIN * P99_SAMPLES / rate) / 10)

@@ -25,6 +25,8 @@ from bench import processes
 from bench.errors import BenchError, UsageError
 from bench.ports import free_port
 
+DEFAULT_WORKER_CONNECTIONS = 1000  # gunicorn 27's --worker-connections default
+
 WSGI_APP = "project.wsgi:application"
 ASGI_APP = "project.asgi:application"
 EXTERNAL = "external"  # the server name of cells measured against --target
@@ -549,3 +551,16 @@ def start(
                 break
     assert error is not None
     raise error
+
+
+def room_for(options: ServerOptions, connections: int) -> ServerOptions:
+    """``options`` with gunicorn's connection limit above ``connections``: an
+    open-loop pool holds one keep-alive connection per user, and gthread stops
+    accepting at worker_connections (1,000 by default), so a pool of 1,000
+    would otherwise fill it. Room for twice the pool, as thread_per_connection
+    gives; never less than gunicorn's default, and unchanged below it."""
+    if 2 * connections <= DEFAULT_WORKER_CONNECTIONS:
+        return options
+    return replace(
+        options, worker_connections=max(options.worker_connections or 0, 2 * connections)
+    )

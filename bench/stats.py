@@ -56,6 +56,55 @@ def latency_summary(times_ms: np.ndarray) -> dict[str, float | int | None]:
     return summary
 
 
+BEYOND_ANSWERS = "beyond every answer (requests left unanswered)"
+
+
+def open_loop_summary(answered_ms: np.ndarray, unanswered: int) -> dict[str, float | int | None]:
+    """Percentiles over every request scheduled in an open-loop window.
+
+    The answered ones count by their latency from the due time; the unanswered
+    ones (dropped for want of a free user, failed, or still queued or in flight
+    when the window's drain ended) count as slower than any answer: their
+    latency is unbounded, not the late bound. A percentile that reaches one of
+    them has no finite value and is None (``unanswered`` says why), so an
+    overloaded cell's p99 cannot sit capped near the late bound. ``count`` is
+    every scheduled request; max, min and mean describe the answers alone.
+    """
+    answered = np.sort(np.asarray(answered_ms, dtype=float))
+    summary = latency_summary(answered)
+    total = answered.size + unanswered
+    summary.update(count=total, answered=int(answered.size), unanswered=int(unanswered))
+    if not unanswered or not total:
+        return summary
+    for name, q in PERCENTILES.items():
+        # numpy's default (linear) percentile of the whole population, the
+        # unanswered ones sorted last as infinitely slow
+        position = q / 100 * (total - 1)
+        low, high = math.floor(position), math.ceil(position)
+        if high >= answered.size:
+            summary[name] = None
+        else:
+            summary[name] = float(
+                answered[low] + (answered[high] - answered[low]) * (position - low)
+            )
+    return summary
+
+
+def ms_or_beyond(value: float | None) -> str:
+    """An open-loop percentile in ms; None is one that fell among unanswered requests."""
+    return "beyond every answer" if value is None else f"{value:.1f} ms"
+
+
+def beyond_answers(cell: Mapping[str, Any], name: str) -> bool:
+    """Whether some successful repeat of a cell had percentile ``name`` fall
+    among its unanswered requests (``open_loop_summary``)."""
+    for repeat in cell.get("repeats", []):
+        latency = repeat.get("latency_ms") or {}
+        if repeat.get("status") == "ok" and latency.get("unanswered") and latency.get(name) is None:
+            return True
+    return False
+
+
 def min_samples(q: float) -> int:
     """Samples needed before quantile ``q`` (0 < q < 1) is worth printing: 10 / (1 - q).
 

@@ -1,38 +1,63 @@
 """The open-loop headline: the highest offered rate a configuration sustains
 with its p99 under the latency objective.
 
-A rate sweep (``--rate``) gives, for each configuration (server, view style,
-endpoint, stack, database), one open-loop cell per offered rate. In each pass
-of the run, a configuration's sustained rate is the highest rate at which it,
-and every lower rate of the sweep, kept p99 (measured from each request's due
-time) under the objective and was sustainable (achieved the offered rate,
-dropped nothing, latency not growing through the window). The passes give one
-value each, so the headline comes with its spread, and two configurations are
-compared with the same statistics as every other verdict.
+In each pass of a run, a search (``bench.search``) measures a configuration
+(server, view style, endpoint, stack, database) at the rates it needs: it
+brackets the knee on the scenario's grid, then bisects until the bracket is
+within 5%. The pass's sustained rate is the bracket's lower end: the highest
+rate measured to be sustainable (achieved the offered rate, dropped nothing,
+latency not growing) with p99 under the objective, p99 taken from each
+request's due time over every request scheduled in the window. The passes
+give one value each, so the headline comes with its spread, and two
+configurations are compared with the same statistics as every other verdict.
 
-The sweep's grid bounds the answer: a configuration that met the objective at
-every rate is "at least" the top rate; one that met it at none is "below" the
-lowest.
+The grid bounds the answer: a configuration that met the objective at the top
+rate is "at least" that; one that met it at none is "below" the lowest. A
+search the load generator stopped is said so: its pass is a lower bound.
 """
 
 from collections import defaultdict
 from typing import Any
 
+from bench import search
 from bench.matrix import Cell
 from bench.stats import compare, supports
 from bench.verdicts import ASGI_PREFERENCE, WSGI_PREFERENCE, metric_text, preferred, record
 
 
-def _meets(repeat: dict[str, Any], slo_ms: float) -> bool:
-    """Sustainable, and p99 under the objective. Where too few samples back the
-    p99 (a slow rate in a short window), the maximum must be under it instead:
-    never below the p99, so the check only gets stricter."""
+def outcome(repeat: dict[str, Any], slo_ms: float) -> str:
+    """How one open-loop repeat counts in the search: met, missed, or bound.
+
+    Met: sustainable and a p99 under the objective, the p99 taken over every
+    request scheduled in the window (an unanswered one slower than any answer)
+    and backed by enough of them; the run sizes each window for that, so one
+    criterion holds at every rate. A load-generator-bound repeat is never met:
+    the rate was not really offered.
+    """
     if repeat.get("status") != "ok":
-        return False
+        return search.MISSED
+    if (repeat.get("loadgen") or {}).get("bound"):
+        return search.BOUND
     schedule = repeat.get("open_loop") or {}
     latency = repeat.get("latency_ms") or {}
-    figure = latency.get("p99") if supports(latency, "p99") else latency.get("max")
-    return bool(schedule.get("sustainable")) and figure is not None and figure < slo_ms
+    p99 = latency.get("p99")
+    backed = supports(latency, "p99") and p99 is not None
+    met = bool(schedule.get("sustainable")) and backed and p99 < slo_ms
+    return search.MET if met else search.MISSED
+
+
+def pass_results(by_rate: dict[int, dict], slo_ms: float) -> list[dict[str, Any]]:
+    """Each pass's bracket of the knee, from the repeats the search measured in it
+    (a repeat's ``repeat`` is its pass; skipped ones were not measured)."""
+    found: dict[int, search.Search] = {}
+    grid = sorted(by_rate)
+    for rate in grid:
+        for repeat in by_rate[rate].get("repeats", []):
+            if repeat.get("status") == "skipped":
+                continue
+            index = int(repeat.get("repeat") or 1)
+            found.setdefault(index, search.Search(grid)).record(rate, outcome(repeat, slo_ms))
+    return [found[index].result() for index in sorted(found)]
 
 
 def sustained_rates(cells: list[dict[str, Any]], slo_ms: float) -> list[dict[str, Any]]:
@@ -45,17 +70,9 @@ def sustained_rates(cells: list[dict[str, Any]], slo_ms: float) -> list[dict[str
     rows = []
     for key, by_rate in sorted(sweeps.items()):
         rates = sorted(by_rate)
-        passes = max(len(cell.get("repeats", [])) for cell in by_rate.values())
-        per_pass: list[float] = []
-        for index in range(passes):
-            best = 0.0
-            for rate in rates:
-                repeats = by_rate[rate].get("repeats", [])
-                if index < len(repeats) and _meets(repeats[index], slo_ms):
-                    best = float(rate)
-                else:
-                    break
-            per_pass.append(best)
+        passes = pass_results(by_rate, slo_ms)
+        per_pass = [float(result["lower"]) for result in passes]
+        resolutions = [r["resolution"] for r in passes if r["resolution"] is not None]
         scenario, endpoint, server, style, stack, db_mode = key
         rows.append(
             {
@@ -68,22 +85,32 @@ def sustained_rates(cells: list[dict[str, Any]], slo_ms: float) -> list[dict[str
                 "rates": rates,
                 "slo_ms": slo_ms,
                 "per_pass": per_pass,
-                "at_least_top": all(value == rates[-1] for value in per_pass),
-                "below_lowest": all(value == 0 for value in per_pass),
+                "passes": passes,
+                "resolution": max(resolutions) if resolutions else None,
+                "ended": sorted({r["ended"] for r in passes if r["ended"]}),
+                "at_least_top": bool(passes) and all(r["upper"] is None for r in passes),
+                "below_lowest": bool(passes) and all(r["lower"] == 0 for r in passes),
             }
         )
     return rows
 
 
 def describe_rate(row: dict[str, Any]) -> str:
-    """'400 req/s (passes: 400, 400, 300)', with the grid's bounds said plainly."""
+    """'400 req/s (passes: 400, 412, 395; each within 5%)', bounds said plainly."""
     values = sorted(row["per_pass"])
+    if not values:
+        return "not measured"
     middle = values[len(values) // 2]
     passes = ", ".join(f"{value:g}" for value in row["per_pass"])
     if row["below_lowest"]:
         return f"below {row['rates'][0]:g} req/s (the lowest rate swept)"
     prefix = ">= " if row["at_least_top"] else ""
-    return f"{prefix}{middle:g} req/s (passes: {passes})"
+    text = f"{prefix}{middle:g} req/s (passes: {passes}"
+    if row.get("resolution") is not None:
+        text += f"; each pass's knee within +{row['resolution']:.1%} of its figure"
+    if row.get("ended"):
+        text += "; " + ", ".join(f"a search ended: {why}" for why in row["ended"])
+    return text + ")"
 
 
 def _pick(
@@ -125,6 +152,7 @@ def headline_verdicts(
                 "baseline_rate": describe_rate(wsgi),
                 "metrics": {"sustained rate": record(result)},
                 "bounded": asgi["at_least_top"] or wsgi["at_least_top"],
+                "loadgen_bound": bool(asgi["ended"] or wsgi["ended"]),
             }
         )
     return found
@@ -141,4 +169,6 @@ def describe_verdict(verdict: dict[str, Any]) -> str:
     )
     if verdict["bounded"]:
         text += "; the sweep's top rate bounds it: sweep higher for the full ratio"
+    if verdict.get("loadgen_bound"):
+        text += "; the load generator bounded a search: its pass is a lower bound"
     return text

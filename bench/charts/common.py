@@ -59,6 +59,8 @@ def summary_metric(name: str):
 def percentile_median(cell: dict, name: str) -> float | None:
     """Median over repeats of percentile ``name`` ("p99_9"), or None when it is missing
     or some repeat has too few samples to back it (bench.stats.backed)."""
+    if stats.beyond_answers(cell, name):
+        return None  # some repeat's percentile fell among its unanswered requests
     value = (cell.get("summary", {}).get(f"{name}_ms") or {}).get("median")
     return value if value is not None and stats.backed(cell, name) else None
 

@@ -48,25 +48,58 @@ def test_one_ceiling_per_user_count_and_connection_mode():
     assert modes == [(32, False), (32, True), (200, True)]  # gunicorn's sync worker closes
 
 
-def test_a_sweep_meets_its_rates_in_rising_order_in_every_shuffled_pass():
+def fake_record(rate: int, knee: int) -> dict:
+    """An open-loop repeat of a server that meets a 100 ms p99 up to ``knee``."""
+    return {
+        "status": "ok",
+        "latency_ms": {"p99": 40.0 if rate <= knee else 900.0, "count": 2000},
+        "open_loop": {"sustainable": rate <= knee},
+        "loadgen": {"bound": False},
+    }
+
+
+def test_the_sweeps_search_at_their_slots_and_every_cell_has_one_record_per_pass():
+    from bench import results, schedule, sustained
+
     swept = [
-        matrix.Cell("io", "io50", server, "sync", "none", 50, rate=rate)
+        matrix.Cell("io", "io50", server, "sync", "none", schedule.pool_size(rate), rate=rate)
         for server in ("uvicorn", "gunicorn-gthread")
-        for rate in (400, 50, 200, 100)
+        for rate in (400, 50, 200, 100, 800)
     ]
-    for order in run.shuffled_passes(CELLS + swept, options(3, 3), seed=11):
-        for server in ("uvicorn", "gunicorn-gthread"):
-            rates = [c.rate for c in order if c.rate and c.server == server]
-            assert rates == [50, 100, 200, 400]
-        assert len(order) == len(CELLS) + len(swept)
-
-
-def test_a_cell_whose_repeats_were_all_skipped_is_skipped_not_failed():
-    from bench import results
-
-    skipped = run.skipped_repeat(100)
-    assert skipped["status"] == "skipped" and "100/s" in skipped["reason"]
-    assert results.cell_status([skipped, skipped], 2) == "skipped"
-    ok = {"status": "ok"}
-    assert results.cell_status([ok, skipped], 2) == "ok"
-    assert results.cell_status([ok, {"status": "failed"}], 2) == "partial"
+    knees = {"uvicorn": 610, "gunicorn-gthread": 77}
+    sweeps = run.Sweeps.of(CELLS + swept, slo_ms=100)
+    repeats: dict[str, list] = {}
+    measured_per_pass = []
+    for index, order in enumerate(run.shuffled_passes(CELLS + swept, options(3, 3), 11), 1):
+        sweeps.begin_pass()
+        measured = []
+        for cell in sweeps.slots(order):
+            if cell.rate:
+                record = {**fake_record(cell.rate, knees[cell.server]), "repeat": index}
+                sweeps.record(cell, record)
+                repeats.setdefault(cell.id, []).append(record)
+                measured.append(cell)
+        measured_per_pass.append(measured)
+        brackets = {found["sweep"].split(".")[2]: found for found in sweeps.end_pass()}
+        for server, knee in knees.items():
+            low, high = brackets[server]["lower"], brackets[server]["upper"]
+            assert low <= knee < high <= low * 1.05 + 1
+        for cell, record in sweeps.untried(repeats, index):
+            repeats.setdefault(cell.id, []).append(record)
+    # the first pass walks the grid and bisects; later ones check their hint's ends
+    assert all(len([c for c in p if c.server == "uvicorn"]) == 2 for p in measured_per_pass[1:])
+    assert len(measured_per_pass[0]) <= 2 * (3 + 4)
+    # a pool follows its rate; every open-loop cell holds one record per pass
+    for cell_id, records in repeats.items():
+        assert sorted(r["repeat"] for r in records) == [1, 2, 3], cell_id
+    cells = [
+        {"cell": sweeps.known[cell_id].to_dict(), "repeats": records}
+        for cell_id, records in repeats.items()
+    ]
+    assert all(c["cell"]["users"] == schedule.pool_size(c["cell"]["rate"]) for c in cells)
+    rows = {r["server"]: r for r in sustained.sustained_rates(cells, slo_ms=100)}
+    assert rows["uvicorn"]["per_pass"] == [rows["uvicorn"]["per_pass"][0]] * 3
+    assert 610 / 1.05 - 1 <= rows["uvicorn"]["per_pass"][0] <= 610
+    skipped = [r for r in repeats["io.io50.uvicorn.sync.none.r50"] if r["status"] == "skipped"]
+    assert skipped and "not measured in pass" in skipped[0]["reason"]
+    assert results.cell_status([skipped[0], skipped[0]], 2) == "skipped"
