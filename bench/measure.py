@@ -85,6 +85,8 @@ class Plan:
     accounting: bool = False
     db_application_name: str | None = None
     db_admin_url: str | None = None
+    # counts connections on a user's own database (bench.site.ConnectionCounter)
+    db_connections: Callable[[], int] | None = None
     rate: int = 0  # open loop: requests per second falling due; 0: closed loop
     # This cell's own server options (a thread per held connection); None: the run's
     server_options: servers.ServerOptions | None = None
@@ -262,7 +264,7 @@ def measure(
                 if logged:
                     problem += f" (the server logged {logged})"
                 return _failed(plan, f"{problem}; server log tail:\n{server.log_tail()}")
-        counter = None
+        counter = plan.db_connections
         if plan.db_admin_url and plan.db_application_name:
             db_connection, counter = _db_counter(plan.db_admin_url, plan.db_application_name)
         died = threading.Event()
@@ -347,7 +349,11 @@ def measure(
                 f"locust exited (code {run.exit_code}) before the measured window ended; "
                 f"log tail:\n{_tail(run.log_path)}",
             )
-        return derive(plan, settings, run, resources, switches, server, started_at)
+        record = derive(plan, settings, run, resources, switches, server, started_at)
+        if record["status"] != "ok" and resources.db_connections_peak is not None:
+            # a window that mostly failed: how many connections were held may say why
+            record.setdefault("db", db_record(resources))
+        return record
     except BenchError as exc:
         return _failed(plan, str(exc))
     finally:
@@ -356,6 +362,14 @@ def measure(
             server.stop()
         if db_connection is not None:
             db_connection.close()
+
+
+def db_record(resources: WindowResources) -> dict[str, Any]:
+    """Connections held on the database in the window: peak and mean of the samples."""
+    return {
+        "connections_peak": resources.db_connections_peak,
+        "connections_mean": resources.db_connections_mean,
+    }
 
 
 def _tail(path: Path, lines: int = 15) -> str:
