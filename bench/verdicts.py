@@ -150,7 +150,8 @@ def failure(cell: dict) -> str | None:
         if max(rates) <= ERROR_LIMIT:
             return None
         over = sum(rate > ERROR_LIMIT for rate in rates)
-        share = f"{max(rates):.1%}" if len(rates) == 1 else f"{min(rates):.1%}-{max(rates):.1%}"
+        low, high = f"{min(rates):.1%}", f"{max(rates):.1%}"
+        share = high if low == high else f"{low}-{high}"
         text = (
             f"failed {share} of its requests ({over} of {len(rates)} repeats over "
             f"{ERROR_LIMIT:.0%})"
