@@ -443,6 +443,7 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         execute,
         plan_cells,
         repeat_plan,
+        site_warnings,
         with_site,
     )
 
@@ -455,6 +456,8 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
             print(cell.id)
         for note in expansion.notes:
             print(f"note: {note}")
+        for warning in site_warnings(options, expansion.cells):
+            print(f"warning: {warning}")
         minutes = estimate_seconds(options, expansion.cells) / 60
         plan = repeat_plan(options, expansion.cells)
         print(f"{len(expansion.cells)} cells, {plan}: about {minutes:.1f} min")

@@ -86,6 +86,8 @@ class Plan:
     accounting: bool = False
     db_application_name: str | None = None
     db_admin_url: str | None = None
+    # counts connections on a user's own database (bench.site.ConnectionCounter)
+    db_connections: Callable[[], int] | None = None
     rate: int = 0  # open loop: requests per second falling due; 0: closed loop
     # This cell's own server options (a thread per held connection); None: the run's
     server_options: servers.ServerOptions | None = None
@@ -311,7 +313,7 @@ def measure(
                 if logged:
                     problem += f" (the server logged {logged})"
                 return _failed(plan, f"{problem}; server log tail:\n{server.log_tail()}")
-        counter = None
+        counter = plan.db_connections
         if plan.db_admin_url and plan.db_application_name:
             db_connection, counter = _db_counter(plan.db_admin_url, plan.db_application_name)
             db_clock = _db_clock(plan.db_admin_url, plan.db_application_name)
@@ -410,7 +412,11 @@ def measure(
             database_cpu = (
                 clock.result() if clock is not None else dbcpu.DatabaseCpu(None, note=db_clock)
             )
-        return derive(plan, settings, run, resources, switches, server, started_at, database_cpu)
+        record = derive(plan, settings, run, resources, switches, server, started_at, database_cpu)
+        if record["status"] != "ok" and resources.db_connections_peak is not None:
+            # a window that mostly failed: how many connections were held may say why
+            record.setdefault("db", db_record(resources, 0, None, None))
+        return record
     except BenchError as exc:
         return _failed(plan, str(exc))
     finally:

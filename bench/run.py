@@ -18,7 +18,7 @@ import secrets
 import signal
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from bench import (
     ROOT,
     calibrate,
     database,
+    exception_files,
     fdlimit,
     matrix,
     measure,
@@ -102,6 +103,16 @@ def with_site(options: RunOptions, probe: bool = True) -> RunOptions:
         return options
     facts = site.inspect(options.site, probe=probe)
     return replace(options, application=site.application(options.site, facts), site_facts=facts)
+
+
+def site_warnings(options: RunOptions, cells: list[matrix.Cell]) -> list[str]:
+    """What the inspection found that will make a cell fail, said before the run
+    (persistent database connections under an ASGI server)."""
+    if options.site is None or not options.site_facts:
+        return []
+    used = dict.fromkeys(cell.server for cell in cells)
+    asgi = [name for name in used if servers.get(name).interface == "asgi"]
+    return site.connection_warnings(options.site_facts, asgi)
 
 
 def plan_cells(options: RunOptions) -> tuple[list[scenarios.Scenario], matrix.Expansion]:
@@ -207,6 +218,7 @@ def _plan(
     run_dir: Path,
     settings: measure.Settings,
     options: RunOptions,
+    db_connections: Callable[[], int] | None = None,
 ) -> measure.Plan:
     out_dir = run_dir / "raw" / cell.id / f"r{repeat}"
     primary = (
@@ -224,6 +236,8 @@ def _plan(
         db_mode=cell.db_mode if postgres else "",
         db_application_name=app_name,
     )
+    if options.site is not None:
+        env[exception_files.ENV] = str(out_dir / "exceptions")
     return measure.Plan(
         served=servers.served(cell.server, options.application),
         scenario_path=scenario.path,
@@ -239,6 +253,7 @@ def _plan(
         accounting=accounting,
         db_application_name=app_name,
         db_admin_url=settings.base_env.get("DATABASE_URL") if postgres else None,
+        db_connections=db_connections,
         server_options=cell_server_options(cell, scenario, settings.options),
         warmup=scenario.warmup_for(cell.users, settings.warmup),
         duration=schedule.window_for(cell.rate, settings.duration) if cell.rate else None,
@@ -256,6 +271,19 @@ def cell_server_options(
         roomier = servers.room_for(options, cell.users)
         return roomier if roomier != options else None
     return None
+
+
+def with_exceptions(record: dict[str, Any], directory: Path) -> dict[str, Any]:
+    """The repeat with the first exception per path its server recorded; a failed
+    repeat's reason names the first of them on its first line (the line the
+    progress and the report's caveats show), since the server log has none."""
+    found = exception_files.read(directory)
+    record["server_exceptions"] = found
+    if found and record.get("status") == "failed" and record.get("reason"):
+        path, line = next(iter(found.items()))
+        first, newline, rest = record["reason"].partition("\n")
+        record["reason"] = f"{first} (the server raised {line} at {path}){newline}{rest}"
+    return record
 
 
 def describe_repeat(record: dict[str, Any]) -> str:
@@ -287,6 +315,8 @@ def describe_repeat(record: dict[str, Any]) -> str:
             text += "  [UNSUSTAINABLE: " + "; ".join(schedule["unsustainable_reasons"]) + "]"
     if record["error_rate"]:
         text += f", errors {record['error_rate']:.1%}"
+    if (record.get("db") or {}).get("connections_peak") is not None:
+        text += f", db connections peak {record['db']['connections_peak']}"
     if record["loadgen"]["bound"]:
         text += "  [LOADGEN-BOUND: " + "; ".join(record["loadgen"]["bound_reasons"]) + "]"
     return text
@@ -315,6 +345,9 @@ def execute(options: RunOptions) -> Path:
     results.point_latest(options.results_root, run_dir)
     for note in expansion.notes:
         console.print(f"note: {note}")
+    warnings = site_warnings(options, expansion.cells)
+    for warning in warnings:
+        console.print(f"warning: {warning}")
     settings = measure.Settings(
         warmup=options.warmup,
         duration=options.duration,
@@ -388,6 +421,7 @@ def execute(options: RunOptions) -> Path:
             "locustfile": str(options.site.locustfile) if options.site.locustfile else None,
             "git": metadata.git_state(options.site.directory),
             "facts": options.site_facts,
+            "warnings": warnings,
         }
     seed = options.seed if options.seed is not None else secrets.randbits(32)
     settings = replace(settings, schedule_seed=seed)
@@ -412,6 +446,7 @@ def execute(options: RunOptions) -> Path:
         os.sched_setaffinity(0, options.loadgen_cpus)
     interrupt = measure.Interrupt()
     upstream: servers.RunningServer | servers.ExternalTarget | None = None
+    counter: site.ConnectionCounter | None = None
     repeats: dict[str, list[dict[str, Any]]] = {
         cell.id: [] for cell in expansion.cells if not cell.rate
     }
@@ -422,6 +457,15 @@ def execute(options: RunOptions) -> Path:
         with _Signals(interrupt):
             if needs_db:
                 console.print(database.setup(env))
+            if options.site is not None and options.site_facts:
+                counter = site.connection_counter(options.site, options.site_facts)
+                if counter is not None and counter.error:
+                    console.print(f"note: database connections not counted: {counter.error}")
+                if counter is not None:
+                    run_doc["site"]["counted_databases"] = counter.databases
+                    if counter.error:
+                        counter.close()
+                        counter = None
             if needs_upstream:
                 upstream = servers.Served(servers.get("uvicorn"), UPSTREAM_APP).start(
                     env=env, log_path=run_dir / "raw" / "upstream.log", cpus=options.loadgen_cpus
@@ -483,13 +527,16 @@ def execute(options: RunOptions) -> Path:
                         progress.begin(label)
                         began = time.monotonic()
                         plan = _plan(
-                            cell, by_name[cell.scenario], repeat, run_dir, settings, options
-                        )
+                            cell, by_name[cell.scenario], repeat, run_dir, settings, options,
+                            counter,
+                        )  # fmt: skip
                         # The write check counts before the server starts and
                         # after it stopped: no transaction is in flight then.
                         table = by_name[cell.scenario].verify_rows if bundled else None
                         before = rowcheck.count(plan.env, table) if table else 0
                         record = measure.measure(plan, settings, interrupt, progress.throughput)
+                        if caught := plan.env.get(exception_files.ENV):
+                            record = with_exceptions(record, Path(caught))
                         if table:
                             record = rowcheck.verify(record, plan, table, before)
                         record["repeat"] = repeat
@@ -508,6 +555,8 @@ def execute(options: RunOptions) -> Path:
     finally:
         if upstream is not None:
             upstream.stop()
+        if counter is not None:
+            counter.close()
         processes.stop_all()
         if interrupt.event.is_set():
             run_doc["status"] = "interrupted"

@@ -9,13 +9,16 @@ each, before any server starts. Their database is theirs: nothing here, and
 nothing the check does, migrates it or writes to it.
 """
 
+import contextlib
 import hashlib
 import json
 import os
 import re
+import select
 import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -176,6 +179,46 @@ def refuse(site: Site, facts: dict[str, Any]) -> None:
         )
 
 
+# Django 6.1's documentation, ref/databases, "Persistent connections".
+ASGI_CONNECTIONS_RULE = (
+    "When using ASGI, persistent connections should be disabled. Instead, use your "
+    "database backend's built-in connection pooling if available, or investigate a "
+    "third-party connection pooling option if required."
+)
+
+
+def persistent_databases(facts: dict[str, Any]) -> dict[str, Any]:
+    """alias -> CONN_MAX_AGE of each database that keeps its connections open
+    (CONN_MAX_AGE None or > 0); an empty DATABASES ("dummy") has nothing to keep."""
+    return {
+        alias: database.get("conn_max_age")
+        for alias, database in (facts.get("databases") or {}).items()
+        if database.get("vendor") not in (None, "dummy") and database.get("conn_max_age") != 0
+    }
+
+
+def connection_warnings(facts: dict[str, Any], asgi_servers: list[str]) -> list[str]:
+    """One warning per database with persistent connections when an ASGI server is
+    in the matrix: under ASGI each request's sync code runs on a thread of its own,
+    each thread opens its own connection and keeps it, and the idle connections pile
+    up until the database refuses new ones (the requests then fail with HTTP 500)."""
+    if not asgi_servers:
+        return []
+    lines = []
+    for alias, age in persistent_databases(facts).items():
+        name = (facts["databases"][alias] or {}).get("name")
+        lines.append(
+            f"database {alias!r} ({name}) has CONN_MAX_AGE={age!r} and "
+            f"{', '.join(asgi_servers)} serve{'s' if len(asgi_servers) == 1 else ''} it "
+            "under ASGI, where every request's sync code runs on a thread of its own that "
+            "keeps its own connection open: they pile up until the database refuses more. "
+            f'Django\'s documentation: "{ASGI_CONNECTIONS_RULE}" Set CONN_MAX_AGE = 0 in '
+            f"DATABASES[{alias!r}] for the ASGI run (on PostgreSQL, OPTIONS "
+            '{"pool": True} then pools the connections)'
+        )
+    return lines
+
+
 def application(site: Site, facts: dict[str, Any]) -> servers.Application:
     """Their site as an application of the server registry: served through the
     wrapper that adds switch accounting, from their directory."""
@@ -267,3 +310,76 @@ def preflight(site: Site, app: servers.Application, server: str, env: dict[str, 
                     raise SiteError(f"--path {path}: {problem}")
         finally:
             running.stop()
+
+
+COUNTED_VENDORS = ("postgresql", "mysql")  # servers that list their connections
+COUNT_TIMEOUT_S = 2.0
+
+
+class ConnectionCounter:
+    """The connections held on the site's databases, counted by ``bench.site_dbcount``
+    in a subprocess of the project's own environment (its credentials stay there).
+
+    Calling the counter asks for one count; the sampler calls it every tick of a
+    window and records the peak and mean per repeat. One process serves the run.
+    """
+
+    def __init__(self, site: Site) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bench.site_dbcount"],
+            cwd=site.directory,
+            env=check_environment(site),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        self.lock = threading.Lock()
+        try:
+            started = json.loads(self._line(60.0))
+        except (ValueError, TimeoutError):
+            started = {"databases": [], "error": "the counter did not start"}
+        self.databases: list[str] = list(started.get("databases") or [])
+        self.error: str | None = started.get("error")
+
+    def _line(self, timeout: float) -> str:
+        assert self.process.stdout is not None
+        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
+        if not ready:
+            raise TimeoutError(f"no answer from the connection counter in {timeout:g} s")
+        line = self.process.stdout.readline()
+        if not line:
+            raise TimeoutError("the connection counter exited")
+        return line
+
+    def __call__(self) -> int:
+        with self.lock:
+            assert self.process.stdin is not None
+            self.process.stdin.write("\n")
+            self.process.stdin.flush()
+            answer = self._line(COUNT_TIMEOUT_S).strip()
+        if answer.startswith("error:"):
+            raise RuntimeError(answer)
+        return int(answer)
+
+    def close(self) -> None:
+        """Stop the counter (its stdin closes, it returns); killed if it does not."""
+        if self.process.stdin is not None:
+            with contextlib.suppress(OSError):
+                self.process.stdin.close()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+def connection_counter(site: Site, facts: dict[str, Any]) -> ConnectionCounter | None:
+    """A counter for the site's databases when one of them lists its connections
+    (its ``error`` says why it cannot count, if it cannot)."""
+    vendors = {db.get("vendor") for db in (facts.get("databases") or {}).values()}
+    if not vendors & set(COUNTED_VENDORS):
+        return None
+    return ConnectionCounter(site)

@@ -8,6 +8,10 @@ the bundled project: asgiref's adapters are counted at class level, so every
 sync<->async hop their middleware and views make is counted without a line
 of their code changing.
 
+It also listens to Django's ``got_request_exception`` when the harness names a
+directory for it (``bench.exception_files``): with DEBUG off a failed request
+leaves nothing in the server log, and the report must still say what failed.
+
 This module runs inside the user's server process, never in the harness.
 The accounting code lives in this repository's ``project`` package, and a
 user's own top-level package may well be called ``project`` too (``django-admin
@@ -20,9 +24,11 @@ import importlib
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from types import ModuleType
+from typing import Any
 
-from bench import ROOT
+from bench import ROOT, exception_files
 
 HARNESS_ROOT = str(ROOT)
 _PRIVATE_PREFIX = "_djbench_"
@@ -61,8 +67,30 @@ def _load(variable: str) -> Callable:
     return getattr(module, attribute or "application")
 
 
+def listen_for_exceptions(directory: str | None) -> None:
+    """Record the first exception of each failing path in ``directory``.
+
+    Django sends the signal from inside its ``except`` block (under ASGI, asgiref
+    re-raises the exception in the thread that runs the receivers), so
+    ``sys.exc_info`` holds the exception; the signal itself does not carry it.
+    """
+    if not directory:
+        return
+    from django.core.signals import got_request_exception
+
+    recorder = exception_files.Recorder(Path(directory))
+
+    def on_exception(sender: Any, request: Any = None, **kwargs: Any) -> None:
+        exc = sys.exc_info()[1]
+        if exc is not None:
+            recorder.record(getattr(request, "path", None) or "(no request)", exc)
+
+    got_request_exception.connect(on_exception, weak=False, dispatch_uid="bench.site_app")
+
+
 def _wrapped(variable: str, wrapper: str) -> Callable:
-    application = _load(variable)
+    application = _load(variable)  # their module runs django.setup()
+    listen_for_exceptions(os.environ.get(exception_files.ENV))
     if os.environ.get("BENCH_SWITCH_ACCOUNTING", "") != "1":
         return application
     return getattr(_accounting(), wrapper)(application)

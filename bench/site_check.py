@@ -68,6 +68,8 @@ class DatabaseFacts(TypedDict):
     name: str
     vendor: str | None
     exists: bool | None  # SQLite only: does the file exist (or is it in memory)
+    # seconds a connection is kept; None: forever (Django's own None). 0: closed per request
+    conn_max_age: float | None
     error: str | None
 
 
@@ -210,6 +212,7 @@ def database_facts() -> dict[str, DatabaseFacts]:
             name=str(settings_dict.get("NAME", "")),
             vendor=None,
             exists=None,
+            conn_max_age=settings_dict.get("CONN_MAX_AGE", 0),
             error=None,
         )
         try:

@@ -33,6 +33,11 @@ REQUEST_TIMEOUT_S = 30.0
 ONE_LINE_LIMIT = 400
 
 
+class SignalHop(TypedDict):
+    signal: str  # "django.core.signals.request_started"
+    receivers: list[str]  # the sync receivers the one hop runs, in order
+
+
 class PathProbe(TypedDict):
     status: int | None
     exception: str | None  # what Django's got_request_exception saw, if anything
@@ -43,6 +48,7 @@ class PathProbe(TypedDict):
 class ProbeReport(TypedDict):
     requests_per_path: int
     paths: dict[str, PathProbe]
+    signals: dict[str, SignalHop]  # hop name -> what it runs, for a signal's sync receivers
     error: str | None
 
 
@@ -86,6 +92,50 @@ def callable_name(obj: object) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
+_SYNC_SEND = ("Signal.asend.<locals>.sync_send", "Signal.asend_robust.<locals>.sync_send")
+
+
+def signal_names() -> dict[int, str]:
+    """id -> dotted name of every module-level Signal loaded (request_started is
+    django.core.signals.request_started), so a hop can say which signal it sends."""
+    from django.dispatch import Signal
+
+    names: dict[int, str] = {}
+    for module_name, module in list(sys.modules.items()):
+        for attribute, value in list(getattr(module, "__dict__", {}).items()):
+            if isinstance(value, Signal) and id(value) not in names:
+                names[id(value)] = f"{module_name}.{attribute}"
+    return names
+
+
+def signal_hop(target: object, names: dict[int, str]) -> SignalHop | None:
+    """What a hop into Signal.asend's ``sync_send`` runs, or None for any other hop.
+
+    Since Django 5.0 ``asend`` wraps all the sync receivers of a signal in one
+    ``sync_to_async`` (``sync_send``, a closure over ``sync_receivers`` and the
+    signal as ``self``): the hop is theirs, and naming the closure names nobody.
+    """
+    if not isinstance(target, types.FunctionType):
+        return None
+    if not target.__qualname__.endswith(_SYNC_SEND) or not target.__closure__:
+        return None
+    free = dict(zip(target.__code__.co_freevars, target.__closure__, strict=True))
+    try:
+        receivers = free["sync_receivers"].cell_contents
+        signal = free["self"].cell_contents
+    except (KeyError, ValueError):  # an empty cell
+        return None
+    return SignalHop(
+        signal=names.get(id(signal), "a signal"),
+        receivers=[callable_name(receiver) for receiver in receivers],
+    )
+
+
+def signal_hop_name(hop: SignalHop) -> str:
+    """'django.core.signals.request_started receivers django.db.reset_queries, ...'"""
+    return f"{hop['signal']} receivers {', '.join(hop['receivers'])}"
+
+
 class HopCounter:
     """Thread adaptations per kind and wrapped callable, for the path being counted."""
 
@@ -94,13 +144,27 @@ class HopCounter:
         self.path: str | None = None  # None while warming up: nothing is recorded
         self.counts: dict[str, dict[str, Counter[str]]] = {}
         self.exceptions: dict[str, str] = {}
+        self.signals: dict[str, SignalHop] = {}
+        self._signal_names: dict[int, str] | None = None
+
+    def name(self, target: object) -> str:
+        """The hop's name: a signal's sync receivers for asend's hop, else the callable."""
+        if isinstance(target, types.FunctionType) and target.__qualname__.endswith(_SYNC_SEND):
+            if self._signal_names is None:
+                self._signal_names = signal_names()
+            hop = signal_hop(target, self._signal_names)
+            if hop is not None:
+                name = signal_hop_name(hop)
+                self.signals.setdefault(name, hop)
+                return name
+        return callable_name(target)
 
     def record(self, kind: str, target: object) -> None:
         """One hop into ``target``; called from the loop and from worker threads."""
         path = self.path
         if path is None:
             return
-        name = callable_name(target)
+        name = self.name(target)
         with self.lock:
             self.counts.setdefault(path, {}).setdefault(kind, Counter())[name] += 1
 
@@ -241,5 +305,6 @@ def probe(asgi_entry: str, paths: list[str], host: str) -> ProbeReport:
             )
             for path, status in statuses.items()
         },
+        signals=counter.signals,
         error=error,
     )

@@ -7,7 +7,13 @@ of them. The first two come from the cells' medians and their hop counts;
 the change comes from what ``bench.site_check`` found in the project: a
 sync-only middleware (Django then runs it, and everything above it, in a
 thread under ASGI), a middleware whose sync hooks are each run through
-sync_to_async, or a sync view.
+sync_to_async, a sync view, or a signal whose sync receivers are all theirs
+(Django's own receivers and Django's own code are named as Django's, never as
+a change to make).
+
+A configuration that failed more than 1% of its requests is not ranked: the
+verdict says that it failed, the exception its server raised, the setting
+behind it when the inspection found one, and what to change.
 """
 
 import statistics
@@ -15,8 +21,12 @@ from collections import defaultdict
 from typing import Any
 
 from bench.results import dig
+from bench.site import ASGI_CONNECTIONS_RULE, persistent_databases
 from bench.site_check import HOOKS
 from bench.stats import backed
+from bench.verdicts import failure
+
+DJANGO_MODULES = ("django.", "asgiref.")  # code the user cannot change in their project
 
 
 def _median(cell: dict, metric: str) -> float | None:
@@ -80,9 +90,24 @@ def one_change(facts: dict[str, Any], weights: dict[str, float]) -> str | None:
             "the chain and an async_to_sync back out, per request)"
         )
     middleware = {m["path"] for m in facts.get("middleware") or []}
+    signals = (facts.get("probe") or {}).get("signals") or {}
     sources = hop_sources(facts, weights)
     in_middleware = sum(hops for owner, hops in sources if owner in middleware)
     for owner, per_request in sources:
+        if owner in signals:
+            # One hop runs every sync receiver of the signal: it goes only when
+            # none is left, so only a signal whose sync receivers are all theirs
+            # is a change they can make.
+            hop = signals[owner]
+            if hop["receivers"] and not any(map(is_djangos, hop["receivers"])):
+                names = ", ".join(hop["receivers"])
+                return (
+                    f"your sync receiver{'s' if len(hop['receivers']) > 1 else ''} {names} "
+                    f"of {hop['signal']} ({per_request:.1f} hops per request): Django sends it "
+                    "with asend, which runs the sync receivers through sync_to_async; "
+                    "async def receivers run on the event loop and remove the hop"
+                )
+            continue
         if owner in middleware and owner.startswith("django."):
             return (
                 f"Django's own {owner} makes the most ({per_request:.1f} hops per request): "
@@ -97,7 +122,7 @@ def one_change(facts: dict[str, Any], weights: dict[str, float]) -> str | None:
                 f"sync hooks runs through sync_to_async under ASGI, {per_request:.1f} hops "
                 "per request"
             )
-        if per_request >= 0.5:
+        if per_request >= 0.5 and not is_djangos(owner):
             return (
                 f"{owner} is sync: under ASGI it runs through sync_to_async "
                 f"({per_request:.1f} hops per request); an async def version removes the hop, "
@@ -106,23 +131,84 @@ def one_change(facts: dict[str, Any], weights: dict[str, float]) -> str | None:
     return None
 
 
+def is_djangos(name: str) -> bool:
+    """Is this callable Django's (or asgiref's), not the user's to change?"""
+    return name.startswith(DJANGO_MODULES)
+
+
+def hop_labels(facts: dict[str, Any], weights: dict[str, float]) -> list[tuple[str, float]]:
+    """``hop_sources`` named for a reader: whose each one is, and for a signal's hop
+    the sync receivers it runs (Django's or yours)."""
+    signals = (facts.get("probe") or {}).get("signals") or {}
+    labels = []
+    for owner, hops in hop_sources(facts, weights):
+        hop = signals.get(owner)
+        if hop:
+            receivers = ", ".join(
+                f"{name} ({'Django' if is_djangos(name) else 'yours'})" for name in hop["receivers"]
+            )
+            label = f"{hop['signal']} (sent with asend), its sync receivers {receivers}"
+        else:
+            label = f"{owner} ({'Django' if is_djangos(owner) else 'yours'})"
+        labels.append((label, hops))
+    return labels
+
+
+def _peak_connections(cell: dict) -> int | None:
+    peaks = [(repeat.get("db") or {}).get("connections_peak") for repeat in cell.get("repeats", [])]
+    peaks = [peak for peak in peaks if peak is not None]
+    return max(peaks) if peaks else None
+
+
+def failed_line(cell: dict, why: str, facts: dict[str, Any], interfaces: dict[str, str]) -> str:
+    """'uvicorn (ASGI) failed: ... no ratio ... The cause ... Set ...': the failure, its
+    exception, the setting behind it when the inspection found one, what to change."""
+    server = cell["cell"]["server"]
+    interface = interfaces.get(server, "?")
+    text = f"{server} ({interface.upper()}) {why}: it is not ranked and no ratio is given for it."
+    peak = _peak_connections(cell)
+    held = f" ({peak} connections were open on your database at the peak of the window)"
+    persistent = persistent_databases(facts)
+    if interface == "asgi" and persistent:
+        settings = ", ".join(
+            f"DATABASES[{alias!r}] has CONN_MAX_AGE={age!r}" for alias, age in persistent.items()
+        )
+        text += (
+            f" The likely cause: {settings}. Under ASGI every request runs its sync code on a "
+            "thread of its own, and each thread keeps its own persistent connection, so idle "
+            f"connections pile up until the database refuses new ones{held if peak else ''}. "
+            f'Django\'s documentation: "{ASGI_CONNECTIONS_RULE}" Set CONN_MAX_AGE = 0 for '
+            'ASGI (on PostgreSQL, OPTIONS {"pool": True} pools the connections), '
+            "then measure again."
+        )
+    else:
+        text += (
+            f"{held if peak else ''} Fix what the server raised (with DEBUG off Django logs "
+            "nothing of it), then measure again."
+        )
+    return text
+
+
 def verdict(run: dict[str, Any], cells: list[dict], interfaces: dict[str, str]) -> dict | None:
     """The verdict of a site run, or None for a run of the bundled project."""
     about = run.get("site")
     if not about:
         return None
     facts = about.get("facts") or {}
+    lines: list[str] = []
+    failed = [(c, why) for c in cells if c.get("repeats") and (why := failure(c))]
+    failing = {c["cell"]["id"] for c, _ in failed}
     closed = [
         c
         for c in cells
         if not c["cell"].get("rate")
         and c.get("status") in ("ok", "partial")
+        and c["cell"]["id"] not in failing
         and _median(c, "throughput_rps") is not None
     ]
-    lines: list[str] = []
     best = max(closed, key=lambda c: _median(c, "throughput_rps") or 0.0, default=None)
     if best is None:
-        lines.append("No configuration completed a measurement: see the failed cells below.")
+        lines.append("No configuration served without failing: see why below.")
     else:
         server = best["cell"]["server"]
         text = (
@@ -134,6 +220,7 @@ def verdict(run: dict[str, Any], cells: list[dict], interfaces: dict[str, str]) 
         if best.get("loadgen_bound"):
             text += " (locust was the limit: your site may serve more)"
         lines.append(text + ".")
+    lines += [failed_line(cell, why, facts, interfaces) for cell, why in failed]
     hop_lines = []
     for cell in closed:
         hops = _hops(cell)
@@ -144,6 +231,12 @@ def verdict(run: dict[str, Any], cells: list[dict], interfaces: dict[str, str]) 
         lines.append(
             "Sync<->async hops per request, measured in the server: " + "; ".join(hop_lines) + "."
         )
+    held = [f"{peak} under {c['cell']['server']}" for c in cells if (peak := _peak_connections(c))]
+    if held:
+        counted = ", ".join(about.get("counted_databases") or []) or "your database"
+        lines.append(
+            f"Connections open on {counted} at the peak of the window: " + "; ".join(held) + "."
+        )
     weights = {str(path): float(weight) for path, weight in about.get("paths", [])}
     change = one_change(facts, weights)
     if change:
@@ -152,4 +245,6 @@ def verdict(run: dict[str, Any], cells: list[dict], interfaces: dict[str, str]) 
         "best": best["cell"]["id"] if best else None,
         "lines": lines,
         "hop_sources": hop_sources(facts, weights),
+        "hop_labels": hop_labels(facts, weights),
+        "failed": sorted(failing),
     }

@@ -26,6 +26,7 @@ from bench.stats import (
     not_tested,
 )
 
+ERROR_LIMIT = 0.01  # a configuration failing more of its requests is not compared
 WSGI_PREFERENCE = ("gunicorn-gthread", "gunicorn-sync", "granian-wsgi")
 ASGI_PREFERENCE = ("uvicorn", "gunicorn-uvicorn", "gunicorn-asgi", "granian-asgi", "hypercorn")
 METRICS = (
@@ -115,11 +116,75 @@ def _pick(
     matching = [
         c
         for c in cells
-        if interfaces.get(c["cell"]["server"]) == interface
-        and c["cell"]["style"] == view
-        and c["status"] in ("ok", "partial")
+        if interfaces.get(c["cell"]["server"]) == interface and c["cell"]["style"] == view
     ]
-    return preferred(matching, lambda c: c["cell"]["server"], preference)
+    # A configuration that served is preferred; one that failed still answers
+    # the question, with no ratio and the reason why.
+    usable = [c for c in matching if c["status"] in ("ok", "partial")]
+    failed = [c for c in matching if c["status"] == "failed" and c.get("repeats")]
+    return preferred(usable or failed, lambda c: c["cell"]["server"], preference)
+
+
+def first_exceptions(cell: dict) -> dict[str, str]:
+    """Per path, the first exception the cell's servers recorded (a user's site)."""
+    found: dict[str, str] = {}
+    for repeat in cell.get("repeats", []):
+        for path, line in (repeat.get("server_exceptions") or {}).items():
+            found.setdefault(path, line)
+    return found
+
+
+def failure(cell: dict) -> str | None:
+    """Why a cell's figures cannot be compared, or None when they can.
+
+    A cell fails when no repeat was measured, or when a measured repeat failed more
+    than ERROR_LIMIT of its requests: throughput and CPU per request then count
+    only the requests that succeeded, and a 500 is cheaper to serve than the page.
+    The highest repeat decides: a configuration that fails under this load in one
+    repeat of five is not one to recommend on the other four.
+    """
+    repeats = [r for r in cell.get("repeats", []) if r.get("status") == "ok"]
+    exceptions = first_exceptions(cell)
+    if cell.get("status") not in ("ok", "partial") or not repeats:
+        reasons = [r.get("reason") for r in cell.get("repeats", []) if r.get("reason")]
+        text = "failed every repeat" + (f": {reasons[0].splitlines()[0]}" if reasons else "")
+    else:
+        rates = [float(r.get("error_rate") or 0.0) for r in repeats]
+        if max(rates) <= ERROR_LIMIT:
+            return None
+        over = sum(rate > ERROR_LIMIT for rate in rates)
+        low, high = f"{min(rates):.1%}", f"{max(rates):.1%}"
+        share = high if low == high else f"{low}-{high}"
+        text = (
+            f"failed {share} of its requests ({over} of {len(rates)} repeats over "
+            f"{ERROR_LIMIT:.0%})"
+        )
+        errors: dict[str, int] = {}
+        for repeat in repeats:
+            for kind, count in (repeat.get("errors") or {}).items():
+                errors[kind] = errors.get(kind, 0) + int(count)
+        if not exceptions and errors:
+            text += f", e.g. {max(errors, key=errors.get)}"
+    if exceptions and "the server raised" not in text:
+        shown = "; ".join(f"{line} at {path}" for path, line in list(exceptions.items())[:3])
+        text += f"; the server raised {shown}"
+    return text
+
+
+def failed_pair(candidate: dict, baseline: dict, question: str) -> dict[str, Any] | None:
+    """The row of a question one of whose configurations failed: no ratio, why instead."""
+    failed = {cell["cell"]["id"]: failure(cell) for cell in (candidate, baseline)}
+    failed = {cell_id: text for cell_id, text in failed.items() if text}
+    if not failed:
+        return None
+    return {
+        "question": question,
+        "candidate": candidate["cell"]["id"],
+        "baseline": baseline["cell"]["id"],
+        "loadgen_bound": False,
+        "metrics": {},
+        "failed": failed,
+    }
 
 
 def includes_database(cell: dict) -> bool:
@@ -129,12 +194,16 @@ def includes_database(cell: dict) -> bool:
 
 
 def pair(candidate: dict, baseline: dict, question: str) -> dict[str, Any]:
-    """Ratios candidate / baseline with their intervals and uncorrected tests.
+    """Ratios candidate / baseline with their intervals and uncorrected tests; no
+    ratio, and why, when either configuration failed (see ``failure``).
 
     CPU per request is the server's plus the database's when both cells
     measured their PostgreSQL backends (``cpu_includes_database``): the server
     alone would credit a configuration with work it moved into the database.
     """
+    failed = failed_pair(candidate, baseline, question)
+    if failed is not None:
+        return failed
     with_db = includes_database(candidate) and includes_database(baseline)
     metrics = tuple(
         (name, SERVER_AND_DB_CPU if with_db and name == "CPU/request" else keys)
@@ -274,8 +343,13 @@ def metric_text(metric: dict[str, Any], digits: int = 2) -> str:
 
 def describe(row: dict[str, Any]) -> str:
     """'throughput x2.30 [2.10, 2.52], p99 x0.41 [0.20, 0.90] (not significant after Holm),
-    CPU/request x1.80 [1.70, 1.91]'; '(not tested: 1 repeat)' where no test was possible.
-    CPU that includes the database's backends is named so."""
+    CPU/request x1.80 [1.70, 1.91]'; '(not tested: 1 repeat)' where no test was possible;
+    'no ratio: `cell` failed ...' when a configuration failed. CPU that includes
+    the database's backends is named so."""
+    if row.get("failed"):
+        return "no ratio: " + "; ".join(
+            f"`{cell_id}` {text}" for cell_id, text in row["failed"].items()
+        )
 
     def label(name: str) -> str:
         if name == "CPU/request" and row.get("cpu_includes_database"):

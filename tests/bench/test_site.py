@@ -105,3 +105,21 @@ def test_the_generated_scenario_and_a_locustfile_scenario():
     mine = site.scenario(own)
     assert mine.name == "usersite_locustfile" and mine.endpoints == {"locustfile": ""}
     assert mine.primer_path("locustfile", scenarios.OWN) is None
+
+
+def _facts(**databases: dict) -> dict:
+    return {"databases": databases}
+
+
+def test_persistent_connections_under_asgi_are_warned_with_djangos_rule():
+    pg = {"vendor": "postgresql", "name": "shop", "conn_max_age": None}
+    facts = _facts(default=pg, replica={**pg, "name": "r", "conn_max_age": 0})
+    (warning,) = site.connection_warnings(facts, ["uvicorn"])
+    assert warning.startswith("database 'default' (shop) has CONN_MAX_AGE=None and uvicorn")
+    assert f'"{site.ASGI_CONNECTIONS_RULE}"' in warning
+    assert "Set CONN_MAX_AGE = 0 in DATABASES['default']" in warning
+    assert site.connection_warnings(facts, []) == []  # WSGI only: one thread, one connection
+    sqlite = _facts(default={"vendor": "sqlite", "name": "db", "conn_max_age": 60})
+    assert "CONN_MAX_AGE=60" in site.connection_warnings(sqlite, ["uvicorn"])[0]
+    assert site.connection_warnings(_facts(default={**pg, "conn_max_age": 0}), ["uvicorn"]) == []
+    assert site.connection_warnings(_facts(default={"vendor": "dummy"}), ["uvicorn"]) == []

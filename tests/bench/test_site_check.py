@@ -84,6 +84,7 @@ def test_migrated_fixture_is_ready_to_serve(migrated: Path):
             "name": str(migrated / "db.sqlite3"),
             "vendor": "sqlite",
             "exists": True,
+            "conn_max_age": 0,  # Django's default: closed at the end of each request
             "error": None,
         }
     }

@@ -86,3 +86,93 @@ def test_the_verdict_gives_no_p99_that_too_few_requests_back():
     found = site_verdict.verdict({"site": {"paths": [], "facts": {}}}, [slow], {})
     assert "p99" not in found["lines"][0].split("(too few")[0]
     assert "p90 120.0 ms (too few requests a repeat for p99" in found["lines"][0]
+
+
+REQUEST_STARTED = (
+    "django.core.signals.request_started receivers django.db.reset_queries, "
+    "django.db.close_old_connections"
+)
+
+
+def test_a_signal_hop_of_djangos_own_receivers_is_never_the_change_to_make():
+    facts = probe(a={"sync_to_async": {REQUEST_STARTED: 1.0, "shop.views.page": 1.0}})
+    facts["probe"]["signals"] = {
+        REQUEST_STARTED: {
+            "signal": "django.core.signals.request_started",
+            "receivers": ["django.db.reset_queries", "django.db.close_old_connections"],
+        }
+    }
+    assert site_verdict.one_change(facts, {"a": 1.0}).startswith("shop.views.page is sync")
+    labels = dict(site_verdict.hop_labels(facts, {"a": 1.0}))
+    assert labels == {
+        "django.core.signals.request_started (sent with asend), its sync receivers "
+        "django.db.reset_queries (Django), django.db.close_old_connections (Django)": 1.0,
+        "shop.views.page (yours)": 1.0,
+    }
+    # Django's own code that is not middleware is not a change either
+    response = probe(a={"sync_to_async": {"django.http.response.HttpResponse.close": 2.0}})
+    assert site_verdict.one_change(response, {"a": 1.0}) is None
+
+
+def test_a_signal_whose_sync_receivers_are_all_yours_is_named():
+    name = "shop.signals.order_paid receivers shop.receivers.mail"
+    facts = probe(a={"sync_to_async": {name: 2.0}})
+    facts["probe"]["signals"] = {
+        name: {"signal": "shop.signals.order_paid", "receivers": ["shop.receivers.mail"]}
+    }
+    text = site_verdict.one_change(facts, {"a": 1.0})
+    assert text.startswith("your sync receiver shop.receivers.mail of shop.signals.order_paid")
+    assert "(2.0 hops per request)" in text
+
+
+def failing_cell(server: str, rates: list[float], peak: int) -> dict:
+    failing = cell(server, 80, 7.0, 400, 16)
+    failing["repeats"] = [
+        {
+            "status": "ok",
+            "error_rate": rate,
+            "errors": {"GET / | HTTP 500": 10},
+            "latency_ms": {"count": 2000, "p99": 400},
+            "db": {"connections_peak": peak, "connections_mean": peak / 2},
+            "server_exceptions": {"/": "django.db.utils.OperationalError: too many connections"},
+        }
+        for rate in rates
+    ]
+    return failing
+
+
+def test_a_failing_configuration_gets_its_cause_instead_of_a_rank():
+    run = {
+        "site": {
+            "paths": [["/", 1.0]],
+            "counted_databases": ["default (postgresql shop)"],
+            "facts": {
+                "middleware": [],
+                "databases": {
+                    "default": {"vendor": "postgresql", "name": "shop", "conn_max_age": None}
+                },
+            },
+        }
+    }
+    wsgi = cell("gunicorn-gthread", 250, 3.9, 140, 0)
+    wsgi["repeats"][0]["db"] = {"connections_peak": 4, "connections_mean": 4.0}
+    asgi = failing_cell("uvicorn", [0.2, 0.25], 8)
+    found = site_verdict.verdict(run, [wsgi, asgi], {"gunicorn-gthread": "wsgi", "uvicorn": "asgi"})
+    assert found["best"] == "site.pages.gunicorn-gthread.own.own.u32"
+    assert found["failed"] == ["site.pages.uvicorn.own.own.u32"]
+    (failed,) = [line for line in found["lines"] if line.startswith("uvicorn")]
+    assert failed.startswith(
+        "uvicorn (ASGI) failed 20.0%-25.0% of its requests (2 of 2 repeats over 1%); the server "
+        "raised django.db.utils.OperationalError: too many connections at /: it is not ranked"
+    )
+    assert "DATABASES['default'] has CONN_MAX_AGE=None" in failed
+    assert "(8 connections were open on your database at the peak of the window)" in failed
+    assert "Set CONN_MAX_AGE = 0 for ASGI" in failed
+    assert (
+        "Connections open on default (postgresql shop) at the peak of the window: "
+        "4 under gunicorn-gthread; 8 under uvicorn."
+    ) in found["lines"]
+    # at 1% or under the configuration is ranked as before
+    fine = failing_cell("uvicorn", [0.01], 8)
+    found = site_verdict.verdict(run, [wsgi, fine], {"gunicorn-gthread": "wsgi", "uvicorn": "asgi"})
+    assert found["failed"] == []

@@ -159,3 +159,41 @@ def test_each_endpoint_is_compared_with_a_declared_baseline():
     assert row["metrics"]["CPU/request"]["ratio"] == pytest.approx(1.5, rel=0.01)
     assert len(rows) == 1  # the gthread gzip cell has nothing to pair with
     assert "deco" not in verdicts.verdicts(cells, INTERFACES)
+
+
+def test_a_configuration_failing_over_one_percent_gets_no_ratio():
+    from bench.verdicts import describe, verdicts
+
+    def site_cell(server: str, error_rate: float, status: str = "ok") -> dict:
+        repeats = [
+            {
+                "status": status,
+                "error_rate": error_rate,
+                "throughput_rps": 100.0 + index,
+                "latency_ms": {"p99": 10.0, "count": 2000},
+                "server": {"cpu_ms_per_request": 1.0},
+                "errors": {"GET / | HTTP 500": 7} if error_rate else {},
+                "reason": None if status == "ok" else "92% of requests failed, e.g. x",
+            }
+            for index in range(3)
+        ]
+        identity = {"id": f"site.pages.{server}.own.own.u32", "scenario": "site",
+                    "endpoint": "pages", "server": server, "style": "own", "stack": "own",
+                    "users": 32}  # fmt: skip
+        return {"cell": identity, "status": status, "repeats": repeats}
+
+    interfaces = {"gunicorn-gthread": "wsgi", "uvicorn": "asgi"}
+    wsgi = site_cell("gunicorn-gthread", 0.0)
+    (row,) = verdicts([wsgi, site_cell("uvicorn", 0.2)], interfaces)["site"]
+    assert row["metrics"] == {}
+    assert describe(row) == (
+        "no ratio: `site.pages.uvicorn.own.own.u32` failed 20.0% of its requests "
+        "(3 of 3 repeats over 1%), e.g. GET / | HTTP 500"
+    )
+    (row,) = verdicts([wsgi, site_cell("uvicorn", 0.0, "failed")], interfaces)["site"]
+    assert describe(row) == (
+        "no ratio: `site.pages.uvicorn.own.own.u32` failed every repeat: "
+        "92% of requests failed, e.g. x"
+    )
+    (row,) = verdicts([wsgi, site_cell("uvicorn", 0.01)], interfaces)["site"]
+    assert set(row["metrics"]) == {"throughput", "p99", "CPU/request"}  # 1% is still compared
