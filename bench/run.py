@@ -518,12 +518,12 @@ def execute(options: RunOptions) -> Path:
                     results.write_json(run_dir / "run.json", run_doc)
 
                 for repeat, order in enumerate(passes, start=1):
-                    sweeps.begin_pass()
+                    sweeps.begin_pass(order)
                     for cell in sweeps.slots(order):
                         if interrupt.event.is_set():
                             break
                         done += 1
-                        label = f"[{done}/{total}] {cell.id} r{repeat}"
+                        label = f"[{done}/{max(done, total)}] {cell.id} r{repeat}"
                         progress.begin(label)
                         began = time.monotonic()
                         plan = _plan(
@@ -547,8 +547,9 @@ def execute(options: RunOptions) -> Path:
                         progress.done(f"{label}: {describe_repeat(record)}")
                     if interrupt.event.is_set():
                         break
-                    run_doc.setdefault("searches", []).append(sweeps.end_pass())
-                    for cell, record in sweeps.untried(repeats, repeat):
+                    if sweeps.current:
+                        run_doc.setdefault("searches", []).append(sweeps.end_pass())
+                    for cell, record in sweeps.untried(repeats):
                         store(cell, record)
     except KeyboardInterrupt:
         interrupt.set("interrupted (second signal)")
@@ -625,6 +626,7 @@ class Sweeps:
         self.hints: dict[tuple, tuple[int, int | None]] = {}
         self.current: dict[tuple, search.Search] = {}
         self.known: dict[str, matrix.Cell] = {}
+        self.passes = 0  # passes that searched: a sweep runs in --sweep-repeats passes only
 
     @classmethod
     def of(cls, cells: list[matrix.Cell], slo_ms: float) -> "Sweeps":
@@ -643,10 +645,16 @@ class Sweeps:
                 sweeps.cell_at(key, rate)
         return sweeps
 
-    def begin_pass(self) -> None:
+    def begin_pass(self, order: list[matrix.Cell]) -> None:
+        """Start the searches of the sweeps that have slots in this pass's order
+        (a pass beyond --sweep-repeats has none: it measures closed-loop cells only)."""
+        keys = {cell.sweep_key for cell in order if cell.rate}
         self.current = {
-            key: search.Search(grid, hint=self.hints.get(key)) for key, grid in self.grid.items()
+            key: search.Search(grid, hint=self.hints.get(key))
+            for key, grid in self.grid.items()
+            if key in keys
         }
+        self.passes += bool(self.current)
 
     def cell_at(self, key: tuple, rate: int) -> matrix.Cell:
         template = self.template[key]
@@ -684,14 +692,14 @@ class Sweeps:
         return found
 
     def untried(
-        self, repeats: dict[str, list[dict[str, Any]]], upto: int
+        self, repeats: dict[str, list[dict[str, Any]]]
     ) -> Iterator[tuple[matrix.Cell, dict[str, Any]]]:
-        """A skipped record for every open-loop cell in each pass up to ``upto``
-        that did not measure it, so every such cell holds one record per pass
-        and says which passes measured it."""
+        """A skipped record for every open-loop cell in each pass searched so far
+        that did not measure it, so every such cell holds one record per
+        searching pass and says which passes measured it."""
         for cell_id, cell in self.known.items():
             done = {r.get("repeat") for r in repeats.get(cell_id, [])}
-            for index in range(1, upto + 1):
+            for index in range(1, self.passes + 1):
                 if index not in done:
                     yield cell, {**skipped_repeat(index), "repeat": index}
 

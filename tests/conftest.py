@@ -16,6 +16,12 @@ from pathlib import Path
 
 import psutil
 import pytest
+from helpers.postgres import postgres_available
+
+# Imported a second time under another name (``from tests.conftest import``),
+# this module would draw a new upstream port and point the whole session at it.
+if __name__ != "conftest" and "conftest" in sys.modules:
+    raise ImportError(f"{__file__} is pytest's to import: move what you need into tests/helpers/")
 
 ROOT = Path(__file__).resolve().parent.parent
 _STATE = Path(tempfile.mkdtemp(prefix="bench-tests-"))
@@ -125,18 +131,6 @@ def live_server(tmp_path: Path) -> Iterator[Callable[..., servers.RunningServer]
     finally:
         for server in started:
             server.stop()
-
-
-def postgres_available() -> bool:
-    import psycopg
-
-    try:
-        with psycopg.connect(
-            "host=127.0.0.1 port=5432 user=postgres dbname=test", connect_timeout=3
-        ):
-            return True
-    except psycopg.Error:
-        return False
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,8 @@
 
 import os
 import struct
+import subprocess
+import sys
 import time
 
 import pytest
@@ -49,27 +51,40 @@ def test_exit_records_are_parsed_two_to_a_datagram():
     assert dbcpu.parse_exits(datagram, 32) == []  # another family's messages
 
 
+# The child's own clock: the CPU it used by the end of its burn, start-up included.
+_BURN = (
+    "import time\n"
+    "began = time.process_time()\n"
+    "while time.process_time() - began < 0.15:\n"
+    "    pass\n"
+    "print(time.process_time())\n"
+)
+
+
 def test_the_kernel_reports_a_child_s_cpu_at_its_exit():
-    """A forked child burns 150 ms of CPU and exits: its record says at least that
-    (plus its own exit), within 50 ms: the fork and exit of a Python child."""
+    """A child process burns 150 ms of CPU and exits: its exit record says what
+    its own clock said at the end of the burn, plus its exit (the interpreter's
+    teardown), within 50 ms. The record's user and system times are sampled at
+    the scheduler's tick, not timed: up to a tick (4 ms here) below the child's
+    own clock is the kernel's resolution, averaging out over many backends (a
+    run read 149.4 ms for a burn of 150). A subprocess, not os.fork(): forking
+    the suite's process, which has threads by then, is a DeprecationWarning and
+    an error here."""
     try:
         listener = dbcpu.ExitListener()
     except dbcpu.Unavailable as exc:
         pytest.skip(f"no taskstats here: {exc}")
     try:
-        pid = os.fork()
-        if pid == 0:
-            began = time.process_time()
-            while time.process_time() - began < 0.15:
-                pass
-            os._exit(0)
-        os.waitpid(pid, 0)
+        child = subprocess.run(
+            [sys.executable, "-c", _BURN], capture_output=True, text=True, check=True, timeout=30
+        )
+        own_clock = float(child.stdout)
         found: list[Exit] = []
         deadline = time.monotonic() + 5
         while not found and time.monotonic() < deadline:
             listener.wait(0.1)
-            found = [record for record in listener.drain() if record.pid == pid]
+            found = [record for record in listener.drain() if record.ppid == os.getpid()]
     finally:
         listener.close()
-    assert found and found[0].ppid == os.getpid()
-    assert 0.15 <= found[0].cpu_s < 0.2
+    assert found, "no exit record of the child"
+    assert own_clock - 0.005 <= found[-1].cpu_s < own_clock + 0.05

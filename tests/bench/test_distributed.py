@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 from helpers.harness import TINY, assert_all_gone, descendants_while_running, harness, only_run
 
+from bench import schedule
+
 pytestmark = pytest.mark.live
 
 
@@ -83,4 +85,6 @@ def test_two_workers_share_one_open_loop_schedule(tmp_path):
     figures = repeat["open_loop"]
     assert figures["latency_from_due"] is True
     assert figures["achieved_rps"] == pytest.approx(200, rel=0.05)
-    assert figures["scheduled"] == pytest.approx(600, rel=0.05)  # both shares, 3 s
+    # both shares, over the window that backs a p99 at 200/s (longer than 3 s)
+    window = schedule.window_for(200, 3)
+    assert figures["scheduled"] == pytest.approx(200 * window, rel=0.05)

@@ -1,5 +1,7 @@
 """The order of work in a run: every cell once per pass, each pass shuffled."""
 
+import pytest
+
 from bench import matrix, run
 
 CELLS = [
@@ -58,7 +60,10 @@ def fake_record(rate: int, knee: int) -> dict:
     }
 
 
-def test_the_sweeps_search_at_their_slots_and_every_cell_has_one_record_per_pass():
+@pytest.mark.parametrize("closed_passes", [3, 9])
+def test_the_sweeps_search_at_their_slots_and_every_cell_has_one_record_per_pass(closed_passes):
+    """Open-loop sweeps search in --sweep-repeats passes (3), however many
+    passes the closed-loop cells take (--repeats)."""
     from bench import results, schedule, sustained
 
     swept = [
@@ -70,8 +75,15 @@ def test_the_sweeps_search_at_their_slots_and_every_cell_has_one_record_per_pass
     sweeps = run.Sweeps.of(CELLS + swept, slo_ms=100)
     repeats: dict[str, list] = {}
     measured_per_pass = []
-    for index, order in enumerate(run.shuffled_passes(CELLS + swept, options(3, 3), 11), 1):
-        sweeps.begin_pass()
+    passes = run.shuffled_passes(CELLS + swept, options(closed_passes, 3), 11)
+    assert len(passes) == closed_passes
+    for index, order in enumerate(passes, 1):
+        sweeps.begin_pass(order)
+        if index > 3:
+            assert not sweeps.current
+            assert all(not cell.rate for cell in sweeps.slots(order))
+            assert not list(sweeps.untried(repeats))
+            continue
         measured = []
         for cell in sweeps.slots(order):
             if cell.rate:
@@ -84,7 +96,7 @@ def test_the_sweeps_search_at_their_slots_and_every_cell_has_one_record_per_pass
         for server, knee in knees.items():
             low, high = brackets[server]["lower"], brackets[server]["upper"]
             assert low <= knee < high <= low * 1.05 + 1
-        for cell, record in sweeps.untried(repeats, index):
+        for cell, record in sweeps.untried(repeats):
             repeats.setdefault(cell.id, []).append(record)
     # the first pass walks the grid and bisects; later ones check their hint's ends
     assert all(len([c for c in p if c.server == "uvicorn"]) == 2 for p in measured_per_pass[1:])

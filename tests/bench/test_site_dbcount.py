@@ -4,9 +4,9 @@ import os
 import time
 
 import pytest
+from helpers.postgres import postgres_available
 
 from bench import site
-from tests.conftest import postgres_available
 from tests.helpers.usersite import FIXTURE
 
 pytestmark = pytest.mark.postgres

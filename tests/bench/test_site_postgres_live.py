@@ -13,8 +13,8 @@ import sys
 from collections.abc import Iterator
 
 import pytest
+from helpers.postgres import postgres_available
 
-from tests.conftest import postgres_available
 from tests.helpers.harness import ROOT, TINY
 from tests.helpers.usersite import clean_env, prepared_usersite
 
