@@ -21,6 +21,7 @@ from bench.stats import (
     TOO_FEW_SAMPLES,
     Comparison,
     backed,
+    beyond_answers,
     compare,
     holm,
     not_tested,
@@ -48,6 +49,13 @@ def compare_cells(a: dict, b: dict, keys: tuple[str, ...]) -> Comparison:
     """
     values_a, values_b = repeat_values(a, keys), repeat_values(b, keys)
     percentile = keys[-1] if keys[0] == "latency_ms" and keys[-1] in PERCENTILES else None
+    if percentile and (beyond_answers(a, percentile) or beyond_answers(b, percentile)):
+        # An open-loop cell whose percentile fell among requests never answered
+        # has no finite value: no ratio, and the reason, not "no data".
+        beyond = [c["cell"]["id"] for c in (a, b) if beyond_answers(c, percentile)]
+        return not_tested(
+            f"beyond every answer in {', '.join(beyond)}", len(values_a), len(values_b)
+        )
     if percentile and not (backed(a, percentile) and backed(b, percentile)):
         return not_tested(TOO_FEW_SAMPLES, len(values_a), len(values_b))
     return compare(values_a, values_b)

@@ -108,6 +108,19 @@ def test_a_p99_from_too_few_samples_per_repeat_is_not_tested():
     assert verdicts.compare_cells(sync, few, ("throughput_rps",)).tested
 
 
+def test_a_p99_beyond_every_answer_is_not_tested_and_says_why():
+    """An overloaded open-loop cell's p99 fell among requests never answered:
+    it has no value, and the verdict says so instead of "no data"."""
+    fine = cell("io", "uvicorn", "async", [200, 200, 200], [20, 21, 22], [2, 2.1, 1.9], 1_000)
+    overloaded = cell("io", "gunicorn-gthread", "sync", [78, 77, 79], [50, 52, 51], [1, 1, 1])
+    for repeat in overloaded["repeats"]:
+        repeat["latency_ms"].update(p99=None, unanswered=786)
+    result = verdicts.compare_cells(overloaded, fine, ("latency_ms", "p99"))
+    assert result.ratio is None
+    assert result.verdict == "not tested (beyond every answer in io.gunicorn-gthread.sync)"
+    assert verdicts.compare_cells(overloaded, fine, ("throughput_rps",)).tested
+
+
 def test_verdicts_correct_across_all_scenarios_of_a_report():
     cells = []
     for scenario, shift in (("json", 1.05), ("io", 1.06), ("db", 1.5)):
