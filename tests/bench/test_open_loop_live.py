@@ -14,16 +14,21 @@ pytestmark = pytest.mark.live
 FIXTURES = ROOT / "tests" / "fixtures"
 
 
-def _measure(tmp_path: Path, name: str, users: int, rate: int) -> dict:
-    env = {**os.environ, "PYTHONPATH": f"{FIXTURES}:{ROOT}"}
-    settings = measure.Settings(
+def _settings(duration: float, base_env: dict[str, str]) -> measure.Settings:
+    """One server on CPU 0, locust on CPU 1, 1 s of warm-up."""
+    return measure.Settings(
         warmup=1.0,
-        duration=8.0,
+        duration=duration,
         server_cpus=frozenset({0}),
         loadgen_cpus=frozenset({1}),
         options=servers.ServerOptions(),
-        base_env=env,
+        base_env=base_env,
     )
+
+
+def _measure(tmp_path: Path, name: str, users: int, rate: int) -> dict:
+    env = {**os.environ, "PYTHONPATH": f"{FIXTURES}:{ROOT}"}
+    settings = _settings(8.0, env)
     plan = measure.Plan(
         served=servers.Served(
             servers.get("uvicorn"), servers.Application("stall", asgi="stall_app:app")
@@ -66,14 +71,7 @@ def _bundled(tmp_path: Path, rate: int) -> dict:
     from bench import matrix, run, scenarios
 
     options = run.RunOptions()
-    settings = measure.Settings(
-        warmup=1.0,
-        duration=4.0,
-        server_cpus=frozenset({0}),
-        loadgen_cpus=frozenset({1}),
-        options=servers.ServerOptions(),
-        base_env=run.base_env(options),
-    )
+    settings = _settings(4.0, run.base_env(options))
     cell = matrix.Cell("io", "io50", "gunicorn-gthread", "sync", "none", 60, rate=rate)
     plan = run._plan(cell, scenarios.discover()["io"], 1, tmp_path, settings, options)
     # 4 s, not the 1,000 requests a p99 needs: this checks the accounting, not a p99
