@@ -89,6 +89,8 @@ def sustained_rates(cells: list[dict[str, Any]], slo_ms: float) -> list[dict[str
                 "resolution": max(resolutions) if resolutions else None,
                 "ended": sorted({r["ended"] for r in passes if r["ended"]}),
                 "at_least_top": bool(passes) and all(r["upper"] is None for r in passes),
+                # passes that met the grid's top rate: their figure is a lower bound
+                "capped_passes": sum(1 for r in passes if r["upper"] is None and r["lower"]),
                 "below_lowest": bool(passes) and all(r["lower"] == 0 for r in passes),
             }
         )
@@ -101,13 +103,25 @@ def describe_rate(row: dict[str, Any]) -> str:
     if not values:
         return "not measured"
     middle = values[len(values) // 2]
-    passes = ", ".join(f"{value:g}" for value in row["per_pass"])
+    found = row.get("passes") or []
+    capped = [bool(r["upper"] is None and r["lower"]) for r in found] or [False] * len(values)
+    passes = ", ".join(
+        f"{'>= ' if top else ''}{value:g}"
+        for value, top in zip(row["per_pass"], capped, strict=True)
+    )
     if row["below_lowest"]:
         return f"below {row['rates'][0]:g} req/s (the lowest rate swept)"
     prefix = ">= " if row["at_least_top"] else ""
     text = f"{prefix}{middle:g} req/s (passes: {passes}"
     if row.get("resolution") is not None:
-        text += f"; each pass's knee within +{row['resolution']:.1%} of its figure"
+        # Only a bracketed pass has a resolution; a capped one is a lower bound.
+        which = "each bracketed pass's" if any(capped) else "each pass's"
+        text += f"; {which} knee within +{row['resolution']:.1%} of its figure"
+    if any(capped) and not row["at_least_top"]:
+        text += (
+            f"; {sum(capped)} of {len(capped)} passes met the top rate swept, "
+            "so their figures are lower bounds"
+        )
     if row.get("ended"):
         text += "; " + ", ".join(f"a search ended: {why}" for why in row["ended"])
     return text + ")"
@@ -151,7 +165,7 @@ def headline_verdicts(
                 "candidate_rate": describe_rate(asgi),
                 "baseline_rate": describe_rate(wsgi),
                 "metrics": {"sustained rate": record(result)},
-                "bounded": asgi["at_least_top"] or wsgi["at_least_top"],
+                "bounded": bool(asgi.get("capped_passes") or wsgi.get("capped_passes")),
                 "loadgen_bound": bool(asgi["ended"] or wsgi["ended"]),
             }
         )

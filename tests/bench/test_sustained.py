@@ -54,6 +54,27 @@ def test_each_pass_scores_the_lower_end_of_its_bracket_with_its_resolution():
     assert text.startswith("283 req/s (passes: 283, 200; each pass's knee within +5.0%")
 
 
+def test_a_pass_that_met_the_top_rate_is_a_lower_bound_and_claims_no_resolution():
+    """Seen in make bench: two passes met the grid's top (800/s), one bracketed its
+    knee at 383. The capped passes are lower bounds and say so; the resolution
+    is the bracketed pass's only; the verdict is bounded."""
+    cells = [
+        cell("uvicorn", "async", 400, [repeat(1, 60), repeat(2, 60), repeat(3, 120)]),
+        cell("uvicorn", "async", 800, [repeat(1, 80), repeat(2, 90), skipped(3)]),
+        cell("uvicorn", "async", 383, [skipped(1), skipped(2), repeat(3, 90)]),
+        cell("gunicorn-gthread", "sync", 400, [repeat(n, 500) for n in (1, 2, 3)]),
+        cell("gunicorn-gthread", "sync", 200, [repeat(n, 50) for n in (1, 2, 3)]),
+    ]
+    rows = {row["server"]: row for row in sustained.sustained_rates(cells, slo_ms=100)}
+    row = rows["uvicorn"]
+    assert row["per_pass"] == [800.0, 800.0, 383.0] and row["capped_passes"] == 2
+    text = sustained.describe_rate(row)
+    assert text.startswith("800 req/s (passes: >= 800, >= 800, 383; each bracketed pass's")
+    assert "2 of 3 passes met the top rate swept, so their figures are lower bounds" in text
+    (verdict,) = sustained.headline_verdicts(list(rows.values()), INTERFACES)
+    assert verdict["bounded"]
+
+
 def test_a_load_generator_bound_repeat_is_never_sustained_and_ends_the_search():
     cells = [
         cell("uvicorn", "async", 400, [repeat(1, 50)]),
