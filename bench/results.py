@@ -90,7 +90,14 @@ def _slug(label: str) -> str:
 
 
 def create_run_dir(root: Path, label: str) -> Path:
-    """A new run directory, checked writable before any cell runs."""
+    """A new run directory, checked writable before any cell runs; an absolute path.
+
+    Absolute because the run hands directories inside it to processes that run
+    elsewhere: a user's site is served from its own directory, and a relative
+    counter or exception directory would land there, out of the harness's
+    sight (a relative ``--results`` once lost every switch count of a site run).
+    """
+    root = root.absolute()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     if root.exists() and not root.is_dir():
         raise ResultsError(f"cannot write results: {root} exists and is not a directory")

@@ -1,5 +1,6 @@
 import json
 import os
+from pathlib import Path
 
 import pytest
 
@@ -142,3 +143,12 @@ def test_a_reused_pid_or_a_restart_does_not_pass_for_the_harness(tmp_path):
     rebooted = {**results.harness_identity(), "boot_id": "another-boot"}
     run = results.read_run(_running_run(tmp_path, rebooted))
     assert run.data["interrupted_reason"] == "the machine restarted while it ran"
+
+
+def test_a_relative_results_root_gives_an_absolute_run_directory(tmp_path, monkeypatch):
+    """Servers of a user's site run in the site's directory: a relative path to
+    the run's counter files would point there, not here."""
+    monkeypatch.chdir(tmp_path)
+    run_dir = results.create_run_dir(Path("results") / "site", "site")
+    assert run_dir.is_absolute()
+    assert run_dir.parent == tmp_path / "results" / "site"
