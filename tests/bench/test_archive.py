@@ -1,6 +1,7 @@
 """A run's committed summary keeps every figure and drops only sampled series."""
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -55,3 +56,22 @@ def test_a_run_without_its_report_is_refused_in_one_line(run_dir, tmp_path):
     (run_dir / "report.md").unlink()
     with pytest.raises(BenchError, match=r"has no report\.md"):
         archive.archive(run_dir, tmp_path / "archive")
+
+
+RUN_ID = re.compile(r"\b\d{8}T\d{6}Z-[A-Za-z0-9_.-]*[A-Za-z0-9]")
+
+
+def test_every_run_the_readme_names_is_archived():
+    """A README figure is traceable: each run it names is committed under
+    docs/runs/ (run.json, the cells, report.md), and none is named only by its
+    uncommitted results/ directory."""
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text()
+    named = set(RUN_ID.findall(readme))
+    assert named, "the README names no run"
+    for run_id in sorted(named):
+        archived = root / "docs" / "runs" / run_id
+        assert (archived / "run.json").is_file(), f"{run_id} is not in docs/runs/"
+        assert (archived / "report.md").is_file(), run_id
+        assert any((archived / "cells").glob("*.json")), run_id
+        assert f"results/{run_id}" not in readme, f"cite docs/runs/{run_id}, not results/"
