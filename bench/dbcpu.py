@@ -326,19 +326,21 @@ class BackendClock:
                 edge.readings[pid] = cpu
         return edge
 
-    def mark_start(self) -> None:
+    def _mark(self, phase: int) -> _Edge:
+        """Read an edge, then drain the exits queued before it, under the lock:
+        each exit lands on its side of the window."""
         with self._lock:
-            self._start = self._edge()
+            edge = self._edge()
             self._take()
-            self._phase = 1
+            self._phase = phase
             self._marked += 1
+            return edge
+
+    def mark_start(self) -> None:
+        self._start = self._mark(1)
 
     def mark_end(self) -> None:
-        with self._lock:
-            self._end = self._edge()
-            self._take()
-            self._phase = 2
-            self._marked += 1
+        self._end = self._mark(2)
 
     def result(self) -> DatabaseCpu:
         """The window's figure; call after mark_end (it identifies once more first)."""

@@ -309,9 +309,6 @@ class Samples:
     # name -> absolute completion times (time.time()) of successes in the
     # warm-up and the drain, so any interval can be counted, not only the window
     outside: dict[str, np.ndarray] = field(default_factory=dict)
-    # Open loop: name -> latency from each window sample's due time (ms), in
-    # the order of by_name; and the schedule's totals over every process.
-    intended: dict[str, np.ndarray] = field(default_factory=dict)
     open_loop: dict[str, Any] | None = None
     # Open loop: name -> (seconds from the window's start to the due time, ms
     # from due) of each success due in the window, answered in it or the drain
@@ -367,7 +364,6 @@ def read_samples(out_dir: Path) -> Samples:
     failure_times: list[np.ndarray] = []
     worker_ids: list[str] = []
     outside: dict[str, list[np.ndarray]] = {}
-    intended: dict[str, list[np.ndarray]] = {}
     due: dict[str, list[np.ndarray]] = {}
     open_loop: dict[str, Any] | None = None
     window_start: float | None = None
@@ -387,9 +383,6 @@ def read_samples(out_dir: Path) -> Samples:
             # Every process's offsets count from the same moment: the master
             # sends its own clock reading to its workers.
             window_start = summary["window_start"]
-        for name, filename in summary.get("intended_files", {}).items():
-            values = np.fromfile(directory / filename, dtype=np.float64)
-            intended.setdefault(name, []).append(values)
         for name, filename in summary.get("due_files", {}).items():
             pairs = np.fromfile(directory / filename, dtype=np.float64).reshape(-1, 2)
             due.setdefault(name, []).append(pairs)
@@ -411,7 +404,6 @@ def read_samples(out_dir: Path) -> Samples:
         worker_ids=worker_ids,
         window_start=window_start,
         outside={name: np.concatenate(parts) for name, parts in outside.items()},
-        intended={name: np.concatenate(parts) for name, parts in intended.items()},
         open_loop=open_loop,
         due={name: np.concatenate(parts) for name, parts in due.items()},
         **merged,

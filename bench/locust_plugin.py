@@ -123,7 +123,6 @@ class Recorder:
         self.workers: list[str] = []
         # Open loop only: latency from the due time, one per window sample, in order.
         self.open_loop: open_loop.OpenLoop | None = None
-        self.intended: dict[str, array.array] = defaultdict(lambda: array.array("d"))
         # Open loop: (due time, ms from due) of every success, any phase; the
         # due times of failures; window successes made outside the schedule.
         self.answers: dict[str, array.array] = defaultdict(lambda: array.array("d"))
@@ -153,10 +152,6 @@ class Recorder:
                 samples = self.samples[key]
                 samples.append(now - self.window_start)
                 samples.append(float(response_time))
-                if self.open_loop is not None:
-                    due = self.open_loop.due_of_current()
-                    # A request made outside the schedule (on_start) has no due time.
-                    self.intended[key].append((now - due) * 1000 if due else float(response_time))
             else:
                 self.failures[key] += 1
                 self.failure_times.append(time.time() - self.window_start)
@@ -251,7 +246,6 @@ class Recorder:
         directory.mkdir(parents=True, exist_ok=True)
         names = _write_arrays(directory, f"{role}-", self.samples)
         outside_files = _write_arrays(directory, f"{role}-outside-", self.outside)
-        intended_files = _write_arrays(directory, f"{role}-intended-", self.intended)
         window, due_answers = (None, {})
         if self.open_loop is not None:
             window, due_answers = self._window_accounting()
@@ -274,7 +268,6 @@ class Recorder:
             "warmup": dict(self.warmup),
             "drained": dict(self.drained),
             "drained_failures": dict(self.drained_failures),
-            "intended_files": intended_files,
             "due_files": due_files,
             "open_loop": self._open_loop_summary(window),
         }
