@@ -1,8 +1,8 @@
-"""``python -m bench``: see bench.cli."""
+"""``python -m bench``: see bench.cli.main."""
 
 import sys
 
-from bench.cli import main
+from bench.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main())

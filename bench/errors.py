@@ -1,6 +1,6 @@
 """The one exception type for errors a user can cause.
 
-``bench.cli.main`` catches it, prints its message as one line and exits with
+``bench.cli.main.main`` catches it, prints its message as one line and exits with
 its code: no traceback for a bad flag, a busy port or a corrupt result.
 """
 

@@ -16,7 +16,7 @@ delay (arrival minus due time: one machine, one clock; a late view shows as
 delay, never hidden), so the
 harness's throughput is events delivered per second (users / interval when
 nothing stalls), its CPU per request is server CPU per delivered event, and
-its percentiles are delivery delays. bench/held.py fits server memory and
+its percentiles are delivery delays. bench/analyse/held.py fits server memory and
 threads against held connections and says how many each configuration kept.
 Under ASGI Django consumes a sync iterator whole before sending it, so the
 sync SSE view under uvicorn delivers nothing until its stream ends.

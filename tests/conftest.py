@@ -26,7 +26,7 @@ if __name__ != "conftest" and "conftest" in sys.modules:
 ROOT = Path(__file__).resolve().parent.parent
 _STATE = Path(tempfile.mkdtemp(prefix="bench-tests-"))
 
-from bench.ports import free_port  # noqa: E402
+from bench.serve.ports import free_port  # noqa: E402
 
 UPSTREAM_PORT = free_port()
 os.environ.update(
@@ -48,7 +48,7 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 
-from bench import processes, servers  # noqa: E402
+from bench.serve import processes, servers  # noqa: E402
 
 POSTGRES_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/test"
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bench import archive, results
 from bench.errors import BenchError
+from bench.results import archive
+from bench.results import store as results
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "runs"
 

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from bench import cli
+from bench.cli import main as cli
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:

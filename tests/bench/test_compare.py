@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from bench import compare, results, stats
+from bench.analyse import stats
 from bench.errors import BenchError
+from bench.report import compare
+from bench.results import store as results
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "runs"
 

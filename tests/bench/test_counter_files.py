@@ -1,6 +1,6 @@
 """The harness reads the project's switch counters from their files, no request."""
 
-from bench import counter_files
+from bench.measure import counter_files
 
 
 def test_totals_sum_every_process_file_by_the_layout_the_server_wrote(tmp_path, monkeypatch):

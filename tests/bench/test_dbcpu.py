@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from bench import dbcpu
-from bench.dbcpu import Exit, window_cpu
+from bench.measure import dbcpu
+from bench.measure.dbcpu import Exit, window_cpu
 
 
 def test_each_backend_counts_what_it_used_inside_the_window():

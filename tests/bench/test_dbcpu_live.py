@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from helpers.harness import TINY, assert_all_gone, descendants_while_running, harness, only_run
 
-from bench.dbcpu import oncpu_s
+from bench.measure.dbcpu import oncpu_s
 from project.workloads.data import _SPIN_SQL as SPIN_SQL
 
 pytestmark = [pytest.mark.live, pytest.mark.postgres]

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from helpers.harness import TINY, assert_all_gone, descendants_while_running, harness, only_run
 
-from bench import schedule
+from bench.load import schedule
 
 pytestmark = pytest.mark.live
 

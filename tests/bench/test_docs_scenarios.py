@@ -12,7 +12,8 @@ import sys
 import pytest
 from django.urls import Resolver404, resolve
 
-from bench import ROOT, matrix, scenarios
+from bench import ROOT
+from bench.plan import matrix, scenarios
 from project.urls import WORKLOADS
 from project.workloads import decorated
 

@@ -1,11 +1,12 @@
-"""bench.exception_files and bench.site_app's listener: the exception behind a 500."""
+"""bench.site.in_server: exception_files and the app's listener, the exception behind a 500."""
 
 import json
 
 from django.core.signals import got_request_exception
 from django.test import RequestFactory
 
-from bench import exception_files, site_app
+from bench.site.in_server import app as site_app
+from bench.site.in_server import exception_files
 
 
 def test_the_first_exception_per_path_is_kept_and_the_file_stays_bounded(tmp_path):
@@ -50,7 +51,7 @@ def test_the_site_app_listener_records_what_django_signals(tmp_path):
             got_request_exception.send(sender=None, request=request)
         got_request_exception.send(sender=None, request=request)  # outside: nothing to add
     finally:
-        got_request_exception.disconnect(dispatch_uid="bench.site_app")
+        got_request_exception.disconnect(dispatch_uid="bench.site.in_server.app")
     assert exception_files.read(tmp_path) == {"/shop/cart": "LookupError: no such cart"}
     site_app.listen_for_exceptions(None)  # no directory named: nothing is connected
     assert not got_request_exception.has_listeners()

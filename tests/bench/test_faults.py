@@ -19,7 +19,7 @@ from helpers.harness import (
     only_run,
 )
 
-from bench import ports, servers
+from bench.serve import ports, servers
 
 pytestmark = pytest.mark.live
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "runs"

@@ -9,8 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from bench import fdlimit, held, matrix, measure, report, results, run, scenarios, servers
+from bench.analyse import held
 from bench.errors import UsageError
+from bench.measure import repeat as measure
+from bench.plan import fdlimit, matrix, scenarios
+from bench.report import build as report
+from bench.results import store as results
+from bench.run import execute as run
+from bench.serve import servers
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "runs"
 
@@ -119,7 +125,7 @@ def test_cells_needing_more_descriptors_than_the_hard_limit_are_refused():
 def test_a_run_raises_its_soft_limit_to_the_hard_one_and_children_inherit_it():
     code = (
         "import resource, subprocess, sys\n"
-        "from bench import fdlimit\n"
+        "from bench.plan import fdlimit\n"
         "soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n"
         "resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))\n"
         "found = fdlimit.raise_soft()\n"

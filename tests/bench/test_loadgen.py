@@ -3,7 +3,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench import loadgen
+from bench.load import loadgen
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "locust_run"
 

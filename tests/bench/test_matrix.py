@@ -1,7 +1,8 @@
 import pytest
 
-from bench import matrix, scenarios, servers
 from bench.errors import UsageError
+from bench.plan import matrix, scenarios
+from bench.serve import servers
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from bench import loadgen, measure
-from bench.sampler import WindowResources
+from bench.load import loadgen
+from bench.measure import repeat as measure
+from bench.measure.sampler import WindowResources
 
 
 def resources(**overrides) -> WindowResources:

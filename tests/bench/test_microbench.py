@@ -3,7 +3,7 @@
 import pyperf
 import pytest
 
-from bench import microbench
+from bench.run import microbench
 from project import microbench as suite
 
 

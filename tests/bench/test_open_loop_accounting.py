@@ -6,7 +6,10 @@ import random
 import numpy as np
 import pytest
 
-from bench import loadgen, measure, schedule, servers, stats
+from bench.analyse import stats
+from bench.load import loadgen, schedule
+from bench.measure import repeat as measure
+from bench.serve import servers
 
 
 def test_an_unanswered_request_counts_as_slower_than_any_answer():

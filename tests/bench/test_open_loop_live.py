@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from helpers.harness import ROOT
 
-from bench import measure, servers
+from bench.measure import repeat as measure
+from bench.serve import servers
 
 pytestmark = pytest.mark.live
 
@@ -68,7 +69,8 @@ def test_the_open_loop_sees_a_stall_the_closed_loop_hides(tmp_path):
 
 def _bundled(tmp_path: Path, rate: int) -> dict:
     """One open-loop repeat of io50 on gunicorn-gthread (4 threads), 4 s window."""
-    from bench import matrix, run, scenarios
+    from bench.plan import matrix, scenarios
+    from bench.run import execute as run
 
     options = run.RunOptions()
     settings = _settings(4.0, run.base_env(options))
@@ -83,7 +85,7 @@ def test_an_overload_is_marked_unsustainable_and_a_light_load_is_not(tmp_path):
     """4 gthread threads on a 50 ms sleep serve at most 80/s: 120/s offered
     builds a queue that grows through the window and leaves requests
     unanswered; 40/s does not. The overload's p99 is beyond every answer."""
-    from bench import run
+    from bench.run import execute as run
 
     light = _bundled(tmp_path / "light", 40)
     heavy = _bundled(tmp_path / "heavy", 120)

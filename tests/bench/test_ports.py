@@ -3,7 +3,7 @@ import socket
 import pytest
 
 from bench.errors import UsageError
-from bench.ports import check_target, free_port, is_loopback_host, port_is_free
+from bench.serve.ports import check_target, free_port, is_loopback_host, port_is_free
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.8.9.10", "localhost", "::1", "[::1]"])

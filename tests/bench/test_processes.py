@@ -4,7 +4,7 @@ import time
 import psutil
 import pytest
 
-from bench import processes
+from bench.serve import processes
 
 SPAWN_GRANDCHILD = (
     "import subprocess, sys, time;"

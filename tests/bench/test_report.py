@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench import report, results
-from bench.charts import common
+from bench.report import build as report
+from bench.report.charts import common
+from bench.results import store as results
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "runs"
 

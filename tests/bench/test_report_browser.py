@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import report
+from bench.report import build as report
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "runs"
 CHECK = """

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import results
+from bench.results import store as results
 
 
 def test_run_directories_are_never_overwritten(tmp_path):

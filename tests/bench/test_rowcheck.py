@@ -8,8 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench import database, rowcheck, scenarios
 from bench.errors import BenchError
+from bench.measure import rowcheck
+from bench.plan import scenarios
+from bench.serve import database
 
 NAME = "GET async/insert-atomic"
 

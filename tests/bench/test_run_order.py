@@ -2,7 +2,8 @@
 
 import pytest
 
-from bench import matrix, run
+from bench.plan import matrix
+from bench.run import execute as run
 
 CELLS = [
     matrix.Cell("json", "json", server, style, "none", 32)
@@ -64,7 +65,9 @@ def fake_record(rate: int, knee: int) -> dict:
 def test_the_sweeps_search_at_their_slots_and_every_cell_has_one_record_per_pass(closed_passes):
     """Open-loop sweeps search in --sweep-repeats passes (3), however many
     passes the closed-loop cells take (--repeats)."""
-    from bench import results, schedule, sustained
+    from bench.analyse import sustained
+    from bench.load import schedule
+    from bench.results import store as results
 
     swept = [
         matrix.Cell("io", "io50", server, "sync", "none", schedule.pool_size(rate), rate=rate)

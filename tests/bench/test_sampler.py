@@ -4,8 +4,8 @@ import time
 
 import pytest
 
-from bench import processes
-from bench.sampler import Sampler
+from bench.measure.sampler import Sampler
+from bench.serve import processes
 
 BUSY = "import time\nend = time.monotonic() + 30\nwhile time.monotonic() < end: pass\n"
 

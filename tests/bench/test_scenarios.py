@@ -2,8 +2,8 @@ import textwrap
 
 import pytest
 
-from bench import scenarios
 from bench.errors import UsageError
+from bench.plan import scenarios
 
 
 def write(tmp_path, name, text):

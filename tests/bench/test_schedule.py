@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from bench import schedule
+from bench.load import schedule
 
 
 def take(iterator, n):

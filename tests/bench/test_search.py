@@ -2,7 +2,7 @@
 
 import pytest
 
-from bench import search
+from bench.analyse import search
 
 GRID = [50, 100, 200, 400, 800]
 

@@ -6,7 +6,7 @@ import os
 import pytest
 from helpers.harness import TINY, assert_all_gone, descendants_while_running, harness, only_run
 
-from bench import metadata
+from bench.results import metadata
 
 
 def test_only_allow_listed_environment_is_recorded():

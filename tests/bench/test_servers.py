@@ -1,7 +1,7 @@
 import pytest
 
-from bench import servers
 from bench.errors import UsageError
+from bench.serve import servers
 
 OPTIONS = servers.ServerOptions(workers=2, threads=8)
 

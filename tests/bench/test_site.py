@@ -1,11 +1,12 @@
-"""bench.site: a user's project from the command line, and the refusals."""
+"""bench.site.project: a user's project from the command line, and the refusals."""
 
 from pathlib import Path
 
 import pytest
 
-from bench import scenarios, site
 from bench.errors import UsageError
+from bench.plan import scenarios
+from bench.site import project as site
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 GOOD = {

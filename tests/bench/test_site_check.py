@@ -1,4 +1,4 @@
-"""bench.site_check against copies of the usersite fixture, run as the harness will run it.
+"""bench.site.in_site.check against copies of the usersite fixture, run as the harness will run it.
 
 Each check is a subprocess with the copy as cwd and on PYTHONPATH, the way the harness
 inspects a user's project without importing Django itself. The answers are known from
@@ -31,7 +31,7 @@ DEFAULT_MIDDLEWARE = [
 
 
 def site_check(site: Path, settings: str = "usersite.settings", **argument: Any) -> dict[str, Any]:
-    """The report of ``python -m bench.site_check`` on ``site``; stdout must be JSON alone."""
+    """The report of ``python -m bench.site.in_site.check`` on ``site``; stdout is JSON alone."""
     given = {"paths": [LOGIN, UNKNOWN], "wsgi": None, "asgi": None, "host": "127.0.0.1"}
     given["probe"] = False
     given.update(argument)
@@ -41,7 +41,7 @@ def site_check(site: Path, settings: str = "usersite.settings", **argument: Any)
         "DJANGO_SETTINGS_MODULE": settings,
     }
     done = subprocess.run(
-        [sys.executable, "-m", "bench.site_check", json.dumps(given)],
+        [sys.executable, "-m", "bench.site.in_site.check", json.dumps(given)],
         cwd=site,
         env=env,
         capture_output=True,

@@ -1,4 +1,4 @@
-"""bench.site.ConnectionCounter: connections on a site's own database, a known count."""
+"""bench.site.project.ConnectionCounter: connections on a site's own database, a known count."""
 
 import os
 import time
@@ -6,7 +6,7 @@ import time
 import pytest
 from helpers.postgres import postgres_available
 
-from bench import site
+from bench.site import project as site
 from tests.helpers.usersite import FIXTURE
 
 pytestmark = pytest.mark.postgres

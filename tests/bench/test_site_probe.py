@@ -1,11 +1,11 @@
-"""bench.site_probe: a hop into Signal.asend is named by the receivers it runs."""
+"""bench.site.in_site.probe: a hop into Signal.asend is named by the receivers it runs."""
 
 import asyncio
 
 from django.core.signals import request_started
 from django.dispatch import Signal
 
-from bench import site_probe
+from bench.site.in_site import probe as site_probe
 
 ORDER_PAID = Signal()
 

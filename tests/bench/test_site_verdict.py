@@ -1,6 +1,6 @@
-"""bench.site_verdict: the plain-language verdict of a site run."""
+"""bench.site.verdict: the plain-language verdict of a site run."""
 
-from bench import site_verdict
+from bench.site import verdict as site_verdict
 
 MIDDLEWARE = [
     {"path": "django.middleware.csrf.CsrfViewMiddleware", "sync_only": False},

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from bench import soak
+from bench.run import soak
 
 
 def _write_run(tmp_path, window: float, rss: list[tuple[float, float]], failures: list[float]):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from bench import stats
+from bench.analyse import stats
 
 
 def test_latency_percentiles_are_exact_not_bucketed():

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bench import sustained
+from bench.analyse import sustained
 
 INTERFACES = {"uvicorn": "asgi", "gunicorn-gthread": "wsgi"}
 

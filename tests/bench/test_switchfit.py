@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from bench import switchfit
-from bench.switchfit import Point
+from bench.analyse import switchfit
+from bench.analyse.switchfit import Point
 
 TRUE = {"sync_to_async": 0.060, "async_to_sync_warm": 0.150, "async_to_sync_new_loop": 0.700}
 FIXED = {"uvicorn/json/u1": 0.55, "uvicorn/db/u1": 0.90, "gunicorn-gthread/json/u1": 0.30}

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bench import stats, verdicts
+from bench.analyse import stats, verdicts
 
 INTERFACES = {"uvicorn": "asgi", "gunicorn-gthread": "wsgi"}
 
@@ -175,7 +175,7 @@ def test_each_endpoint_is_compared_with_a_declared_baseline():
 
 
 def test_a_configuration_failing_over_one_percent_gets_no_ratio():
-    from bench.verdicts import describe, verdicts
+    from bench.analyse.verdicts import describe, verdicts
 
     def site_cell(server: str, error_rate: float, status: str = "ok") -> dict:
         repeats = [

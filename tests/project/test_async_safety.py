@@ -43,7 +43,7 @@ def test_nothing_sets_django_allow_async_unsafe():
         if path.is_file() and "__pycache__" not in path.parts
     ]
     assert len([path for path in sources if path.suffix == ".py"]) > 50
-    run_py = ROOT / "bench" / "run.py"
+    run_py = ROOT / "bench" / "run" / "execute.py"
     for source in sources:
         text = source.read_bytes()
         if source == run_py:
@@ -55,7 +55,7 @@ def test_nothing_sets_django_allow_async_unsafe():
 
 
 def test_the_run_never_passes_async_unsafe_on_to_its_servers(monkeypatch):
-    from bench.run import RunOptions, base_env
+    from bench.run.execute import RunOptions, base_env
 
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     assert "DJANGO_ALLOW_ASYNC_UNSAFE" not in base_env(RunOptions())

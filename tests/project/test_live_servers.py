@@ -5,7 +5,7 @@ import time
 import httpx
 import pytest
 
-from bench import servers
+from bench.serve import servers
 
 pytestmark = pytest.mark.live
 

@@ -6,7 +6,7 @@ import httpx
 import psycopg
 import pytest
 
-from bench import servers
+from bench.serve import servers
 
 pytestmark = [pytest.mark.live, pytest.mark.postgres]
 

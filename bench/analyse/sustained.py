@@ -1,0 +1,188 @@
+"""The open-loop headline: the highest offered rate a configuration sustains
+with its p99 under the latency objective.
+
+In each pass of a run, a search (``bench.analyse.search``) measures a configuration
+(server, view style, endpoint, stack, database) at the rates it needs: it
+brackets the knee on the scenario's grid, then bisects until the bracket is
+within 5%. The pass's sustained rate is the bracket's lower end: the highest
+rate measured to be sustainable (achieved the offered rate, dropped nothing,
+latency not growing) with p99 under the objective, p99 taken from each
+request's due time over every request scheduled in the window. The passes
+give one value each, so the headline comes with its spread, and two
+configurations are compared with the same statistics as every other verdict.
+
+The grid bounds the answer: a configuration that met the objective at the top
+rate is "at least" that; one that met it at none is "below" the lowest. A
+search the load generator stopped is said so: its pass is a lower bound.
+"""
+
+from collections import defaultdict
+from typing import Any
+
+from bench.analyse import search
+from bench.analyse.stats import compare, supports
+from bench.analyse.verdicts import ASGI_PREFERENCE, WSGI_PREFERENCE, metric_text, preferred, record
+from bench.plan.matrix import Cell
+
+
+def outcome(repeat: dict[str, Any], slo_ms: float) -> str:
+    """How one open-loop repeat counts in the search: met, missed, or bound.
+
+    Met: sustainable and a p99 under the objective, the p99 taken over every
+    request scheduled in the window (an unanswered one slower than any answer)
+    and backed by enough of them; the run sizes each window for that, so one
+    criterion holds at every rate. A load-generator-bound repeat is never met:
+    the rate was not really offered.
+    """
+    if repeat.get("status") != "ok":
+        return search.MISSED
+    if (repeat.get("loadgen") or {}).get("bound"):
+        return search.BOUND
+    schedule = repeat.get("open_loop") or {}
+    latency = repeat.get("latency_ms") or {}
+    p99 = latency.get("p99")
+    backed = supports(latency, "p99") and p99 is not None
+    met = bool(schedule.get("sustainable")) and backed and p99 < slo_ms
+    return search.MET if met else search.MISSED
+
+
+def pass_results(by_rate: dict[int, dict], slo_ms: float) -> list[dict[str, Any]]:
+    """Each pass's bracket of the knee, from the repeats the search measured in it
+    (a repeat's ``repeat`` is its pass; skipped ones were not measured)."""
+    found: dict[int, search.Search] = {}
+    grid = sorted(by_rate)
+    for rate in grid:
+        for repeat in by_rate[rate].get("repeats", []):
+            if repeat.get("status") == "skipped":
+                continue
+            index = int(repeat.get("repeat") or 1)
+            found.setdefault(index, search.Search(grid)).record(rate, outcome(repeat, slo_ms))
+    return [found[index].result() for index in sorted(found)]
+
+
+def sustained_rates(cells: list[dict[str, Any]], slo_ms: float) -> list[dict[str, Any]]:
+    """One row per configuration swept open-loop: its sustained rate in each pass."""
+    sweeps: dict[tuple, dict[int, dict]] = defaultdict(dict)
+    for cell in cells:
+        identity = cell["cell"]
+        if identity.get("rate"):
+            sweeps[Cell.from_dict(identity).sweep_key][identity["rate"]] = cell
+    rows = []
+    for key, by_rate in sorted(sweeps.items()):
+        rates = sorted(by_rate)
+        passes = pass_results(by_rate, slo_ms)
+        per_pass = [float(result["lower"]) for result in passes]
+        resolutions = [r["resolution"] for r in passes if r["resolution"] is not None]
+        scenario, endpoint, server, style, stack, db_mode = key
+        rows.append(
+            {
+                "scenario": scenario,
+                "endpoint": endpoint,
+                "server": server,
+                "style": style,
+                "stack": stack,
+                "db_mode": db_mode,
+                "rates": rates,
+                "slo_ms": slo_ms,
+                "per_pass": per_pass,
+                "passes": passes,
+                "resolution": max(resolutions) if resolutions else None,
+                "ended": sorted({r["ended"] for r in passes if r["ended"]}),
+                "at_least_top": bool(passes) and all(r["upper"] is None for r in passes),
+                # passes that met the grid's top rate: their figure is a lower bound
+                "capped_passes": sum(1 for r in passes if r["upper"] is None and r["lower"]),
+                "below_lowest": bool(passes) and all(r["lower"] == 0 for r in passes),
+            }
+        )
+    return rows
+
+
+def describe_rate(row: dict[str, Any]) -> str:
+    """'400 req/s (passes: 400, 412, 395; each within 5%)', bounds said plainly."""
+    values = sorted(row["per_pass"])
+    if not values:
+        return "not measured"
+    middle = values[len(values) // 2]
+    found = row.get("passes") or []
+    capped = [bool(r["upper"] is None and r["lower"]) for r in found] or [False] * len(values)
+    passes = ", ".join(
+        f"{'>= ' if top else ''}{value:g}"
+        for value, top in zip(row["per_pass"], capped, strict=True)
+    )
+    if row["below_lowest"]:
+        return f"below {row['rates'][0]:g} req/s (the lowest rate swept)"
+    prefix = ">= " if row["at_least_top"] else ""
+    text = f"{prefix}{middle:g} req/s (passes: {passes}"
+    if row.get("resolution") is not None:
+        # Only a bracketed pass has a resolution; a capped one is a lower bound.
+        which = "each bracketed pass's" if any(capped) else "each pass's"
+        text += f"; {which} knee within +{row['resolution']:.1%} of its figure"
+    if any(capped) and not row["at_least_top"]:
+        text += (
+            f"; {sum(capped)} of {len(capped)} passes met the top rate swept, "
+            "so their figures are lower bounds"
+        )
+    if row.get("ended"):
+        text += "; " + ", ".join(f"a search ended: {why}" for why in row["ended"])
+    return text + ")"
+
+
+def _pick(
+    group: list[dict],
+    interfaces: dict[str, str],
+    interface: str,
+    style: str,
+    preference: tuple[str, ...],
+) -> dict | None:
+    """The preferred server of an interface with the given view style, if swept."""
+    matching = [
+        r for r in group if interfaces.get(r["server"]) == interface and r["style"] == style
+    ]
+    return preferred(matching, lambda r: r["server"], preference)
+
+
+def headline_verdicts(
+    rows: list[dict[str, Any]], interfaces: dict[str, str]
+) -> list[dict[str, Any]]:
+    """ASGI + async against WSGI + sync: the ratio of their sustained rates."""
+    found = []
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for row in rows:
+        groups[(row["scenario"], row["endpoint"], row["stack"], row["db_mode"])].append(row)
+    for (scenario, endpoint, _stack, _db), group in sorted(groups.items()):
+        asgi = _pick(group, interfaces, "asgi", "async", ASGI_PREFERENCE)
+        wsgi = _pick(group, interfaces, "wsgi", "sync", WSGI_PREFERENCE)
+        if not (asgi and wsgi):
+            continue
+        result = compare(wsgi["per_pass"], asgi["per_pass"])
+        found.append(
+            {
+                "scenario": scenario,
+                "endpoint": endpoint,
+                "candidate": f"{asgi['server']} {asgi['style']}",
+                "baseline": f"{wsgi['server']} {wsgi['style']}",
+                "slo_ms": asgi["slo_ms"],
+                "candidate_rate": describe_rate(asgi),
+                "baseline_rate": describe_rate(wsgi),
+                "metrics": {"sustained rate": record(result)},
+                "bounded": bool(asgi.get("capped_passes") or wsgi.get("capped_passes")),
+                "loadgen_bound": bool(asgi["ended"] or wsgi["ended"]),
+            }
+        )
+    return found
+
+
+def describe_verdict(verdict: dict[str, Any]) -> str:
+    """'io50: ASGI + async (uvicorn async) sustains x4.10 [3.2, 5.3] the rate of ...'."""
+    metric = verdict["metrics"]["sustained rate"]
+    ratio = metric_text(metric) if metric["ratio"] is not None else "an unknown multiple of"
+    text = (
+        f"{verdict['endpoint']}: ASGI + async ({verdict['candidate']}, "
+        f"{verdict['candidate_rate']}) sustains {ratio} the rate of WSGI + sync "
+        f"({verdict['baseline']}, {verdict['baseline_rate']}) at p99 < {verdict['slo_ms']:g} ms"
+    )
+    if verdict["bounded"]:
+        text += "; the sweep's top rate bounds it: sweep higher for the full ratio"
+    if verdict.get("loadgen_bound"):
+        text += "; the load generator bounded a search: its pass is a lower bound"
+    return text

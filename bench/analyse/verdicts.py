@@ -1,0 +1,369 @@
+"""Verdicts: the questions a run answers, as ratios with intervals and tests.
+
+Within a scenario, cells that differ only in server and view style are
+paired: ASGI + async against WSGI + sync (the migration question), and, on
+one ASGI server, async views against sync views (the rewrite question).
+Every ratio is of geometric means over the repeats, with its 95% interval and
+Welch's t-test on log values (bench.analyse.stats.compare). A report asks many such
+questions at once, so "significant" is decided after Holm's correction over
+all of them; "not significant" and "not tested" are said plainly.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from bench.analyse.stats import (
+    ALPHA,
+    PERCENTILES,
+    TOO_FEW_SAMPLES,
+    Comparison,
+    backed,
+    beyond_answers,
+    compare,
+    holm,
+    not_tested,
+)
+from bench.plan.scenarios import OWN
+from bench.results.store import repeat_values
+
+ERROR_LIMIT = 0.01  # a configuration failing more of its requests is not compared
+WSGI_PREFERENCE = ("gunicorn-gthread", "gunicorn-sync", "granian-wsgi")
+ASGI_PREFERENCE = ("uvicorn", "gunicorn-uvicorn", "gunicorn-asgi", "granian-asgi", "hypercorn")
+METRICS = (
+    ("throughput", ("throughput_rps",)),
+    ("p99", ("latency_ms", "p99")),
+    ("CPU/request", ("server", "cpu_ms_per_request")),
+)
+# On PostgreSQL cells the database's backends do part of each request's work:
+# there "CPU/request" is the server's plus theirs, when both cells measured it.
+SERVER_AND_DB_CPU = ("db", "server_and_db_cpu_ms_per_request")
+
+
+def compare_cells(a: dict, b: dict, keys: tuple[str, ...]) -> Comparison:
+    """One metric of cell B against cell A over their repeats.
+
+    A latency percentile that some repeat has too few samples for is not
+    tested: its repeats' values are mostly noise, and a ratio of them would
+    be printed as if it were not.
+    """
+    values_a, values_b = repeat_values(a, keys), repeat_values(b, keys)
+    percentile = keys[-1] if keys[0] == "latency_ms" and keys[-1] in PERCENTILES else None
+    if percentile and (beyond_answers(a, percentile) or beyond_answers(b, percentile)):
+        # An open-loop cell whose percentile fell among requests never answered
+        # has no finite value: no ratio, and the reason, not "no data".
+        beyond = [c["cell"]["id"] for c in (a, b) if beyond_answers(c, percentile)]
+        return not_tested(
+            f"beyond every answer in {', '.join(beyond)}", len(values_a), len(values_b)
+        )
+    if percentile and not (backed(a, percentile) and backed(b, percentile)):
+        return not_tested(TOO_FEW_SAMPLES, len(values_a), len(values_b))
+    return compare(values_a, values_b)
+
+
+def record(result: Comparison) -> dict[str, Any]:
+    """A comparison as a report writes it; until ``correct`` runs over all the rows,
+    p_holm is the uncorrected p-value (a family of one)."""
+    return {
+        "ratio": result.ratio,
+        "ci_low": result.ci_low,
+        "ci_high": result.ci_high,
+        "n_a": result.n_a,
+        "n_b": result.n_b,
+        "p_value": result.p_value,
+        "p_holm": result.p_value,
+        "significant": result.significant,
+        "verdict": result.verdict,
+    }
+
+
+def correct(rows: Iterable[dict[str, Any]], alpha: float = ALPHA) -> None:
+    """Holm over every tested metric of every row, in place.
+
+    Each metric of each row is one hypothesis; untested ones have no p-value
+    and do not count. ``significant`` becomes p_holm < alpha, and a metric
+    significant only before the correction says so in its verdict.
+    """
+    tested = [
+        metric
+        for row in rows
+        for metric in row["metrics"].values()
+        if metric["p_value"] is not None
+    ]
+    for metric, adjusted in zip(
+        tested, holm([metric["p_value"] for metric in tested]), strict=True
+    ):
+        metric["p_holm"] = adjusted
+        metric["significant"] = adjusted < alpha
+        if metric["significant"]:
+            metric["verdict"] = "significant"
+        elif metric["p_value"] < alpha:
+            metric["verdict"] = "not significant after Holm"
+        else:
+            metric["verdict"] = "not significant"
+
+
+def preferred(
+    items: list[dict], server_of: Callable[[dict], str], preference: tuple[str, ...]
+) -> dict | None:
+    """The item whose server comes first in ``preference`` (unlisted servers last)."""
+    ranked = sorted(
+        items,
+        key=lambda item: preference.index(server_of(item)) if server_of(item) in preference else 99,
+    )
+    return ranked[0] if ranked else None
+
+
+def _pick(
+    cells: list[dict],
+    interface: str,
+    view: str,
+    interfaces: dict[str, str],
+    preference: tuple[str, ...],
+) -> dict | None:
+    matching = [
+        c
+        for c in cells
+        if interfaces.get(c["cell"]["server"]) == interface and c["cell"]["style"] == view
+    ]
+    # A configuration that served is preferred; one that failed still answers
+    # the question, with no ratio and the reason why.
+    usable = [c for c in matching if c["status"] in ("ok", "partial")]
+    failed = [c for c in matching if c["status"] == "failed" and c.get("repeats")]
+    return preferred(usable or failed, lambda c: c["cell"]["server"], preference)
+
+
+def first_exceptions(cell: dict) -> dict[str, str]:
+    """Per path, the first exception the cell's servers recorded (a user's site)."""
+    found: dict[str, str] = {}
+    for repeat in cell.get("repeats", []):
+        for path, line in (repeat.get("server_exceptions") or {}).items():
+            found.setdefault(path, line)
+    return found
+
+
+def failure(cell: dict) -> str | None:
+    """Why a cell's figures cannot be compared, or None when they can.
+
+    A cell fails when no repeat was measured, or when a measured repeat failed more
+    than ERROR_LIMIT of its requests: throughput and CPU per request then count
+    only the requests that succeeded, and a 500 is cheaper to serve than the page.
+    The highest repeat decides: a configuration that fails under this load in one
+    repeat of five is not one to recommend on the other four.
+    """
+    repeats = [r for r in cell.get("repeats", []) if r.get("status") == "ok"]
+    exceptions = first_exceptions(cell)
+    if cell.get("status") not in ("ok", "partial") or not repeats:
+        reasons = [r.get("reason") for r in cell.get("repeats", []) if r.get("reason")]
+        text = "failed every repeat" + (f": {reasons[0].splitlines()[0]}" if reasons else "")
+    else:
+        rates = [float(r.get("error_rate") or 0.0) for r in repeats]
+        if max(rates) <= ERROR_LIMIT:
+            return None
+        over = sum(rate > ERROR_LIMIT for rate in rates)
+        low, high = f"{min(rates):.1%}", f"{max(rates):.1%}"
+        share = high if low == high else f"{low}-{high}"
+        text = (
+            f"failed {share} of its requests ({over} of {len(rates)} repeats over "
+            f"{ERROR_LIMIT:.0%})"
+        )
+        errors: dict[str, int] = {}
+        for repeat in repeats:
+            for kind, count in (repeat.get("errors") or {}).items():
+                errors[kind] = errors.get(kind, 0) + int(count)
+        if not exceptions and errors:
+            text += f", e.g. {max(errors, key=errors.get)}"
+    if exceptions and "the server raised" not in text:
+        shown = "; ".join(f"{line} at {path}" for path, line in list(exceptions.items())[:3])
+        text += f"; the server raised {shown}"
+    return text
+
+
+def failed_pair(candidate: dict, baseline: dict, question: str) -> dict[str, Any] | None:
+    """The row of a question one of whose configurations failed: no ratio, why instead."""
+    failed = {cell["cell"]["id"]: failure(cell) for cell in (candidate, baseline)}
+    failed = {cell_id: text for cell_id, text in failed.items() if text}
+    if not failed:
+        return None
+    return {
+        "question": question,
+        "candidate": candidate["cell"]["id"],
+        "baseline": baseline["cell"]["id"],
+        "loadgen_bound": False,
+        "metrics": {},
+        "failed": failed,
+    }
+
+
+def includes_database(cell: dict) -> bool:
+    """Every successful repeat of the cell measured its database backends' CPU."""
+    good = [repeat for repeat in cell["repeats"] if repeat.get("status") == "ok"]
+    return bool(good) and len(repeat_values(cell, SERVER_AND_DB_CPU)) == len(good)
+
+
+def pair(candidate: dict, baseline: dict, question: str) -> dict[str, Any]:
+    """Ratios candidate / baseline with their intervals and uncorrected tests; no
+    ratio, and why, when either configuration failed (see ``failure``).
+
+    CPU per request is the server's plus the database's when both cells
+    measured their PostgreSQL backends (``cpu_includes_database``): the server
+    alone would credit a configuration with work it moved into the database.
+    """
+    failed = failed_pair(candidate, baseline, question)
+    if failed is not None:
+        return failed
+    with_db = includes_database(candidate) and includes_database(baseline)
+    metrics = tuple(
+        (name, SERVER_AND_DB_CPU if with_db and name == "CPU/request" else keys)
+        for name, keys in METRICS
+    )
+    return {
+        "question": question,
+        "candidate": candidate["cell"]["id"],
+        "baseline": baseline["cell"]["id"],
+        "loadgen_bound": bool(candidate.get("loadgen_bound") or baseline.get("loadgen_bound")),
+        "cpu_includes_database": with_db,
+        "metrics": {
+            name: record(compare_cells(baseline, candidate, keys)) for name, keys in metrics
+        },
+    }
+
+
+def verdicts(
+    cells: list[dict], interfaces: dict[str, str], baselines: dict[str, str] | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """For each scenario, the paired comparisons its cells allow, Holm-corrected together.
+
+    ``baselines`` maps a scenario to the endpoint it declares as its baseline
+    (BENCH "baseline"): each other endpoint is then also compared with it, in
+    the same server, style, stack and load ("gzip_page vs json").
+    """
+    by_scenario: dict[str, dict[tuple, list[dict]]] = defaultdict(lambda: defaultdict(list))
+    for cell in cells:
+        identity = cell["cell"]
+        key = (
+            identity["endpoint"],
+            identity["stack"],
+            identity["users"],
+            identity.get("db_mode", ""),
+            identity.get("rate", 0),
+        )
+        by_scenario[identity["scenario"]][key].append(cell)
+    found: dict[str, list[dict[str, Any]]] = {}
+    for scenario, groups in by_scenario.items():
+        rows = []
+        for key, group in groups.items():
+            # open-loop cells are paired at the same offered rate
+            at = f" at {key[-1]}/s offered" if key[-1] else ""
+            at += _where(key, list(groups))
+            # a user's site has one variant of each view: its ASGI against its WSGI
+            wsgi_own = _pick(group, "wsgi", OWN, interfaces, WSGI_PREFERENCE)
+            asgi_own = _pick(group, "asgi", OWN, interfaces, ASGI_PREFERENCE)
+            if wsgi_own and asgi_own:
+                rows.append(pair(asgi_own, wsgi_own, "ASGI vs WSGI for your site" + at))
+            wsgi_sync = _pick(group, "wsgi", "sync", interfaces, WSGI_PREFERENCE)
+            asgi_async = _pick(group, "asgi", "async", interfaces, ASGI_PREFERENCE)
+            if wsgi_sync and asgi_async:
+                rows.append(pair(asgi_async, wsgi_sync, "ASGI + async vs WSGI + sync" + at))
+            if asgi_async:
+                same_server = [
+                    c
+                    for c in group
+                    if c["cell"]["server"] == asgi_async["cell"]["server"]
+                    and c["cell"]["style"] == "sync"
+                    and c["status"] in ("ok", "partial")
+                ]
+                if same_server:
+                    rows.append(
+                        pair(
+                            asgi_async,
+                            same_server[0],
+                            "async vs sync views, same ASGI server" + at,
+                        )
+                    )
+        rows += against_baseline(groups, (baselines or {}).get(scenario))
+        if rows:
+            found[scenario] = rows
+    correct(row for rows in found.values() for row in rows)
+    return found
+
+
+def _where(key: tuple, keys: list[tuple]) -> str:
+    """' (sse, 1000 users)': what tells this group's question from the scenario's
+    other groups, when it has several (an open-loop pool follows its rate)."""
+    labels = (
+        lambda endpoint: endpoint,
+        lambda stack: f"stack {stack}",
+        lambda users: f"{users} users",
+        lambda db_mode: db_mode,
+    )
+    parts = [
+        label(key[index])
+        for index, label in enumerate(labels)
+        if len({other[index] for other in keys}) > 1 and not (index == 2 and key[-1])
+    ]
+    return f" ({', '.join(map(str, parts))})" if parts else ""
+
+
+def against_baseline(groups: dict[tuple, list[dict]], baseline: str | None) -> list[dict]:
+    """Each endpoint's cells against the baseline endpoint's cell that differs
+    from them in the endpoint only."""
+    if not baseline:
+        return []
+    usable = [
+        cell for group in groups.values() for cell in group if cell["status"] in ("ok", "partial")
+    ]
+
+    def rest(cell: dict) -> tuple:
+        identity = cell["cell"]
+        return tuple(
+            value for key, value in sorted(identity.items()) if key not in ("id", "endpoint")
+        )
+
+    references = {rest(c): c for c in usable if c["cell"]["endpoint"] == baseline}
+    rows = []
+    for cell in usable:
+        endpoint = cell["cell"]["endpoint"]
+        reference = references.get(rest(cell))
+        if endpoint != baseline and reference is not None:
+            where = f"{cell['cell']['server']}, {cell['cell']['style']}"
+            rows.append(pair(cell, reference, f"{endpoint} vs {baseline} ({where})"))
+    return rows
+
+
+def _times(value: float, digits: int) -> str:
+    # Two decimals hide a small ratio (0.004 is not 0.00): below 0.1, significant figures.
+    return f"{value:.{digits}f}" if value >= 0.1 else f"{value:.{digits}g}"
+
+
+def metric_text(metric: dict[str, Any], digits: int = 2) -> str:
+    """'x2.30 [2.10, 2.52]', with '(not significant ...)' or '(not tested: why)' after it."""
+    verdict = metric["verdict"]
+    if metric["ratio"] is None:
+        return verdict
+    text = f"x{_times(metric['ratio'], digits)}"
+    if metric["ci_low"] is not None and metric["ci_high"] is not None:
+        text += f" [{_times(metric['ci_low'], digits)}, {_times(metric['ci_high'], digits)}]"
+    if verdict.startswith("not tested ("):
+        return f"{text} (not tested: {verdict.removeprefix('not tested (').removesuffix(')')})"
+    return text if metric["significant"] else f"{text} ({verdict})"
+
+
+def describe(row: dict[str, Any]) -> str:
+    """'throughput x2.30 [2.10, 2.52], p99 x0.41 [0.20, 0.90] (not significant after Holm),
+    CPU/request x1.80 [1.70, 1.91]'; '(not tested: 1 repeat)' where no test was possible;
+    'no ratio: `cell` failed ...' when a configuration failed. CPU that includes
+    the database's backends is named so."""
+    if row.get("failed"):
+        return "no ratio: " + "; ".join(
+            f"`{cell_id}` {text}" for cell_id, text in row["failed"].items()
+        )
+
+    def label(name: str) -> str:
+        if name == "CPU/request" and row.get("cpu_includes_database"):
+            return "CPU/request (server + database)"
+        return name
+
+    return ", ".join(
+        f"{label(name)} {metric_text(metric)}" for name, metric in row["metrics"].items()
+    )

@@ -1,0 +1,10 @@
+"""Stage 4, one repeat of one cell: start, verify, load, sample, stop, derive.
+
+Owns the repeat (``repeat``), the resource sampler that watches the server
+and locust from outside with psutil (``sampler``), the project's switch
+counter files (``counter_files``), the database's CPU over a window
+(``dbcpu``) and the write check (``rowcheck``). A repeat ends as one record
+(``bench.results.records``) written to its cell's JSON.
+May import: ``bench.serve``, ``bench.load``, ``bench.analyse.stats``,
+``bench.results``.
+"""

@@ -1,0 +1,194 @@
+"""The user-count sweep: how throughput and p99 change as concurrent users grow,
+one chart per scenario that ran at more than one user count."""
+
+from pathlib import Path
+
+# common first: it selects matplotlib's Agg backend before pyplot is imported.
+from bench.report.charts import common
+
+# isort: split
+import matplotlib.pyplot as plt
+from matplotlib.lines import Line2D
+
+from bench.analyse import stats
+from bench.report import style
+
+
+def sweep_chart(scenario: str, cells: list[dict], label: str, stem: Path) -> list[Path]:
+    """Throughput and p99 against users: one line per server x view style.
+
+    A p99 that a repeat had too few samples for is a gap in its line, named
+    under the panel.
+    """
+    figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.6))
+    lines: dict[tuple, list[dict]] = {}
+    for cell in cells:
+        identity = cell["cell"]
+        key = (
+            identity["endpoint"],
+            identity["server"],
+            identity["style"],
+            identity["stack"],
+            identity.get("db_mode", ""),
+        )
+        lines.setdefault(key, []).append(cell)
+    for (_endpoint, server, view, stack, _db_mode), group in lines.items():
+        group.sort(key=lambda c: c["cell"]["users"])
+        users = [c["cell"]["users"] for c in group]
+        throughput = [
+            (c.get("summary", {}).get("throughput_rps") or {}).get("median") for c in group
+        ]
+        p99 = [common.percentile_median(c, "p99") for c in group]
+        for axis, values in ((left, throughput), (right, p99)):
+            name = f"{server} · {view}" + (f" · {stack}" if stack != "none" else "")
+            axis.plot(
+                users,
+                [v if v is not None else float("nan") for v in values],
+                color=style.colour(server),
+                marker=style.STYLE_MARKERS[view],
+                linestyle="-" if view == "sync" else "--",
+                label=name,
+            )
+            for user_count, value, cell in zip(users, values, group, strict=True):
+                if value is not None and cell.get("loadgen_bound"):
+                    axis.scatter(
+                        [user_count],
+                        [value],
+                        s=120,
+                        facecolors="none",
+                        edgecolors="black",
+                        linewidths=1,
+                    )
+    left.set_ylabel("throughput (requests/s)")
+    right.set_ylabel("p99 response time (ms, log scale)")
+    right.set_yscale("log")
+    if any(
+        common.percentile_median(c, "p99") is None
+        and (c.get("summary", {}).get("p99_ms") or {}).get("median") is not None
+        for c in cells
+    ):
+        right.set_title(
+            f"p99 left out where a repeat had fewer than {stats.min_samples(0.99):,} samples",
+            fontsize=8,
+        )
+    for axis in (left, right):
+        axis.set_xlabel("concurrent users")
+        axis.set_xscale("log")
+        axis.grid(alpha=0.3, which="both")
+    handles, labels = left.get_legend_handles_labels()
+    if any(cell.get("loadgen_bound") for cell in cells):
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="o",
+                markersize=10,
+                markerfacecolor="none",
+                markeredgecolor="black",
+                linestyle="",
+            )
+        )
+        labels.append("load-generator bound")
+    figure.legend(
+        handles,
+        labels,
+        loc="lower center",
+        ncol=3,
+        frameon=False,
+        fontsize=8,
+        bbox_to_anchor=(0.5, -0.1),
+    )
+    figure.suptitle(f"{scenario}: user-count sweep - {label}")
+    figure.tight_layout(rect=(0, 0.06, 1, 1))
+    return common.save(figure, stem)
+
+
+RATE_PERCENTILES = (("p50", ":"), ("p99", "-"), ("p99_9", "--"))
+
+
+def rate_sweep_chart(
+    scenario: str, cells: list[dict], slo_ms: float, label: str, stem: Path
+) -> list[Path]:
+    """Open loop: latency from the due time against offered rate, and achieved
+    against offered rate; one colour per server, the objective drawn across.
+
+    The hockey stick is where a configuration stops coping: latency leaves the
+    floor and crosses the objective. A percentile that a repeat had too few
+    samples for is left out; a rate where some repeat was unsustainable (fell
+    behind the schedule, dropped requests, or latency kept growing) is circled.
+    """
+    figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8))
+    lines: dict[tuple, list[dict]] = {}
+    for cell in cells:
+        identity = cell["cell"]
+        key = (identity["endpoint"], identity["server"], identity["style"], identity["stack"])
+        lines.setdefault(key, []).append(cell)
+    top = 0
+    for (_endpoint, server, view, stack), group in lines.items():
+        group.sort(key=lambda c: c["cell"]["rate"])
+        rates = [c["cell"]["rate"] for c in group]
+        top = max(top, *rates)
+        name = f"{server} · {view}" + (f" · {stack}" if stack != "none" else "")
+        for percentile, line in RATE_PERCENTILES:
+            values = [common.percentile_median(c, percentile) for c in group]
+            left.plot(
+                rates,
+                [v if v is not None else float("nan") for v in values],
+                color=style.colour(server),
+                marker=style.STYLE_MARKERS[view],
+                markersize=4,
+                linestyle=line,
+                label=f"{name} {percentile.replace('_', '.')}",
+            )
+        achieved = [(c.get("summary", {}).get("throughput_rps") or {}).get("median") for c in group]
+        right.plot(
+            rates,
+            [v if v is not None else float("nan") for v in achieved],
+            color=style.colour(server),
+            marker=style.STYLE_MARKERS[view],
+            label=name,
+        )
+        for rate, cell, value in zip(rates, group, achieved, strict=True):
+            unsustainable = any(
+                r.get("status") == "ok" and not (r.get("open_loop") or {}).get("sustainable", True)
+                for r in cell.get("repeats", [])
+            )
+            if unsustainable and value is not None:
+                # circled where achieved is drawn: it exists even when p99 lacks samples
+                right.scatter([rate], [value], s=140, facecolors="none", edgecolors="black")
+    left.axhline(slo_ms, color="crimson", linewidth=1)
+    left.annotate(
+        f"objective: p99 < {slo_ms:g} ms",
+        (0.01, slo_ms),
+        xycoords=("axes fraction", "data"),
+        color="crimson",
+        fontsize=8,
+        va="bottom",
+    )
+    left.set_ylabel("latency from the due time (ms, log scale)")
+    left.set_yscale("log")
+    if top:
+        right.plot([0, top], [0, top], color="grey", linewidth=0.8, linestyle=":")
+    right.set_ylabel("achieved requests/s")
+    for axis in (left, right):
+        axis.set_xlabel("offered requests/s (open loop)")
+        axis.grid(alpha=0.3, which="both")
+    left.set_xscale("log")
+    right.set_xscale("log")
+    right.set_yscale("log")
+    for axis in (left, right):
+        common.plain_log_ticks(axis, "x")
+    common.plain_log_ticks(right, "y")
+    handles, labels = left.get_legend_handles_labels()
+    handles.append(
+        Line2D([], [], marker="o", markersize=10, markerfacecolor="none", markeredgecolor="black",
+               linestyle="")
+    )  # fmt: skip
+    labels.append("unsustainable in some repeat")
+    figure.legend(
+        handles, labels, loc="lower center", ncol=4, frameon=False, fontsize=7,
+        bbox_to_anchor=(0.5, -0.16),
+    )  # fmt: skip
+    figure.suptitle(f"{scenario}: open-loop rate sweep - {label}")
+    figure.tight_layout(rect=(0, 0.1, 1, 1))
+    return common.save(figure, stem)

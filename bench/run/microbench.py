@@ -1,0 +1,156 @@
+"""``bench microbench``: the asgiref adapters alone, timed with pyperf.
+
+pyperf runs ``project.microbench`` in worker processes pinned to the server's
+CPU (several processes, warm-ups, calibrated loops) and keeps every value in
+its JSON, saved in ``results/<timestamp>-microbench/``. This module reads that
+JSON back and derives the per-switch figures: an adapter's cost is its time
+minus the floor it replaces (a plain call or a plain await).
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pyperf
+
+from bench import ROOT
+from bench.errors import BenchError
+from bench.numbers import fmt
+from bench.results import store as results
+from bench.serve import processes
+
+# (derived figure, benchmark, floor it is measured against)
+DERIVED = {
+    "sync_to_async, warm context, thread_sensitive=True": (
+        "s2a_warm_thread_sensitive",
+        "plain_await",
+    ),
+    "sync_to_async, warm, thread_sensitive=False": ("s2a_warm_not_thread_sensitive", "plain_await"),
+    "new thread-sensitive context + one sync_to_async": ("s2a_new_context", "plain_await"),
+    "async_to_sync under an outer async_to_sync (warm)": ("a2s_warm", "plain_call"),
+    "async_to_sync with a new event loop (cold)": ("a2s_cold_new_loop", "plain_call"),
+}
+
+
+def run_pyperf(
+    out: Path, *, cpus: frozenset[int] | None, quick: bool, only: list[str] | None = None
+) -> Path:
+    """Run the suite; pyperf's JSON lands in ``out``."""
+    target = out / "microbench.json"
+    command = [sys.executable, "-m", "project.microbench", "-o", str(target), "--quiet"]
+    command += (
+        ["--processes", "3", "--values", "2"] if quick else ["--processes", "6", "--values", "3"]
+    )
+    if cpus:
+        command += ["--affinity", processes.format_cpus(cpus)]
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(ROOT),
+        "DJANGO_SECRET_KEY": "microbench",
+        "BENCH_SQLITE_PATH": str(out / "unused.sqlite3"),
+    }
+    if only:
+        command += ["--only", ",".join(only)]
+    result = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600
+    )
+    (out / "pyperf.log").write_text(result.stdout + result.stderr)
+    if result.returncode != 0 or not target.exists():
+        lines = (result.stderr or result.stdout).strip().splitlines()
+        raise BenchError("microbenchmark failed: " + (lines[-1] if lines else "no output"))
+    return target
+
+
+def _stats(suite: pyperf.BenchmarkSuite, name: str) -> tuple[float, float]:
+    bench = suite.get_benchmark(name)
+    values = bench.get_values()
+    stdev = bench.stdev() if len(values) > 1 else 0.0
+    return bench.mean() * 1e6, stdev * 1e6
+
+
+def summarise(path: Path) -> dict[str, Any]:
+    """Per-benchmark mean and standard deviation (µs), and the derived figures."""
+    suite = pyperf.BenchmarkSuite.load(str(path))
+    names = sorted({name.rsplit(":", 1)[0] for name in suite.get_benchmark_names()})
+    table = {}
+    for name in names:
+        row = {}
+        for clock in ("wall", "cpu"):
+            mean, stdev = _stats(suite, f"{name}:{clock}")
+            row[clock] = {"mean_us": mean, "stdev_us": stdev}
+        table[name] = row
+    derived = {}
+    for label, (name, floor) in DERIVED.items():
+        if name not in table or floor not in table:
+            continue
+        derived[label] = {}
+        for clock in ("wall", "cpu"):
+            mean = table[name][clock]["mean_us"] - table[floor][clock]["mean_us"]
+            stdev = (
+                table[name][clock]["stdev_us"] ** 2 + table[floor][clock]["stdev_us"] ** 2
+            ) ** 0.5
+            derived[label][clock] = {"mean_us": mean, "stdev_us": stdev}
+    overhead: dict[str, Any] = {}
+    for kind in ("sync_to_async", "async_to_sync"):
+        name = f"accounting_per_{kind}"
+        if name in table:
+            overhead[f"per_{kind}_us"] = table[name]["cpu"]["mean_us"]
+    for handler in ("asgi", "wsgi"):
+        if f"{handler}_request_django_stack_accounting" not in table:
+            continue
+        plain = table[f"{handler}_request_django_stack"]["cpu"]["mean_us"]
+        counted = table[f"{handler}_request_django_stack_accounting"]["cpu"]["mean_us"]
+        overhead[handler] = {
+            "without_us": plain,
+            "with_us": counted,
+            "overhead_pct": (counted - plain) / plain * 100,
+        }
+    metadata = suite.get_metadata() if hasattr(suite, "get_metadata") else {}
+    return {
+        "schema_version": results.SCHEMA_VERSION,
+        "benchmarks": table,
+        "per_switch": derived,
+        "accounting_overhead": overhead,
+        "metadata": {k: str(v) for k, v in metadata.items()},
+    }
+
+
+def format_table(summary: dict[str, Any]) -> str:
+    lines = [f"{'benchmark':<48} {'wall µs':>20} {'CPU µs':>20}"]
+
+    def row(label: str, values: dict) -> str:
+        cells = [
+            f"{values[c]['mean_us']:9.2f} ± {values[c]['stdev_us']:6.2f}" for c in ("wall", "cpu")
+        ]
+        return f"{label:<48} {cells[0]:>20} {cells[1]:>20}"
+
+    for name, values in summary["benchmarks"].items():
+        lines.append(row(name, values))
+    lines.append("")
+    lines.append("per switch (benchmark minus its floor):")
+    for label, values in summary["per_switch"].items():
+        lines.append(row(label, values))
+    lines.append("")
+    for handler, figures in summary["accounting_overhead"].items():
+        if not isinstance(figures, dict):
+            kind = handler.removeprefix("per_").removesuffix("_us")
+            lines.append(f"switch accounting's own cost per {kind} hop: {figures:.2f} µs CPU")
+            continue
+        lines.append(
+            f"switch accounting on a {handler.upper()} request (default stack): "
+            f"{figures['without_us']:.0f} -> {figures['with_us']:.0f} µs CPU "
+            f"({fmt(figures['overhead_pct'], '{:+.1f}%')})"
+        )
+    return "\n".join(lines)
+
+
+def execute(
+    results_root: Path, *, cpus: frozenset[int] | None, quick: bool, only: list[str] | None = None
+) -> Path:
+    run_dir = results.create_run_dir(results_root, "microbench")
+    path = run_pyperf(run_dir, cpus=cpus, quick=quick, only=only)
+    summary = summarise(path)
+    results.write_json(run_dir / "summary.json", summary)
+    print(format_table(summary))
+    return run_dir

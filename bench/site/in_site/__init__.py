@@ -1,0 +1,6 @@
+"""Runs in a subprocess in the user's project environment: imports Django.
+
+Started as ``python -m bench.site.in_site.<module>`` with the project's
+directory as cwd. May import only the standard library, Django, asgiref and
+each other: the user's environment need not have the harness's dependencies.
+"""
