@@ -1,4 +1,4 @@
-"""``python -m bench``: see bench.cli.main."""
+"""``python -m bench``: the same command line as ``djbench`` (bench.cli.main)."""
 
 import sys
 

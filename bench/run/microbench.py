@@ -4,7 +4,8 @@ pyperf runs ``project.microbench`` in worker processes pinned to the server's
 CPU (several processes, warm-ups, calibrated loops) and keeps every value in
 its JSON, saved in ``results/<timestamp>-microbench/``. This module reads that
 JSON back and derives the per-switch figures: an adapter's cost is its time
-minus the floor it replaces (a plain call or a plain await).
+minus the floor it replaces (a plain call or a plain await). The table the
+command prints is worded in ``bench.cli.formatter``.
 """
 
 import subprocess
@@ -16,7 +17,6 @@ import pyperf
 
 from bench import ROOT
 from bench.errors import BenchError
-from bench.numbers import fmt
 from bench.results import store as results
 from bench.serve import processes
 
@@ -116,41 +116,13 @@ def summarise(path: Path) -> dict[str, Any]:
     }
 
 
-def format_table(summary: dict[str, Any]) -> str:
-    lines = [f"{'benchmark':<48} {'wall µs':>20} {'CPU µs':>20}"]
-
-    def row(label: str, values: dict) -> str:
-        cells = [
-            f"{values[c]['mean_us']:9.2f} ± {values[c]['stdev_us']:6.2f}" for c in ("wall", "cpu")
-        ]
-        return f"{label:<48} {cells[0]:>20} {cells[1]:>20}"
-
-    for name, values in summary["benchmarks"].items():
-        lines.append(row(name, values))
-    lines.append("")
-    lines.append("per switch (benchmark minus its floor):")
-    for label, values in summary["per_switch"].items():
-        lines.append(row(label, values))
-    lines.append("")
-    for handler, figures in summary["accounting_overhead"].items():
-        if not isinstance(figures, dict):
-            kind = handler.removeprefix("per_").removesuffix("_us")
-            lines.append(f"switch accounting's own cost per {kind} hop: {figures:.2f} µs CPU")
-            continue
-        lines.append(
-            f"switch accounting on a {handler.upper()} request (default stack): "
-            f"{figures['without_us']:.0f} -> {figures['with_us']:.0f} µs CPU "
-            f"({fmt(figures['overhead_pct'], '{:+.1f}%')})"
-        )
-    return "\n".join(lines)
-
-
 def execute(
     results_root: Path, *, cpus: frozenset[int] | None, quick: bool, only: list[str] | None = None
-) -> Path:
+) -> tuple[Path, dict[str, Any]]:
+    """A new microbench run directory with pyperf's JSON and its summary.json;
+    the directory and the summary (the command line prints it)."""
     run_dir = results.create_run_dir(results_root, "microbench")
     path = run_pyperf(run_dir, cpus=cpus, quick=quick, only=only)
     summary = summarise(path)
     results.write_json(run_dir / "summary.json", summary)
-    print(format_table(summary))
-    return run_dir
+    return run_dir, summary

@@ -5,7 +5,8 @@ after ten minutes?". Throughput and p99 per minute come from the exact
 samples (each carries its completion time), errors per minute from the
 failure times, and server memory from the sampler's RSS timeline. It flags
 RSS growth above 10% between the first and the last minute, and error counts
-that rise significantly from minute to minute.
+that rise significantly from minute to minute. The table the command prints
+is worded in ``bench.cli.formatter``.
 """
 
 from pathlib import Path
@@ -16,7 +17,6 @@ from scipy import stats as scipy_stats
 
 from bench.analyse.stats import latency_summary
 from bench.load import loadgen
-from bench.numbers import fmt
 from bench.report.charts.soak import soak_chart
 from bench.results import store as results
 
@@ -72,6 +72,7 @@ def flags(minutes: list[dict[str, Any]]) -> tuple[float | None, list[str]]:
 
 
 def analyse(run_dir: Path) -> dict[str, Any]:
+    """soak.json's document: the minutes and the flags, or why the soak failed."""
     run = results.read_run(run_dir)
     (cell,) = run.cells.values()
     repeat = cell["repeats"][0]
@@ -97,29 +98,8 @@ def analyse(run_dir: Path) -> dict[str, Any]:
     }
 
 
-def format_table(analysis: dict[str, Any]) -> str:
-    if analysis["status"] != "ok":
-        return f"soak of {analysis['cell']} {analysis['status']}: {analysis['reason']}"
-    lines = [
-        f"soak of {analysis['cell']} ({analysis['window_s'] / 60:.1f} min):",
-        f"  {'minute':>6} {'req/s':>9} {'p99 ms':>9} {'errors':>7} {'RSS MiB':>8}",
-    ]
-    for minute in analysis["minutes"]:
-        lines.append(
-            f"  {minute['minute']:>6} {minute['throughput_rps'] or 0:>9,.0f} "
-            f"{minute['p99_ms'] or 0:>9.1f} {minute['errors']:>7} "
-            f"{minute['rss_peak_mb'] or 0:>8.1f}"
-        )
-    growth = analysis["rss_growth_pct"]
-    lines.append(
-        f"  errors {analysis['total_errors']}, RSS growth "
-        + fmt(growth, "{:+.1f}%", none="unknown")
-    )
-    lines += [f"  FLAG: {flag}" for flag in analysis["flags"]] or ["  no flags"]
-    return "\n".join(lines)
-
-
 def write(run_dir: Path, analysis: dict[str, Any]) -> None:
+    """soak.json, and the per-minute chart when there are minutes to draw."""
     results.write_json(run_dir / "soak.json", analysis)
     if analysis["minutes"]:
         soak_chart(analysis, run_dir.name, run_dir / "charts" / "soak")

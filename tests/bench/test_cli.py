@@ -6,6 +6,8 @@ import sys
 import pytest
 
 from bench.cli import main as cli
+from bench.cli.commands import run as run_command
+from bench.cli.parser import build_parser
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -62,9 +64,9 @@ def test_dry_run_lists_cells_and_the_expected_time():
 
 
 def test_quick_is_the_same_shape_but_short():
-    args = cli.build_parser().parse_args(["run", "--quick"])
-    options = cli._run_options(args, ["run", "--quick"])
+    args = build_parser().parse_args(["run", "--quick"])
+    options = run_command.run_options(args, ["run", "--quick"])
     assert (options.duration, options.warmup, options.repeats) == (4.0, 1.0, 1)
-    default = cli._run_options(cli.build_parser().parse_args(["run"]), ["run"])
+    default = run_command.run_options(build_parser().parse_args(["run"]), ["run"])
     assert (default.duration, default.repeats, default.sweep_repeats) == (5.0, 9, 3)
     assert default.switch_accounting and default.calibrate

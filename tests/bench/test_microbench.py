@@ -3,6 +3,7 @@
 import pyperf
 import pytest
 
+from bench.cli import formatter
 from bench.run import microbench
 from project import microbench as suite
 
@@ -52,5 +53,5 @@ def test_summary_subtracts_the_floor_and_states_the_accounting_overhead(tmp_path
     assert cold["mean_us"] == pytest.approx(700.0)
     assert summary["accounting_overhead"]["asgi"]["overhead_pct"] == pytest.approx(2.0)
     assert summary["accounting_overhead"]["wsgi"]["overhead_pct"] == pytest.approx(1.0)
-    table = microbench.format_table(summary)
+    table = formatter.microbench_table(summary)
     assert "per switch" in table and "+2.0%" in table

@@ -1,0 +1,38 @@
+"""``report``: a run's pages, and its verdicts on the terminal.
+
+``show_report`` is the one place the command line builds a report: ``run``
+calls it at its end, ``report`` for a run already on disk.
+"""
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+
+from bench.cli import arguments, formatter
+
+NAME = "report"
+SUMMARY = "charts, report.md and report.html of a run"
+DESCRIPTION = """\
+Build a run's report again from its results (the newest run unless named):
+the charts, report.md and a self-contained report.html in the run's
+directory; prints the verdicts, the open-loop headlines and the caveats."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The run to report."""
+    arguments.add_run_directory(parser)
+
+
+def show_report(run_dir: Path) -> None:
+    """Build the report of ``run_dir`` and print its verdicts and caveats."""
+    from bench.report import build as run_report
+
+    built = run_report.build(run_dir)
+    for line in formatter.verdicts(built):
+        print(line)
+
+
+def run_from_args(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """Report the named run."""
+    show_report(args.run)
+    return 0

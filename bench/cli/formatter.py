@@ -1,0 +1,182 @@
+"""Every text a command writes to the terminal, formatted from what it computed.
+
+The commands compute (or ask ``run``, ``report`` and ``results`` to compute)
+and hand the figures here; these functions return the lines and never print,
+so the wording of the whole command line can be read, and tested, in one place.
+Heavy modules (the statistics behind a verdict's sentence) are imported inside
+the function that needs them: ``djbench list`` should not pay for scipy.
+"""
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bench.numbers import fmt
+
+if TYPE_CHECKING:  # annotations only: bench.report.build brings the charting libraries
+    from bench.plan.matrix import Cell
+    from bench.plan.scenarios import Scenario
+    from bench.report.build import Report
+    from bench.serve.servers import ServerSpec
+
+
+def remote_target(host: str, target: str) -> str:
+    """The note before loading a server on another machine (rich markup)."""
+    return (
+        f"[bold]note:[/bold] sending load to {host}, which is not this machine: "
+        f"{target} (--allow-remote-host)"
+    )
+
+
+def results_line(run_dir: Path, status: str | None = None) -> str:
+    """Where a command left its results, and the run's status when it has one."""
+    return f"results: {run_dir}" + (f" ({status})" if status is not None else "")
+
+
+def dry_run(
+    cells: "Iterable[Cell]",
+    notes: Iterable[str],
+    warnings: Iterable[str],
+    *,
+    count: int,
+    plan: str,
+    minutes: float,
+) -> list[str]:
+    """``run --dry-run``: the cell ids, what the expansion noted, and the expected time."""
+    lines = [cell.id for cell in cells]
+    lines += [f"note: {note}" for note in notes]
+    lines += [f"warning: {warning}" for warning in warnings]
+    lines.append(f"{count} cells, {plan}: about {minutes:.1f} min")
+    return lines
+
+
+def listing(
+    found: "Iterable[Scenario]",
+    server_specs: "Mapping[str, ServerSpec]",
+    installed: Mapping[str, bool],
+    stacks: Iterable[str],
+) -> list[str]:
+    """``list``: the scenarios with their endpoints, the servers, the stacks."""
+    lines = ["scenarios:"]
+    for scenario in found:
+        endpoints = ", ".join(scenario.endpoints)
+        lines.append(f"  {scenario.name:<12} {scenario.summary}")
+        lines.append(f"  {'':<12} endpoints: {endpoints}; users {list(scenario.users)}")
+    lines.append("servers:")
+    for name, spec in server_specs.items():
+        state = "" if installed[name] else "  (not installed: pip install '.[servers]')"
+        lines.append(f"  {name:<18} {spec.interface.upper()}  {spec.summary}{state}")
+    lines.append("stacks:")
+    lines += [f"  {name}" for name in stacks]
+    return lines
+
+
+def cross_check(server: str, users: int, check: Mapping[str, Any]) -> str:
+    """``calibrate``: locust against wrk on one server, and whether they agree."""
+    verdict = "within 10%" if check["within_10_percent"] else "NOT within 10%"
+    bound = " (locust was the bottleneck)" if check["locust_bound"] else ""
+    return (
+        f"{server} /sync/json, {users} connections: locust "
+        f"{check['locust_rps']:,.0f} req/s, wrk {check['wrk_rps']:,.0f} req/s, "
+        f"ratio {check['locust_over_wrk']:.2f}: {verdict}{bound}"
+    )
+
+
+def cross_check_skipped(reason: object) -> str:
+    """``calibrate`` without wrk (or when wrk failed): the ceiling still stands."""
+    return f"wrk cross-check skipped: {reason}"
+
+
+def switches(report_text: str, microbench_path: Path | None) -> list[str]:
+    """``switches``: the fit's table and which microbenchmark sits beside it."""
+    if microbench_path is None:
+        return [
+            report_text,
+            "(no microbench results yet: run `make microbench` for the first column)",
+        ]
+    return [report_text, f"(microbench: {microbench_path.parent.name})"]
+
+
+def wrote(path: Path) -> str:
+    """A file a command wrote beside the run's own."""
+    return f"wrote {path}"
+
+
+def verdicts(built: "Report") -> list[str]:
+    """``report`` (and the end of ``run``): the site's verdict, each question's
+    answer, the open-loop headlines, the caveats and where the pages are."""
+    from bench.analyse.sustained import describe_verdict
+    from bench.analyse.verdicts import describe
+
+    lines = [f"your site: {line}" for line in (built.site["lines"] if built.site else [])]
+    for scenario, rows in built.verdicts.items():
+        lines += [f"{scenario}: {row['question']}: {describe(row)}" for row in rows]
+    for verdict in built.sustained_verdicts:
+        lines.append(f"{verdict['scenario']}: open loop: {describe_verdict(verdict)}")
+    lines += [f"caveat: {note}" for note in built.caveats]
+    lines.append(
+        f"report: {built.run.path / 'report.html'} (and report.md, charts/; "
+        f"built in {built.seconds:.1f} s)"
+    )
+    return lines
+
+
+def comparison(text: str, out: Path) -> list[str]:
+    """``compare``: the comparison's table and where it was written."""
+    return [text, f"comparison: {out}"]
+
+
+def archived(target: Path, size_bytes: int) -> str:
+    """``archive``: where the copy went and how much it weighs in the repository."""
+    return f"archived: {target} ({size_bytes / 1024:,.0f} KiB)"
+
+
+def soak_table(analysis: Mapping[str, Any]) -> str:
+    """``soak``: one row per minute, the RSS growth and anything flagged."""
+    if analysis["status"] != "ok":
+        return f"soak of {analysis['cell']} {analysis['status']}: {analysis['reason']}"
+    lines = [
+        f"soak of {analysis['cell']} ({analysis['window_s'] / 60:.1f} min):",
+        f"  {'minute':>6} {'req/s':>9} {'p99 ms':>9} {'errors':>7} {'RSS MiB':>8}",
+    ]
+    for minute in analysis["minutes"]:
+        lines.append(
+            f"  {minute['minute']:>6} {minute['throughput_rps'] or 0:>9,.0f} "
+            f"{minute['p99_ms'] or 0:>9.1f} {minute['errors']:>7} "
+            f"{minute['rss_peak_mb'] or 0:>8.1f}"
+        )
+    growth = analysis["rss_growth_pct"]
+    lines.append(
+        f"  errors {analysis['total_errors']}, RSS growth "
+        + fmt(growth, "{:+.1f}%", none="unknown")
+    )
+    lines += [f"  FLAG: {flag}" for flag in analysis["flags"]] or ["  no flags"]
+    return "\n".join(lines)
+
+
+def _microbench_row(label: str, values: Mapping[str, Any]) -> str:
+    cells = [f"{values[c]['mean_us']:9.2f} ± {values[c]['stdev_us']:6.2f}" for c in ("wall", "cpu")]
+    return f"{label:<48} {cells[0]:>20} {cells[1]:>20}"
+
+
+def microbench_table(summary: Mapping[str, Any]) -> str:
+    """``microbench``: every benchmark, the per-switch costs, the accounting's own cost."""
+    lines = [f"{'benchmark':<48} {'wall µs':>20} {'CPU µs':>20}"]
+    for name, values in summary["benchmarks"].items():
+        lines.append(_microbench_row(name, values))
+    lines.append("")
+    lines.append("per switch (benchmark minus its floor):")
+    for label, values in summary["per_switch"].items():
+        lines.append(_microbench_row(label, values))
+    lines.append("")
+    for handler, figures in summary["accounting_overhead"].items():
+        if not isinstance(figures, dict):
+            kind = handler.removeprefix("per_").removesuffix("_us")
+            lines.append(f"switch accounting's own cost per {kind} hop: {figures:.2f} µs CPU")
+            continue
+        lines.append(
+            f"switch accounting on a {handler.upper()} request (default stack): "
+            f"{figures['without_us']:.0f} -> {figures['with_us']:.0f} µs CPU "
+            f"({fmt(figures['overhead_pct'], '{:+.1f}%')})"
+        )
+    return "\n".join(lines)
