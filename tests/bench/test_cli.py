@@ -1,13 +1,17 @@
 """The command line: one clear line and exit 2 for anything the user got wrong."""
 
+import re
 import subprocess
 import sys
 
 import pytest
 
 from bench.cli import main as cli
+from bench.cli.commands import BY_NAME, COMMANDS, listing
 from bench.cli.commands import run as run_command
 from bench.cli.parser import build_parser
+from bench.errors import BenchError
+from bench.serve import processes
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -70,3 +74,51 @@ def test_quick_is_the_same_shape_but_short():
     default = run_command.run_options(build_parser().parse_args(["run"]), ["run"])
     assert (default.duration, default.repeats, default.sweep_repeats) == (5.0, 9, 3)
     assert default.switch_accounting and default.calibrate
+
+
+def test_help_describes_the_tool_its_commands_and_an_example(capsys):
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["--help"])
+    assert exited.value.code == 0
+    text = capsys.readouterr().out
+    assert text.splitlines()[2].startswith("Measures a Django application served over WSGI")
+    assert "dispatches" not in text and "cmd_" not in text
+    for command in COMMANDS:
+        assert re.search(rf"^ +{command.NAME} +{re.escape(command.SUMMARY)}$", text, re.M)
+    assert "examples:\n  python -m bench run --quick\n" in text
+
+
+def test_every_command_has_its_own_help_that_says_what_it_does(capsys):
+    parser = build_parser()
+    names = [command.NAME for command in COMMANDS]
+    assert names == [*BY_NAME] and len(set(names)) == len(names)
+    for command in COMMANDS:
+        with pytest.raises(SystemExit):
+            parser.parse_args([command.NAME, "--help"])
+        text = capsys.readouterr().out
+        assert text.startswith(f"usage: python -m bench {command.NAME} ")
+        assert command.DESCRIPTION.splitlines()[0] in text, command.NAME
+
+
+def test_main_dispatches_to_the_named_command_and_stops_what_it_started(monkeypatch):
+    seen, stopped = [], []
+    monkeypatch.setattr(listing, "run_from_args", lambda args, argv: seen.append(argv) or 7)
+    monkeypatch.setattr(processes, "stop_all", lambda: stopped.append(True))
+    assert cli.main(["list"]) == 7
+    assert seen == [["list"]] and stopped == [True]
+
+
+@pytest.mark.parametrize(
+    ("raised", "code", "line"),
+    [
+        (BenchError("the port is busy"), 1, "error: the port is busy"),
+        (KeyboardInterrupt(), 130, "error: interrupted"),
+    ],
+)
+def test_an_error_inside_a_command_is_one_line(raised, code, line, monkeypatch, capsys):
+    def fail(args, argv):
+        raise raised
+
+    monkeypatch.setattr(listing, "run_from_args", fail)
+    assert cli.main(["list"]) == code
+    assert capsys.readouterr().err == line + "\n"
