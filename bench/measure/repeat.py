@@ -25,7 +25,7 @@ from bench.load import loadgen
 from bench.measure import counter_files, dbcpu
 from bench.measure.sampler import Sampler, WindowResources
 from bench.results.store import utc_now
-from bench.serve import servers
+from bench.serve import launch, servers
 from bench.serve.processes import format_cpus
 
 LOADGEN_CPU_LIMIT = 90.0  # % of one core: above this locust is the bottleneck
@@ -75,7 +75,7 @@ class Settings:
 class Plan:
     """One repeat to measure."""
 
-    served: servers.Served  # the server and the application it serves
+    served: launch.Served  # the server and the application it serves
     scenario_path: Path
     user_class: str
     users: int
@@ -295,7 +295,7 @@ def measure(
     )
     # locust imports while the server starts; it sends nothing until released.
     locust = loadgen.Locust(spec, plan.out_dir, cpus=settings.loadgen_cpus, env=plan.env)
-    server: servers.RunningServer | servers.ExternalTarget | None = None
+    server: launch.RunningServer | launch.ExternalTarget | None = None
     db_connection = None
     db_clock: tuple[dbcpu.BackendClock, Any] | str | None = None
     try:
@@ -473,7 +473,7 @@ def derive(
     run: loadgen.LocustRun,
     resources: WindowResources,
     switches: dict,
-    server: servers.RunningServer,
+    server: launch.RunningServer,
     started_at: str,
     database_cpu: dbcpu.DatabaseCpu | None = None,
 ) -> dict[str, Any]:
