@@ -88,7 +88,7 @@ def test_a_port_in_use_is_skipped_for_another(tmp_path, monkeypatch):
         busy = taken.getsockname()[1]
         offered = iter([busy])
         real = ports.free_port
-        monkeypatch.setattr(servers, "free_port", lambda host: next(offered, None) or real(host))
+        monkeypatch.setattr(launch, "free_port", lambda host: next(offered, None) or real(host))
         server = launch.start(servers.get("uvicorn"), env=server_env(),
                                log_path=tmp_path / "server.log")  # fmt: skip
         try:
