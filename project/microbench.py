@@ -222,6 +222,8 @@ def asgi_request(loops: int, clock: Clock, accounting: bool, path: str) -> float
         done = asyncio.Event()
         sent = False
 
+        # The one fake receive() apart from bench.site.in_site.asgi_client's: the
+        # measured project never imports the harness.
         async def receive() -> dict:
             nonlocal sent
             if not sent:

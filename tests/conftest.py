@@ -48,7 +48,7 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 
-from bench.serve import processes, servers  # noqa: E402
+from bench.serve import launch, processes, servers  # noqa: E402
 
 POSTGRES_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/test"
 
@@ -92,7 +92,7 @@ def server_env(**extra: str) -> dict[str, str]:
 def upstream() -> Iterator[str]:
     """The upstream service on the port the project's settings point at."""
     spec = servers.get("uvicorn")
-    server = servers.start(
+    server = launch.start(
         spec,
         # No waits: the tests check bodies and fuzz parameters, not upstream latency.
         env=server_env(BENCH_UPSTREAM_MAX_MS="0"),
@@ -109,14 +109,14 @@ def upstream() -> Iterator[str]:
 
 
 @pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[Callable[..., servers.RunningServer]]:
+def live_server(tmp_path: Path) -> Iterator[Callable[..., launch.RunningServer]]:
     """Start servers by name with extra environment; all are stopped afterwards."""
-    started: list[servers.RunningServer] = []
+    started: list[launch.RunningServer] = []
 
-    def start(name: str, app: str | None = None, **env: str) -> servers.RunningServer:
+    def start(name: str, app: str | None = None, **env: str) -> launch.RunningServer:
         # Each server counts switches in a directory of its own, as under the harness.
         env.setdefault("BENCH_ACCOUNTING_DIR", str(tmp_path / f"switches-{len(started)}"))
-        server = servers.start(
+        server = launch.start(
             servers.get(name),
             env=server_env(**env),
             log_path=tmp_path / f"{name}-{len(started)}.log",

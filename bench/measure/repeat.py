@@ -21,11 +21,11 @@ import httpx
 import numpy as np
 
 from bench.errors import BenchError
-from bench.load import loadgen
+from bench.load import loadgen, output
 from bench.measure import counter_files, dbcpu
 from bench.measure.sampler import Sampler, WindowResources
 from bench.results.store import utc_now
-from bench.serve import servers
+from bench.serve import launch, servers
 from bench.serve.processes import format_cpus
 
 LOADGEN_CPU_LIMIT = 90.0  # % of one core: above this locust is the bottleneck
@@ -75,7 +75,7 @@ class Settings:
 class Plan:
     """One repeat to measure."""
 
-    served: servers.Served  # the server and the application it serves
+    served: launch.Served  # the server and the application it serves
     scenario_path: Path
     user_class: str
     users: int
@@ -295,7 +295,7 @@ def measure(
     )
     # locust imports while the server starts; it sends nothing until released.
     locust = loadgen.Locust(spec, plan.out_dir, cpus=settings.loadgen_cpus, env=plan.env)
-    server: servers.RunningServer | servers.ExternalTarget | None = None
+    server: launch.RunningServer | launch.ExternalTarget | None = None
     db_connection = None
     db_clock: tuple[dbcpu.BackendClock, Any] | str | None = None
     try:
@@ -473,15 +473,15 @@ def derive(
     run: loadgen.LocustRun,
     resources: WindowResources,
     switches: dict,
-    server: servers.RunningServer,
+    server: launch.RunningServer,
     started_at: str,
     database_cpu: dbcpu.DatabaseCpu | None = None,
 ) -> dict[str, Any]:
     """Turn one finished window into the repeat record written to the cell's JSON."""
     from bench.analyse.stats import latency_summary
 
-    samples = loadgen.read_samples(run.out_dir)
-    totals = loadgen.read_locust_totals(run.out_dir)
+    samples = output.read_samples(run.out_dir)
+    totals = output.read_locust_totals(run.out_dir)
     window = samples.window_s or resources.wall_s
     names = counted_names(plan.primary, samples)
     if not names:
@@ -609,7 +609,7 @@ def derive(
     }
 
 
-def counted_names(primary: str | None, samples: loadgen.Samples) -> list[str]:
+def counted_names(primary: str | None, samples: output.Samples) -> list[str]:
     """The request names whose requests a cell counts: every name, unless the
     scenario declares a primary one.
 
@@ -634,7 +634,7 @@ def _mb(value: int | None) -> float | None:
     return value / 2**20 if value is not None else None
 
 
-def window_intervals(samples: loadgen.Samples, resources: WindowResources) -> dict[str, Any]:
+def window_intervals(samples: output.Samples, resources: WindowResources) -> dict[str, Any]:
     """locust's window and the CPU interval, and how far apart their edges are.
 
     Throughput and CPU per request are both taken over the CPU interval (the
@@ -686,7 +686,7 @@ LATENCY_GROWTH_LIMIT = 0.05  # s of added latency per s of window: a queue that 
 
 
 def open_loop_figures(
-    rate: float, samples: loadgen.Samples, names: list[str], achieved: float, window: float | None
+    rate: float, samples: output.Samples, names: list[str], achieved: float, window: float | None
 ) -> dict[str, Any]:
     """Did the server keep up with the schedule? The requests scheduled in the
     window against those answered, requests dropped unsent, and whether latency
@@ -747,7 +747,7 @@ def open_loop_figures(
 
 
 def open_loop_latency(
-    rate: float, samples: loadgen.Samples, names: list[str], achieved: float, window: float | None
+    rate: float, samples: output.Samples, names: list[str], achieved: float, window: float | None
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The schedule's figures and the headline latency of an open-loop repeat.
 
@@ -851,7 +851,7 @@ def loadgen_guard(
     }
 
 
-def _locust_total_matches(samples: loadgen.Samples, totals: dict) -> bool:
+def _locust_total_matches(samples: output.Samples, totals: dict) -> bool:
     """locust's own count equals ours: every request of the window plus those
     drained after it, and the warm-up too when locust's stats were not reset
     (a distributed master adds up whole-run reports from its workers)."""

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.errors import BenchError
-from bench.load import loadgen
+from bench.load import output
 from bench.measure import repeat as measure
 from bench.serve import database
 
@@ -42,7 +42,7 @@ def successes(out_dir: Path) -> dict[str, int]:
     """Successful requests of one repeat by phase, every request name together:
     the window's samples, and the completion times kept for the warm-up's and
     the drain's successes."""
-    samples = loadgen.read_samples(out_dir)
+    samples = output.read_samples(out_dir)
     outside = sum(int(times.size) for times in samples.outside.values())
     drain = sum(samples.drained.values())
     return {"warmup": outside - drain, "window": samples.count(), "drain": drain}
@@ -113,7 +113,7 @@ def judge(
         return record
     try:
         by_phase = successes(out_dir)
-    except loadgen.LoadgenError as exc:
+    except output.LoadgenError as exc:
         record["rows"] = {"table": table, "before": before, "after": after, "agree": None}
         record.update(status="failed", reason=f"row check: {exc}")
         return record

@@ -173,48 +173,11 @@ def _endpoint_paths(tree: ast.Module) -> dict[str, str]:
 def load(path: Path) -> Scenario:
     """Read one scenario file without importing it."""
     source = path.read_bytes()
-    try:
-        tree = ast.parse(source, filename=str(path))
-    except SyntaxError as exc:
-        raise _fail(path, f"syntax error on line {exc.lineno}: {exc.msg}") from None
-    doc = ast.get_docstring(tree) or ""
-    if not doc:
-        raise _fail(path, "needs a module docstring saying what it measures and why")
-    declared = None
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(
-            isinstance(target, ast.Name) and target.id == "BENCH" for target in node.targets
-        ):
-            try:
-                declared = ast.literal_eval(node.value)
-            except ValueError:
-                raise _fail(path, "BENCH must be a literal dict (no names or calls)") from None
-    if not isinstance(declared, dict):
-        raise _fail(path, "declares no BENCH = {...} matrix")
-    unknown = set(declared) - _KNOWN_KEYS
-    if unknown:
-        raise _fail(path, f"unknown BENCH keys {sorted(unknown)}; known: {sorted(_KNOWN_KEYS)}")
-    endpoints = declared.get("endpoints")
-    if (
-        not isinstance(endpoints, dict)
-        or not endpoints
-        or not all(isinstance(k, str) and isinstance(v, str) for k, v in endpoints.items())
-    ):
-        raise _fail(path, "BENCH['endpoints'] must map endpoint names to User class names")
+    tree, doc, declared = _declaration(path, source)
+    endpoints = _endpoints(path, declared)
     name = declared.get("name", path.stem)
     _check_module_name(path)
-    styles = _tuple_of(path, declared, "styles", str, list(STYLES))
-    if bad := set(styles) - set(STYLES):
-        raise _fail(path, f"unknown styles {sorted(bad)}; valid: {', '.join(STYLES)}")
-    db_modes = _tuple_of(path, declared, "db_modes", str, ["none"])
-    if bad := set(db_modes) - set(DB_MODES):
-        raise _fail(path, f"unknown db_modes {sorted(bad)}; valid: {', '.join(DB_MODES)}")
-    users = _tuple_of(path, declared, "users", int, [32])
-    if any(count < 1 for count in users):
-        raise _fail(path, "user counts must be >= 1")
-    rates = _tuple_of(path, declared, "rates", int, [])
-    if any(rate < 1 for rate in rates):
-        raise _fail(path, "open-loop rates must be >= 1 request per second")
+    styles, db_modes, users, rates = _axes(path, declared)
     default = declared.get("default", {})
     if not isinstance(default, dict) or set(default) - _NARROWING_KEYS:
         raise _fail(path, f"BENCH['default'] may only narrow {sorted(_NARROWING_KEYS)}")
@@ -257,6 +220,63 @@ def load(path: Path) -> Scenario:
         threads_per_user=bool(declared.get("threads_per_user", False)),
         warmup_per_user=float(warmup_per_user),
     )
+
+
+def _declaration(path: Path, source: bytes) -> tuple[ast.Module, str, dict[str, Any]]:
+    """The file's syntax tree, its docstring and its ``BENCH`` literal, each required."""
+    try:
+        tree = ast.parse(source, filename=str(path))
+    except SyntaxError as exc:
+        raise _fail(path, f"syntax error on line {exc.lineno}: {exc.msg}") from None
+    doc = ast.get_docstring(tree) or ""
+    if not doc:
+        raise _fail(path, "needs a module docstring saying what it measures and why")
+    declared = None
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == "BENCH" for target in node.targets
+        ):
+            try:
+                declared = ast.literal_eval(node.value)
+            except ValueError:
+                raise _fail(path, "BENCH must be a literal dict (no names or calls)") from None
+    if not isinstance(declared, dict):
+        raise _fail(path, "declares no BENCH = {...} matrix")
+    unknown = set(declared) - _KNOWN_KEYS
+    if unknown:
+        raise _fail(path, f"unknown BENCH keys {sorted(unknown)}; known: {sorted(_KNOWN_KEYS)}")
+    return tree, doc, declared
+
+
+def _endpoints(path: Path, declared: dict[str, Any]) -> dict[str, str]:
+    """``BENCH['endpoints']``: endpoint names to the User classes that load them."""
+    endpoints = declared.get("endpoints")
+    if (
+        not isinstance(endpoints, dict)
+        or not endpoints
+        or not all(isinstance(k, str) and isinstance(v, str) for k, v in endpoints.items())
+    ):
+        raise _fail(path, "BENCH['endpoints'] must map endpoint names to User class names")
+    return endpoints
+
+
+def _axes(
+    path: Path, declared: dict[str, Any]
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[int, ...], tuple[int, ...]]:
+    """The declared styles, database modes, user counts and open-loop rates, checked."""
+    styles = _tuple_of(path, declared, "styles", str, list(STYLES))
+    if bad := set(styles) - set(STYLES):
+        raise _fail(path, f"unknown styles {sorted(bad)}; valid: {', '.join(STYLES)}")
+    db_modes = _tuple_of(path, declared, "db_modes", str, ["none"])
+    if bad := set(db_modes) - set(DB_MODES):
+        raise _fail(path, f"unknown db_modes {sorted(bad)}; valid: {', '.join(DB_MODES)}")
+    users = _tuple_of(path, declared, "users", int, [32])
+    if any(count < 1 for count in users):
+        raise _fail(path, "user counts must be >= 1")
+    rates = _tuple_of(path, declared, "rates", int, [])
+    if any(rate < 1 for rate in rates):
+        raise _fail(path, "open-loop rates must be >= 1 request per second")
+    return styles, db_modes, users, rates
 
 
 def _check_module_name(path: Path) -> None:

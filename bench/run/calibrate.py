@@ -23,7 +23,7 @@ from bench.load import schedule
 from bench.measure import repeat as measure
 from bench.plan import scenarios
 from bench.results import store as results
-from bench.serve import processes, servers
+from bench.serve import launch, processes, servers
 
 WRK_RATE = re.compile(r"Requests/sec:\s+([\d.]+)")
 CEILING_USERS = 32
@@ -45,7 +45,7 @@ def _bare_app_plan(
     """A calibration repeat: locust against the bare ASGI app under uvicorn, whose
     answers cost next to nothing, so whatever limits the rate is locust."""
     return measure.Plan(
-        served=servers.Served(servers.get("uvicorn"), BARE_APP),
+        served=launch.Served(servers.get("uvicorn"), BARE_APP),
         scenario_path=CEILING_LOCUSTFILE,
         user_class=user_class,
         users=users,
@@ -204,7 +204,7 @@ def cross_check(
     duration: float,
 ) -> dict[str, Any]:
     """locust and wrk against the same server configuration, one after the other."""
-    bundled = servers.served(server, servers.BUNDLED)
+    bundled = launch.served(server, servers.BUNDLED)
     scenario = scenarios.discover()["json"]
     out = run_dir / "raw" / f"crosscheck-{server}"
     env = measure.server_env(

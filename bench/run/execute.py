@@ -36,7 +36,7 @@ from bench.results import metadata
 from bench.results import store as results
 from bench.run import calibrate
 from bench.run.progress import RunProgress, console
-from bench.serve import database, processes, servers
+from bench.serve import database, launch, processes, servers
 from bench.serve.processes import format_cpus
 from bench.site import project as site
 from bench.site.in_server import exception_files
@@ -232,7 +232,7 @@ def _plan(
     if options.site is not None:
         env[exception_files.ENV] = str(out_dir / "exceptions")
     return measure.Plan(
-        served=servers.served(cell.server, options.application),
+        served=launch.served(cell.server, options.application),
         scenario_path=scenario.path,
         user_class=scenario.endpoints[cell.endpoint],
         users=cell.users,
@@ -392,7 +392,7 @@ def execute(options: RunOptions) -> Path:
             "notes": expansion.notes,
             "scenarios": {s.name: s.definition() for s in used},
             "servers": {
-                name: servers.served(name, application).describe(settings.options)
+                name: launch.served(name, application).describe(settings.options)
                 for name in dict.fromkeys(cell.server for cell in expansion.cells)
             },
             "application": application.describe(),
@@ -438,7 +438,7 @@ def execute(options: RunOptions) -> Path:
         # The harness's own threads (sampler, locust's stdout) stay off the server's CPUs.
         os.sched_setaffinity(0, options.loadgen_cpus)
     interrupt = measure.Interrupt()
-    upstream: servers.RunningServer | servers.ExternalTarget | None = None
+    upstream: launch.RunningServer | launch.ExternalTarget | None = None
     counter: site.ConnectionCounter | None = None
     repeats: dict[str, list[dict[str, Any]]] = {
         cell.id: [] for cell in expansion.cells if not cell.rate
@@ -460,7 +460,7 @@ def execute(options: RunOptions) -> Path:
                         counter.close()
                         counter = None
             if needs_upstream:
-                upstream = servers.Served(servers.get("uvicorn"), UPSTREAM_APP).start(
+                upstream = launch.Served(servers.get("uvicorn"), UPSTREAM_APP).start(
                     env=env, log_path=run_dir / "raw" / "upstream.log", cpus=options.loadgen_cpus
                 )
                 env["BENCH_UPSTREAM_URL"] = upstream.url
@@ -737,7 +737,7 @@ def connection_modes(cells: list[matrix.Cell], options: RunOptions) -> list[tupl
     for cell in cells:
         if cell.rate:
             continue  # open loop: checked by calibrate.schedule_check instead
-        modes.add((cell.users, servers.served(cell.server, options.application).keep_alive))
+        modes.add((cell.users, launch.served(cell.server, options.application).keep_alive))
     return sorted(modes)
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from scipy import stats as scipy_stats
 
 from bench.analyse.stats import latency_summary
-from bench.load import loadgen
+from bench.load import output
 from bench.report.charts.soak import soak_chart
 from bench.results import store as results
 
@@ -26,7 +26,7 @@ MINUTE = 60.0
 
 def per_minute(repeat: dict[str, Any]) -> list[dict[str, Any]]:
     """Throughput, p99, errors and peak RSS of each minute of the window."""
-    samples = loadgen.read_samples(Path(repeat["raw_dir"]))
+    samples = output.read_samples(Path(repeat["raw_dir"]))
     # Every request name the repeat counted (records older than that field
     # counted their one primary name).
     names = repeat.get("counted_names") or [repeat["primary"]]

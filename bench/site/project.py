@@ -26,7 +26,7 @@ from typing import Any
 from bench import ROOT
 from bench.errors import BenchError, UsageError
 from bench.plan import scenarios
-from bench.serve import servers
+from bench.serve import launch, servers
 
 SITE_LOCUSTFILE = Path(__file__).resolve().parent / "in_locust" / "locustfile.py"
 SITE_WSGI = "bench.site.in_server.app:wsgi_application"
@@ -299,10 +299,10 @@ def preflight(site: Site, app: servers.Application, server: str, env: dict[str, 
 
     with tempfile.TemporaryDirectory(prefix="djbench-preflight-") as scratch:
         try:
-            running = servers.served(server, app).start(
+            running = launch.served(server, app).start(
                 env=env, log_path=Path(scratch) / "server.log", timeout=60
             )
-        except servers.ServerStartError as exc:
+        except launch.ServerStartError as exc:
             lines = [line for line in str(exc).splitlines() if line.strip()]
             last = f" ({lines[-1].strip()})" if len(lines) > 1 else ""
             raise SiteError(f"your site did not start under {server}: {lines[0]}{last}") from None

@@ -19,7 +19,7 @@ from helpers.harness import (
     only_run,
 )
 
-from bench.serve import ports, servers
+from bench.serve import launch, ports, servers
 
 pytestmark = pytest.mark.live
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "runs"
@@ -88,8 +88,8 @@ def test_a_port_in_use_is_skipped_for_another(tmp_path, monkeypatch):
         busy = taken.getsockname()[1]
         offered = iter([busy])
         real = ports.free_port
-        monkeypatch.setattr(servers, "free_port", lambda host: next(offered, None) or real(host))
-        server = servers.start(servers.get("uvicorn"), env=server_env(),
+        monkeypatch.setattr(launch, "free_port", lambda host: next(offered, None) or real(host))
+        server = launch.start(servers.get("uvicorn"), env=server_env(),
                                log_path=tmp_path / "server.log")  # fmt: skip
         try:
             assert server.port != busy

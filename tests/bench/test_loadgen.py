@@ -3,7 +3,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.load import loadgen
+from bench.load import loadgen, output
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "locust_run"
 
@@ -49,7 +49,7 @@ def test_markers_are_parsed_and_other_lines_ignored():
 
 
 def test_exact_samples_are_read_from_the_plugin_files():
-    samples = loadgen.read_samples(FIXTURE)
+    samples = output.read_samples(FIXTURE)
     times = samples.by_name["GET async/json"]
     assert times.shape == (10, 2)
     assert np.isclose(times[:, 1].max(), 12.5) and np.isclose(times[:, 1].min(), 0.33)
@@ -61,12 +61,12 @@ def test_exact_samples_are_read_from_the_plugin_files():
 
 
 def test_locust_totals_come_from_its_json_file():
-    totals = loadgen.read_locust_totals(FIXTURE)
+    totals = output.read_locust_totals(FIXTURE)
     assert totals == {"requests": 15, "failures": 2, "by_name": {"GET async/json": 15}}
 
 
 def test_missing_output_is_a_clear_error(tmp_path):
-    with pytest.raises(loadgen.LoadgenError, match="no samples"):
-        loadgen.read_samples(tmp_path)
-    with pytest.raises(loadgen.LoadgenError, match=r"locust\.json"):
-        loadgen.read_locust_totals(tmp_path)
+    with pytest.raises(output.LoadgenError, match="no samples"):
+        output.read_samples(tmp_path)
+    with pytest.raises(output.LoadgenError, match=r"locust\.json"):
+        output.read_locust_totals(tmp_path)

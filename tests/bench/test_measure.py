@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from bench.load import loadgen
+from bench.load import loadgen, output
 from bench.measure import repeat as measure
 from bench.measure.sampler import WindowResources
 
@@ -30,7 +30,7 @@ def resources(**overrides) -> WindowResources:
 
 def samples(offsets: list[float], window_start: float, window_s: float, outside=()):
     pairs = np.array([[offset, 1.0] for offset in offsets], dtype=float).reshape(-1, 2)
-    return loadgen.Samples(
+    return output.Samples(
         by_name={"GET x": pairs},
         failures={},
         errors={},
@@ -168,11 +168,11 @@ def test_the_primer_reason_names_the_last_exception_the_server_logged():
     assert measure.logged_exception("(external target: no log)") is None
 
 
-def two_names(window_start: float = 1000.0) -> loadgen.Samples:
+def two_names(window_start: float = 1000.0) -> output.Samples:
     """Two pages of a site: 300 requests of /a at 1 ms, 100 of /b at 9 ms, 5 /b failures."""
     a = np.column_stack([np.linspace(0.01, 9.99, 300), np.full(300, 1.0)])
     b = np.column_stack([np.linspace(0.02, 9.98, 100), np.full(100, 9.0)])
-    return loadgen.Samples(
+    return output.Samples(
         by_name={"GET /a": a, "GET /b": b},
         failures={"GET /b": 5},
         errors={"GET /b: HTTPError 500": 5},
@@ -186,12 +186,12 @@ def two_names(window_start: float = 1000.0) -> loadgen.Samples:
     )
 
 
-def derived(found: loadgen.Samples, monkeypatch, primary: str | None = None) -> dict:
+def derived(found: output.Samples, monkeypatch, primary: str | None = None) -> dict:
     from types import SimpleNamespace
 
-    monkeypatch.setattr(loadgen, "read_samples", lambda out_dir: found)
+    monkeypatch.setattr(output, "read_samples", lambda out_dir: found)
     monkeypatch.setattr(
-        loadgen,
+        output,
         "read_locust_totals",
         lambda out_dir: {"requests": 405, "failures": 5, "by_name": {"GET /a": 300, "GET /b": 105}},
     )

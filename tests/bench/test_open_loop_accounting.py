@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from bench.analyse import stats
-from bench.load import loadgen, schedule
+from bench.load import output, schedule
 from bench.measure import repeat as measure
 from bench.serve import servers
 
@@ -41,8 +41,8 @@ def test_the_old_accounting_capped_an_overload_near_the_late_bound():
     assert stats.open_loop_summary(answered, unanswered=300)["p99"] is None
 
 
-def samples(due_ms: np.ndarray, window: dict, name: str = "GET /io") -> loadgen.Samples:
-    return loadgen.Samples(
+def samples(due_ms: np.ndarray, window: dict, name: str = "GET /io") -> output.Samples:
+    return output.Samples(
         by_name={name: np.column_stack([due_ms[:, 0], due_ms[:, 1]])},
         failures={}, errors={}, warmup={}, drained={}, drained_failures={},
         window_s=5.0, roles=["local"],
@@ -51,7 +51,7 @@ def samples(due_ms: np.ndarray, window: dict, name: str = "GET /io") -> loadgen.
     )  # fmt: skip
 
 
-def perfect_server(rate: float, seed: int, window: float = 5.0) -> loadgen.Samples:
+def perfect_server(rate: float, seed: int, window: float = 5.0) -> output.Samples:
     """Every request scheduled in the window answered in 5 ms."""
     due = schedule.due_times(rate, 0.0, "poisson", seed=seed)
     times = []

@@ -8,7 +8,7 @@ import pytest
 from helpers.harness import ROOT
 
 from bench.measure import repeat as measure
-from bench.serve import servers
+from bench.serve import launch, servers
 
 pytestmark = pytest.mark.live
 
@@ -31,7 +31,7 @@ def _measure(tmp_path: Path, name: str, users: int, rate: int) -> dict:
     env = {**os.environ, "PYTHONPATH": f"{FIXTURES}:{ROOT}"}
     settings = _settings(8.0, env)
     plan = measure.Plan(
-        served=servers.Served(
+        served=launch.Served(
             servers.get("uvicorn"), servers.Application("stall", asgi="stall_app:app")
         ),
         scenario_path=FIXTURES / "paced_locustfile.py",

@@ -1,7 +1,7 @@
 import pytest
 
 from bench.errors import UsageError
-from bench.serve import servers
+from bench.serve import launch, servers
 
 OPTIONS = servers.ServerOptions(workers=2, threads=8)
 
@@ -75,8 +75,8 @@ def test_a_server_that_exits_at_start_up_reports_its_log(tmp_path):
     from conftest import server_env
 
     spec = servers.get("uvicorn")
-    with pytest.raises(servers.ServerStartError, match="exited with code") as info:
-        servers.start(spec, env=server_env(BENCH_STACK="bogus"), log_path=tmp_path / "s.log")
+    with pytest.raises(launch.ServerStartError, match="exited with code") as info:
+        launch.start(spec, env=server_env(BENCH_STACK="bogus"), log_path=tmp_path / "s.log")
     assert "unknown BENCH_STACK 'bogus'" in str(info.value)
 
 
@@ -85,7 +85,7 @@ def test_a_server_that_never_becomes_ready_times_out(tmp_path):
     from conftest import server_env
 
     spec = servers.get("uvicorn")
-    with pytest.raises(servers.ServerStartError, match=r"not become ready within 2 s \(HTTP 404\)"):
-        servers.start(
+    with pytest.raises(launch.ServerStartError, match=r"not become ready within 2 s \(HTTP 404\)"):
+        launch.start(
             spec, env=server_env(), log_path=tmp_path / "s.log", ready_path="/nope", timeout=2
         )

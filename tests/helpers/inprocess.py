@@ -6,12 +6,13 @@ switch counts are those of production.
 """
 
 import asyncio
-import contextlib
 import io
 import sys
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
+
+from bench.site.in_site.asgi_client import OneRequest
 
 
 @dataclass
@@ -113,28 +114,14 @@ async def call_asgi_async(
         "client": client,
         "server": ("127.0.0.1", 8000),
     }
-    finished = asyncio.Event()
-    sent_body = False
+    request = OneRequest(body, disconnect_after)
     messages: list[dict] = []
-
-    async def receive() -> dict:
-        nonlocal sent_body
-        if not sent_body:
-            sent_body = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        if disconnect_after is not None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(finished.wait(), disconnect_after)
-        else:
-            await finished.wait()
-        return {"type": "http.disconnect"}
 
     async def send(message: dict) -> None:
         messages.append(message)
-        if message["type"] == "http.response.body" and not message.get("more_body", False):
-            finished.set()
+        request.sent(message)
 
-    await app(scope, receive, send)
+    await app(scope, request.receive, send)
     start = next((m for m in messages if m["type"] == "http.response.start"), None)
     chunks = [m.get("body", b"") for m in messages if m["type"] == "http.response.body"]
     if start is None:

@@ -6,7 +6,7 @@ import httpx
 import psycopg
 import pytest
 
-from bench.serve import servers
+from bench.serve import launch
 
 pytestmark = [pytest.mark.live, pytest.mark.postgres]
 
@@ -68,7 +68,7 @@ def test_the_pool_holds_its_configured_connections(live_server, postgres_url):
 
 
 def test_persistent_connections_are_refused_under_asgi(live_server, postgres_url):
-    with pytest.raises(servers.ServerStartError, match="refused under ASGI"):
+    with pytest.raises(launch.ServerStartError, match="refused under ASGI"):
         live_server("uvicorn", DATABASE_URL=postgres_url, BENCH_DB_CONN="persistent")
 
 

@@ -28,10 +28,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from bench import ROOT
 from bench.site.in_server import exception_files
 
-HARNESS_ROOT = str(ROOT)
+# The checkout this module is in (bench/site/in_server/app.py): bench.ROOT, computed
+# here because code that runs in the server imports only its own package.
+HARNESS_ROOT = str(Path(__file__).resolve().parents[3])
 _PRIVATE_PREFIX = "_djbench_"
 
 

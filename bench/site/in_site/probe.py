@@ -28,6 +28,8 @@ from contextlib import contextmanager
 from typing import Any, TypedDict
 from urllib.parse import unquote
 
+from bench.site.in_site.asgi_client import OneRequest
+
 REQUESTS_PER_PATH = 3
 REQUEST_TIMEOUT_S = 30.0
 ONE_LINE_LIMIT = 400
@@ -221,27 +223,16 @@ def http_scope(path: str, host: str) -> dict[str, Any]:
 
 async def asgi_get(app: Callable[..., Any], path: str, host: str) -> int | None:
     """GET ``path`` through ``app``; the response status (None if it sent none)."""
-    response_done = asyncio.Event()
-    body_sent = False
+    request = OneRequest()  # the client is gone once the response is complete
     status: int | None = None
-
-    async def receive() -> dict[str, Any]:
-        nonlocal body_sent
-        if not body_sent:
-            body_sent = True
-            return {"type": "http.request", "body": b"", "more_body": False}
-        # As a server does: the client is gone once the response is complete.
-        await response_done.wait()
-        return {"type": "http.disconnect"}
 
     async def send(message: dict[str, Any]) -> None:
         nonlocal status
         if message["type"] == "http.response.start":
             status = message["status"]
-        elif message["type"] == "http.response.body" and not message.get("more_body"):
-            response_done.set()
+        request.sent(message)
 
-    await asyncio.wait_for(app(http_scope(path, host), receive, send), REQUEST_TIMEOUT_S)
+    await asyncio.wait_for(app(http_scope(path, host), request.receive, send), REQUEST_TIMEOUT_S)
     return status
 
 
