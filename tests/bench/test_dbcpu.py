@@ -62,17 +62,16 @@ _BURN = (
 
 
 def test_the_kernel_reports_a_child_s_cpu_at_its_exit():
-    """A child process burns 150 ms of CPU and exits: its exit record says what
-    its own clock said at the end of the burn, plus its exit (the interpreter's
-    teardown), within 150 ms: teardown took 0-28 ms on a quiet host and up to
-    66 ms with the suite running beside it four times over (load average 4.6 on
-    two cores), so a tighter bound fails on a busy machine; a reader that lost
-    the record, doubled it or read it in the wrong unit still fails. The record's user and system times are sampled at
-    the scheduler's tick, not timed: up to a tick (4 ms here) below the child's
-    own clock is the kernel's resolution, averaging out over many backends (a
-    run read 149.4 ms for a burn of 150). A subprocess, not os.fork(): forking
-    the suite's process, which has threads by then, is a DeprecationWarning and
-    an error here."""
+    """A child process burns 150 ms of CPU and exits: its exit record says what its own clock
+    said at the end of the burn, plus its exit (the interpreter's teardown), within 150 ms:
+    teardown took 0-28 ms on a quiet host and up to 66 ms with the suite running beside it
+    four times over (load average 4.6 on two cores), so a tighter bound fails on a busy
+    machine; a reader that lost the record, doubled it or read it in the wrong unit still
+    fails. The record's user and system times are sampled at the scheduler's tick, not
+    timed: up to a tick (4 ms here) below the child's own clock is the kernel's resolution,
+    averaging out over many backends (a run read 149.4 ms for a burn of 150). A subprocess,
+    not os.fork(): forking the suite's process, which has threads by then, is a
+    DeprecationWarning and an error here."""
     try:
         listener = dbcpu.ExitListener()
     except dbcpu.Unavailable as exc:
