@@ -8,6 +8,7 @@ into place), and cell files are written as soon as each repeat ends, so an
 interrupted run is still a readable, partial run.
 """
 
+import functools
 import json
 import os
 import re
@@ -23,6 +24,7 @@ import psutil
 from bench import ROOT
 from bench.errors import BenchError
 from bench.analyse.stats import repeat_summary
+from bench.results.records import CellDocument, RunDocument
 
 SCHEMA_VERSION = 1
 # In this checkout, results/ beside bench/; installed elsewhere (pip install
@@ -191,7 +193,8 @@ def cell_path(run_dir: Path, cell_id: str) -> Path:
 
 @dataclass
 class Run:
-    """A run read back from disk."""
+    """A run read back from disk: its JSON (``data``, ``cells``) and the same
+    documents typed (``document``, ``documents``), read once when first asked."""
 
     path: Path
     data: dict[str, Any]
@@ -200,6 +203,16 @@ class Run:
     @property
     def label(self) -> str:
         return str(self.data.get("label", self.path.name))
+
+    @functools.cached_property
+    def document(self) -> RunDocument:
+        """run.json as a record."""
+        return RunDocument.from_json(self.data)
+
+    @functools.cached_property
+    def documents(self) -> dict[str, CellDocument]:
+        """Every cell's JSON as a record, by cell id."""
+        return {cell_id: CellDocument.from_json(cell) for cell_id, cell in self.cells.items()}
 
 
 def check_schema(data: Any, path: Path) -> None:
