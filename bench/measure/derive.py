@@ -7,8 +7,6 @@ apart they were, the steadiness of the window, the load generator's guard,
 and the hops and database figures when they were counted.
 """
 
-from typing import Any
-
 import numpy as np
 
 from bench.analyse.stats import latency_summary
@@ -185,17 +183,17 @@ def db_record(
     )
 
 
-def locust_total_matches(samples: loadgen.Samples, totals: dict[str, Any]) -> bool:
+def locust_total_matches(samples: loadgen.Samples, totals: LocustTotals) -> bool:
     """locust's own count equals ours: every request of the window plus those
     drained after it, and the warm-up too when locust's stats were not reset
     (a distributed master adds up whole-run reports from its workers)."""
     ours = 0
-    for name in totals["by_name"]:
+    for name in totals.by_name:
         ours += samples.count(name) + samples.failures.get(name, 0)
         ours += samples.drained.get(name, 0) + samples.drained_failures.get(name, 0)
         if not samples.stats_reset:
             ours += samples.warmup.get(name, 0)
-    return ours == totals["requests"]
+    return ours == totals.requests
 
 
 def _mostly_failed(plan: Plan, samples: loadgen.Samples) -> str | None:
@@ -295,7 +293,7 @@ def derive(
 ) -> RepeatRecord:
     """Turn one finished window into the repeat record written to the cell's JSON."""
     samples = loadgen.read_samples(run.out_dir)
-    totals = loadgen.read_locust_totals(run.out_dir)
+    totals = LocustTotals.from_json(loadgen.read_locust_totals(run.out_dir))
     window = samples.window_s or resources.wall_s
     names = counted_names(plan.primary, samples)
     failed = "no request succeeded in the measured window" if not names else None
@@ -347,7 +345,7 @@ def derive(
         failures_by_name=dict(samples.failures),
         warmup_requests=sum(samples.warmup.values()),
         drained_requests=sum(samples.drained.values()) + sum(samples.drained_failures.values()),
-        locust_totals=LocustTotals.from_json(totals),
+        locust_totals=totals,
         totals_consistent=locust_total_matches(samples, totals),
         locust_processes=samples.roles,
         locust_workers=samples.worker_ids,

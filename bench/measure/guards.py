@@ -6,7 +6,13 @@ silently averaged with the others.
 """
 
 from bench.measure.sampler import WindowResources
-from bench.results.records import Ceiling, LoadgenGuard, OpenLoopFigures, ScheduleCheck
+from bench.results.records import (
+    Ceiling,
+    LoadgenCores,
+    LoadgenGuard,
+    OpenLoopFigures,
+    ScheduleCheck,
+)
 
 LOADGEN_CPU_LIMIT = 90.0  # % of one core: above this locust is the bottleneck
 CEILING_FRACTION = 0.8  # throughput at 80% of locust's calibrated ceiling is suspect
@@ -34,10 +40,9 @@ def loadgen_guard(
     busiest = resources.loadgen_busiest_process_percent
     if busiest is not None and busiest > LOADGEN_CPU_LIMIT:
         reasons.append(f"a locust process at {busiest:.0f}% of a core > {LOADGEN_CPU_LIMIT:.0f}%")
-    cores = resources.loadgen_cores or {}
-    busy = cores.get("busy_percent")
-    if isinstance(busy, float) and busy > LOADGEN_CPU_LIMIT:
-        reasons.append(f"load generator CPUs {cores['cpus']} {busy:.0f}% busy")
+    cores = resources.loadgen_cores
+    if cores is not None and cores.busy_percent > LOADGEN_CPU_LIMIT:
+        reasons.append(f"load generator CPUs {cores.cpus} {cores.busy_percent:.0f}% busy")
     # A calibration the load generator did not limit measured the bare app
     # instead: its rate says nothing about locust, so it flags nothing.
     rate = ceiling.ceiling_rps if ceiling is not None and ceiling.valid else None
@@ -61,12 +66,13 @@ def loadgen_guard(
     )
 
 
-def _notes(cores: dict, ceiling: Ceiling | None, schedule: ScheduleCheck | None) -> list[str]:
+def _notes(
+    cores: LoadgenCores | None, ceiling: Ceiling | None, schedule: ScheduleCheck | None
+) -> list[str]:
     """What the guard could not judge, or saw without flagging."""
     notes = []
-    steal = cores.get("steal_percent")
-    if isinstance(steal, float) and steal > STEAL_LIMIT:
-        notes.append(f"{steal:.0f}% of the load generator's CPU time was stolen")
+    if cores is not None and cores.steal_percent > STEAL_LIMIT:
+        notes.append(f"{cores.steal_percent:.0f}% of the load generator's CPU time was stolen")
     if ceiling is None and schedule is None:
         notes.append("no calibrated ceiling for this load")
     elif ceiling is not None and not ceiling.valid:

@@ -25,7 +25,7 @@ from bench import ROOT
 from bench.errors import BenchError
 from bench.analyse.stats import repeat_summary
 from bench.plan.matrix import Cell
-from bench.results.records import CellDocument, RepeatRecord, RunDocument, Spread
+from bench.results.records import CellDocument, Harness, RepeatRecord, RunDocument, Spread
 
 SCHEMA_VERSION = 1
 # In this checkout, results/ beside bench/; installed elsewhere (pip install
@@ -278,29 +278,28 @@ def _boot_id() -> str | None:
         return None
 
 
-def harness_identity() -> dict[str, Any]:
+def harness_identity() -> Harness:
     """Who is writing this run: enough to tell later whether it is still alive."""
     me = psutil.Process()
-    return {
-        "pid": me.pid,
-        "host": socket.gethostname(),
-        "boot_id": _boot_id(),
-        "create_time": me.create_time(),
-    }
+    return Harness(
+        pid=me.pid, host=socket.gethostname(), boot_id=_boot_id(), create_time=me.create_time()
+    )
 
 
-def harness_gone(identity: dict[str, Any] | None) -> str | None:
+def harness_gone(identity: Harness | None) -> str | None:
     """Why the harness that wrote a "running" run can no longer be running, or
     None when it may be (still alive, or on another host where we cannot look)."""
-    if not identity or identity.get("host") != socket.gethostname():
+    if identity is None or identity.host != socket.gethostname():
         return None
-    if identity.get("boot_id") and identity["boot_id"] != _boot_id():
+    if identity.boot_id and identity.boot_id != _boot_id():
         return "the machine restarted while it ran"
     try:
-        alive = psutil.Process(identity["pid"]).create_time() == identity.get("create_time")
-    except (psutil.NoSuchProcess, KeyError):
+        alive = identity.has("pid") and (
+            psutil.Process(identity.pid).create_time() == identity.create_time
+        )
+    except psutil.NoSuchProcess:
         alive = False
-    return None if alive else f"its harness (pid {identity.get('pid')}) stopped without finishing"
+    return None if alive else f"its harness (pid {identity.pid}) stopped without finishing"
 
 
 def read_run(path: Path) -> Run:
@@ -313,7 +312,7 @@ def read_run(path: Path) -> Run:
     data = read_json(run_dir / "run.json")
     check_schema(data, run_dir / "run.json")
     if data.get("status") == "running":
-        gone = harness_gone(data.get("harness"))
+        gone = harness_gone(RunDocument.from_json(data).harness)
         if gone:
             data["status"] = "abandoned"
             data["interrupted_reason"] = gone

@@ -87,7 +87,7 @@ def measure_ceiling(
             reason=record.reason,
             json_keys=Ceiling.FAILED,
         )
-    cores = loadgen.cores or {}
+    busy = loadgen.cores.busy_percent if loadgen.cores is not None else None
     saturated = [
         reason for reason in loadgen.bound_reasons if "ceiling" not in reason
     ]  # the CPU signs only: there is no ceiling yet to compare with
@@ -101,11 +101,11 @@ def measure_ceiling(
         if saturated
         else (
             f"locust at {loadgen.busiest_process_percent or 0:.0f}% of a core, its CPUs "
-            f"{cores.get('busy_percent', 0):.0f}% busy: the bare app or the machine set this rate"
+            f"{busy or 0:.0f}% busy: the bare app or the machine set this rate"
         ),
         loadgen_cpu_percent=loadgen.cpu_percent,
         loadgen_busiest_process_percent=loadgen.busiest_process_percent,
-        loadgen_cores_busy_percent=cores.get("busy_percent"),
+        loadgen_cores_busy_percent=busy,
         server_cpu_percent=server.cpu_percent,
         duration_s=record.window_s,
         app="project.bare:app under uvicorn",

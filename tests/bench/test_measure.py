@@ -10,7 +10,7 @@ from bench.measure import derive, guards
 from bench.measure.primer import logged_exception
 from bench.measure.sampler import WindowResources
 from bench.measure.settings import Settings
-from bench.results.records import Ceiling, RepeatRecord
+from bench.results.records import Ceiling, LoadgenCores, RepeatRecord
 from bench.serve import servers
 
 
@@ -28,7 +28,7 @@ def resources(**overrides) -> WindowResources:
         loadgen_cpu_s=2.0,
         loadgen_cpu_percent=20.0,
         loadgen_busiest_process_percent=20.0,
-        loadgen_cores={"cpus": "1", "busy_percent": 30.0, "steal_percent": 0.0},
+        loadgen_cores=LoadgenCores(cpus="1", busy_percent=30.0, steal_percent=0.0),
     )
     values.update(overrides)
     return WindowResources(**values)
@@ -100,7 +100,7 @@ def test_the_guard_fires_on_any_one_sign_and_marks_latency_suspect():
     whole_core = guards.loadgen_guard(
         resources(
             loadgen_busiest_process_percent=48.0,
-            loadgen_cores={"cpus": "1", "busy_percent": 97.0, "steal_percent": 0.0},
+            loadgen_cores=LoadgenCores(cpus="1", busy_percent=97.0, steal_percent=0.0),
         ),
         1000.0,
         CEILING,
@@ -123,7 +123,7 @@ def test_a_ceiling_locust_did_not_saturate_flags_nothing_and_says_so():
 
 
 def test_steal_time_is_noted():
-    stolen = resources(loadgen_cores={"cpus": "1", "busy_percent": 50.0, "steal_percent": 12.0})
+    stolen = resources(loadgen_cores=LoadgenCores(cpus="1", busy_percent=50.0, steal_percent=12.0))
     result = guards.loadgen_guard(stolen, 100.0, CEILING, True)
     assert any("12% of the load generator's CPU time was stolen" in n for n in result.notes)
 

@@ -181,6 +181,16 @@ class Hosts(Record):
 
 
 @dataclass
+class Harness(Record):
+    """Who wrote a run: enough to tell later whether it is still alive."""
+
+    pid: int | None = None
+    host: str = ""
+    boot_id: str | None = None
+    create_time: float | None = None
+
+
+@dataclass
 class PassOrder(Record):
     """The seed of the cells' shuffled order and every pass it gave."""
 
@@ -212,7 +222,7 @@ class RunDocument(Record):
     hosts: Hosts | None = None
     site: dict[str, Any] | None = None
     order: PassOrder | None = None
-    harness: dict[str, Any] | None = None
+    harness: Harness | None = None
     upstream: dict[str, Any] | None = None
     searches: list[list[dict[str, Any]]] | None = None
     interrupted_reason: str | None = None

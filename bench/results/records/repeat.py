@@ -116,13 +116,22 @@ class LoadgenGuard(Record):
 
 
 @dataclass
+class LoadgenCores(Record):
+    """The load generator's CPUs as a whole over the window: busy, and stolen."""
+
+    cpus: str = ""
+    busy_percent: float = 0.0
+    steal_percent: float = 0.0
+
+
+@dataclass
 class LoadgenFigures(Record):
     """The load generator's CPU in the window, and its guard's verdict beside it."""
 
     cpu_percent: float | None = None
     busiest_process_percent: float | None = None
     by_role_percent: dict[str, float] | None = None
-    cores: dict[str, Any] | None = None
+    cores: LoadgenCores | None = None
     cpus: str | None = None
     bound: bool = False
     bound_reasons: list[str] = field(default_factory=list)
@@ -167,6 +176,33 @@ class DbFigures(Record):
 
 
 @dataclass
+class RowCheck(Record):
+    """The write check of a repeat (``bench.measure.rowcheck``): the rows its
+    table gained against the writes acknowledged. A check that could not count
+    has ``error``; one of a repeat that had already failed, its counts only."""
+
+    table: str = ""
+    before: int | None = None
+    after: int | None = None
+    added: int | None = None
+    successful_requests: int | None = None
+    by_phase: dict[str, int] | None = None
+    primer: int | None = None
+    expected: int | None = None
+    difference: int | None = None
+    agree: bool | None = None
+    locust_window_and_drain: int | None = None
+    error: str | None = None
+
+    COUNTS: ClassVar[tuple[str, ...]] = ("table", "before", "after", "agree")
+    UNREAD: ClassVar[tuple[str, ...]] = ("table", "agree", "error")
+    COMPARED: ClassVar[tuple[str, ...]] = (
+        "table", "before", "after", "added", "successful_requests", "by_phase", "primer",
+        "expected", "difference", "agree",
+    )  # fmt: skip
+
+
+@dataclass
 class RepeatRecord(Record):
     """One repeat of one cell as written to its cell's JSON.
 
@@ -207,7 +243,7 @@ class RepeatRecord(Record):
     server_config: dict[str, Any] = field(default_factory=dict)
     raw_dir: str | None = None
     server_exceptions: dict[str, str] | None = None
-    rows: dict[str, Any] | None = None
+    rows: RowCheck | None = None
     repeat: int | None = None
     elapsed_s: float | None = None
 
