@@ -154,3 +154,57 @@ def test_run_json_is_written_in_the_shape_of_the_committed_runs(tmp_path):
         assert list(made[part]) == list(committed[part]), part
     assert list(made["matrix"]["cells"][0]) == list(committed["matrix"]["cells"][0])
     assert made["status"] == "complete" and made["progress"]["planned"] == 3
+
+
+def test_each_repeat_rewrites_its_cell_and_counts_in_run_json(tmp_path):
+    """A repeat's record lands in its cell's file the moment it ends, sorted by
+    repeat, and run.json's progress counts it."""
+    import json
+
+    from bench.results.records import Hosts, Progress, RunDocument
+    from bench.run import document
+
+    cell = CELLS[0]
+    doc = RunDocument(
+        progress=Progress(planned=2), hosts=Hosts(loadgen=["here"]), json_keys=("progress", "hosts")
+    )
+    (tmp_path / "cells").mkdir()
+    files = document.RunFiles(tmp_path, doc, [cell], options(2))
+    second = fake_record(1, 10)
+    second.repeat, second.locust_workers = 2, ["there_1", "there_2"]
+    files.store(cell, second)
+    first = RepeatRecord.failed("boom", started_at=None, raw_dir=None)
+    first.repeat = 1
+    files.store(cell, first)
+    written = json.loads((tmp_path / "cells" / f"{cell.id}.json").read_text())
+    assert [r["repeat"] for r in written["repeats"]] == [1, 2]
+    assert written["status"] == "partial" and written["planned_repeats"] == 2
+    assert written["cell"] == cell.to_dict()
+    state = json.loads((tmp_path / "run.json").read_text())
+    assert state == {
+        "progress": {"planned": 2, "done": 1, "failed": 1, "skipped": 0},
+        "hosts": {"server": None, "target": None, "loadgen": ["here", "there"]},
+    }
+
+
+def test_a_repeat_is_one_console_line():
+    from bench.results.records import RepeatRecord
+    from bench.run.describe import describe_repeat
+
+    failed = RepeatRecord.failed("primer answered 500\nlog tail", started_at=None, raw_dir=None)
+    assert describe_repeat(failed) == "FAILED: primer answered 500"
+    record = RepeatRecord.from_json(
+        {
+            "status": "ok",
+            "throughput_rps": 1234.4,
+            "error_rate": 0.0,
+            "latency_ms": {"p99": 12.34},
+            "server": {"cpu_ms_per_request": 0.5},
+            "loadgen": {"bound": True, "bound_reasons": ["locust at 99%"]},
+            "db": {"connections_peak": 4},
+        }
+    )
+    assert describe_repeat(record) == (
+        "1,234 req/s, p99 12.3 ms, CPU 0.500 ms/req, db connections peak 4"
+        "  [LOADGEN-BOUND: locust at 99%]"
+    )
