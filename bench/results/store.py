@@ -25,7 +25,14 @@ from bench import ROOT
 from bench.errors import BenchError
 from bench.analyse.stats import repeat_summary
 from bench.plan.matrix import Cell
-from bench.results.records import CellDocument, Harness, RepeatRecord, RunDocument, Spread
+from bench.results.records import (
+    SUMMARY_METRICS,
+    CellDocument,
+    Harness,
+    RepeatRecord,
+    RunDocument,
+    Spread,
+)
 
 SCHEMA_VERSION = 1
 # In this checkout, results/ beside bench/; installed elsewhere (pip install
@@ -33,27 +40,6 @@ SCHEMA_VERSION = 1
 DEFAULT_RESULTS = ROOT / "results" if (ROOT / "pyproject.toml").is_file() else Path("results")
 RUN_STATUSES = ("running", "complete", "partial", "interrupted", "abandoned")
 
-# Metrics summarised over repeats: (name in a repeat, path of keys).
-SUMMARY_METRICS: dict[str, tuple[str, ...]] = {
-    "throughput_rps": ("throughput_rps",),
-    "cpu_ms_per_request": ("server", "cpu_ms_per_request"),
-    "server_cpu_percent": ("server", "cpu_percent"),
-    "p50_ms": ("latency_ms", "p50"),
-    "p90_ms": ("latency_ms", "p90"),
-    "p99_ms": ("latency_ms", "p99"),
-    "p99_9_ms": ("latency_ms", "p99_9"),
-    "max_ms": ("latency_ms", "max"),
-    "rss_peak_mb": ("server", "rss_peak_mb"),
-    "pss_peak_mb": ("server", "pss_peak_mb"),
-    "uss_peak_mb": ("server", "uss_peak_mb"),
-    "threads_peak": ("server", "threads_peak"),
-    "loadgen_cpu_percent": ("loadgen", "cpu_percent"),
-    "error_rate": ("error_rate",),
-    "sync_to_async_per_request": ("switches", "sync_to_async_per_request"),
-    "async_to_sync_per_request": ("switches", "async_to_sync_per_request"),
-    "db_connections_peak": ("db", "connections_peak"),
-    "db_cpu_ms_per_request": ("db", "cpu_ms_per_request"),
-}
 
 
 class ResultsError(BenchError):
@@ -192,22 +178,13 @@ def cell_document(cell: dict[str, Any], repeats: list[dict[str, Any]], planned: 
     }
 
 
-def figure(repeat: RepeatRecord, keys: tuple[str, ...]) -> Any:
-    """One figure of a repeat by its path (``SUMMARY_METRICS``), or None where
-    a level is absent."""
-    value: Any = repeat
-    for key in keys:
-        value = getattr(value, key, None) if value is not None else None
-    return value
-
-
 def cell_record(cell: Cell, repeats: list[RepeatRecord], planned: int) -> CellDocument:
     """One cell's document: its identity, raw repeats and the summary over them
     (the same JSON ``cell_document`` makes of dicts)."""
     good = [repeat for repeat in repeats if repeat.ok]
     bound = [r.repeat for r in repeats if r.loadgen is not None and r.loadgen.bound]
     summary = {
-        metric: Spread.from_json(repeat_summary([figure(repeat, keys) for repeat in good]))
+        metric: Spread.from_json(repeat_summary([repeat.figure(keys) for repeat in good]))
         for metric, keys in SUMMARY_METRICS.items()
     }
     return CellDocument(

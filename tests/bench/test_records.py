@@ -162,3 +162,11 @@ def test_a_cell_document_made_from_records_is_the_one_on_disk():
         # and the dict writer agrees with the typed one
         old = results.cell_document(data["cell"], data["repeats"], data["planned_repeats"])
         assert _text(old) == _text(data), path
+
+
+def test_a_cells_values_are_the_ones_its_summary_is_made_of():
+    for path in _current_cells()[:40]:
+        data = json.loads(path.read_text())
+        document = CellDocument.from_json(data)
+        for metric, keys in results.SUMMARY_METRICS.items():
+            assert document.values(metric) == results.repeat_values(data, keys), (path, metric)

@@ -17,6 +17,7 @@ a dict.
 
 from bench.results.records.base import Json, Record
 from bench.results.records.documents import (
+    SUMMARY_METRICS,
     Calibration,
     CellDocument,
     Ceiling,
@@ -48,6 +49,7 @@ from bench.results.records.repeat import (
 )
 
 __all__ = [
+    "SUMMARY_METRICS",
     "Calibration",
     "CellDocument",
     "Ceiling",

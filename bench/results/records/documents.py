@@ -8,6 +8,29 @@ from bench.results.records.base import Json, Record
 from bench.results.records.repeat import RepeatRecord
 
 
+# Metrics summarised over repeats: (name in a repeat, path of keys).
+SUMMARY_METRICS: dict[str, tuple[str, ...]] = {
+    "throughput_rps": ("throughput_rps",),
+    "cpu_ms_per_request": ("server", "cpu_ms_per_request"),
+    "server_cpu_percent": ("server", "cpu_percent"),
+    "p50_ms": ("latency_ms", "p50"),
+    "p90_ms": ("latency_ms", "p90"),
+    "p99_ms": ("latency_ms", "p99"),
+    "p99_9_ms": ("latency_ms", "p99_9"),
+    "max_ms": ("latency_ms", "max"),
+    "rss_peak_mb": ("server", "rss_peak_mb"),
+    "pss_peak_mb": ("server", "pss_peak_mb"),
+    "uss_peak_mb": ("server", "uss_peak_mb"),
+    "threads_peak": ("server", "threads_peak"),
+    "loadgen_cpu_percent": ("loadgen", "cpu_percent"),
+    "error_rate": ("error_rate",),
+    "sync_to_async_per_request": ("switches", "sync_to_async_per_request"),
+    "async_to_sync_per_request": ("switches", "async_to_sync_per_request"),
+    "db_connections_peak": ("db", "connections_peak"),
+    "db_cpu_ms_per_request": ("db", "cpu_ms_per_request"),
+}
+
+
 @dataclass
 class Spread(Record):
     """The median and spread of one metric over a cell's successful repeats."""
@@ -49,6 +72,13 @@ class CellDocument(Record):
         or None where the cell has no such figure."""
         spread = self.summary.get(metric)
         return spread.median if spread is not None else None
+
+    def values(self, metric: str) -> list[float]:
+        """``metric`` (a key of ``SUMMARY_METRICS``) of every repeat that measured,
+        where it has one: the values its summary is made of."""
+        keys = SUMMARY_METRICS[metric]
+        found = [repeat.figure(keys) for repeat in self.ok_repeats]
+        return [float(value) for value in found if value is not None]
 
     def spread(self, metric: str) -> Spread | None:
         """The summary of ``metric`` over repeats, or None where there is none."""

@@ -284,6 +284,14 @@ class RepeatRecord(Record):
     def ok(self) -> bool:
         return self.status == "ok"
 
+    def figure(self, keys: tuple[str, ...]) -> Any:
+        """One figure by its path of fields (``SUMMARY_METRICS``: ("server",
+        "cpu_ms_per_request")), or None where a level is absent."""
+        value: Any = self
+        for key in keys:
+            value = getattr(value, key, None) if value is not None else None
+        return value
+
     @property
     def first_reason_line(self) -> str:
         """The reason's first line: the one a progress line or a caveat shows."""
