@@ -22,11 +22,11 @@ the repeat (a second run against the same database would).
 """
 
 from pathlib import Path
-from typing import Any
 
 from bench.errors import BenchError
 from bench.load import output
-from bench.measure import repeat as measure
+from bench.measure.settings import Plan
+from bench.results.records import RepeatRecord, RowCheck
 from bench.serve import database
 
 
@@ -48,34 +48,33 @@ def successes(out_dir: Path) -> dict[str, int]:
     return {"warmup": outside - drain, "window": samples.count(), "drain": drain}
 
 
-def compare(
-    table: str, before: int, after: int, by_phase: dict[str, int], primer: int
-) -> dict[str, Any]:
+def compare(table: str, before: int, after: int, by_phase: dict[str, int], primer: int) -> RowCheck:
     """The rows added against the writes acknowledged (the known-answer core)."""
     successful = sum(by_phase.values())
     expected = successful + primer
     added = after - before
-    return {
-        "table": table,
-        "before": before,
-        "after": after,
-        "added": added,
-        "successful_requests": successful,
-        "by_phase": by_phase,
-        "primer": primer,
-        "expected": expected,
-        "difference": added - expected,
-        "agree": added == expected,
-    }
+    return RowCheck(
+        table=table,
+        before=before,
+        after=after,
+        added=added,
+        successful_requests=successful,
+        by_phase=by_phase,
+        primer=primer,
+        expected=expected,
+        difference=added - expected,
+        agree=added == expected,
+        json_keys=RowCheck.COMPARED,
+    )
 
 
-def describe(check: dict[str, Any]) -> str:
+def describe(check: RowCheck) -> str:
     """One line for a disagreement, naming its direction."""
-    difference = check["difference"]
+    difference = check.difference or 0
     head = (
-        f"row check: {check['added']} rows added to {check['table']}, "
-        f"{check['expected']} expected ({check['successful_requests']} successful requests"
-        f" + {check['primer']} primer)"
+        f"row check: {check.added} rows added to {check.table}, "
+        f"{check.expected} expected ({check.successful_requests} successful requests"
+        f" + {check.primer} primer)"
     )
     if difference < 0:
         lost = -difference
@@ -83,46 +82,45 @@ def describe(check: dict[str, Any]) -> str:
     return f"{head}: {difference} row{'s' * (difference != 1)} more than acknowledged writes"
 
 
-def verify(
-    record: dict[str, Any], plan: measure.Plan, table: str, before: int | str
-) -> dict[str, Any]:
+def verify(record: RepeatRecord, plan: Plan, table: str, before: int | str) -> RepeatRecord:
     """After ``measure.measure`` returned (its server stopped): count again and judge."""
     after = count(plan.env, table)
     return judge(record, table, before, after, plan.out_dir, plan.primer_path is not None)
 
 
 def judge(
-    record: dict[str, Any],
+    record: RepeatRecord,
     table: str,
     before: int | str,
     after: int | str,
     out_dir: Path,
     primed: bool,
-) -> dict[str, Any]:
+) -> RepeatRecord:
     """Add the check to a repeat's record (as ``rows``) and fail it when the
     counts disagree or cannot be read. Repeats that already failed keep their
     own reason: their counts are recorded, not judged."""
     if isinstance(before, str) or isinstance(after, str):
         problem = before if isinstance(before, str) else after
-        record["rows"] = {"table": table, "agree": None, "error": problem}
-        if record.get("status") == "ok":
-            record.update(status="failed", reason=f"row check: {problem}")
+        record.rows = RowCheck(table=table, error=problem, json_keys=RowCheck.UNREAD)
+        if record.ok:
+            record.status, record.reason = "failed", f"row check: {problem}"
         return record
-    if record.get("status") != "ok":
-        record["rows"] = {"table": table, "before": before, "after": after, "agree": None}
+    counts = RowCheck(table=table, before=before, after=after, json_keys=RowCheck.COUNTS)
+    if not record.ok:
+        record.rows = counts
         return record
     try:
         by_phase = successes(out_dir)
     except output.LoadgenError as exc:
-        record["rows"] = {"table": table, "before": before, "after": after, "agree": None}
-        record.update(status="failed", reason=f"row check: {exc}")
+        record.rows = counts
+        record.status, record.reason = "failed", f"row check: {exc}"
         return record
     check = compare(table, before, after, by_phase, 1 if primed else 0)
-    totals = record.get("locust_totals") or {}
-    if "requests" in totals:
+    totals = record.locust_totals
+    if totals is not None and totals.has("requests"):
         # locust's own count, window and drain only (its stats reset at the window)
-        check["locust_window_and_drain"] = totals["requests"] - totals.get("failures", 0)
-    record["rows"] = check
-    if not check["agree"]:
-        record.update(status="failed", reason=describe(check))
+        check.locust_window_and_drain = totals.requests - totals.failures
+    record.rows = check
+    if not check.agree:
+        record.status, record.reason = "failed", describe(check)
     return record

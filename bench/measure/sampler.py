@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 
 import psutil
 
+from bench.results.records import LoadgenCores
+
 POLL_SECONDS = 0.2
 
 
@@ -187,7 +189,7 @@ class WindowResources:
     loadgen_cpu_percent: float | None
     loadgen_busiest_process_percent: float | None = None
     loadgen_by_role_percent: dict[str, float] = field(default_factory=dict)
-    loadgen_cores: dict[str, float | int | str] | None = None
+    loadgen_cores: LoadgenCores | None = None
     server_pss_peak_bytes: int | None = None
     server_uss_peak_bytes: int | None = None
     server_memory: list[dict[str, float | int | str]] = field(default_factory=list)
@@ -376,11 +378,11 @@ class Sampler:
                 total = last.cores.total - first.cores.total
                 idle = last.cores.idle - first.cores.idle
                 steal = last.cores.steal - first.cores.steal
-                cores = {
-                    "cpus": ",".join(str(cpu) for cpu in sorted(self._loadgen_cpus or ())),
-                    "busy_percent": (total - idle) / total * 100 if total > 0 else 0.0,
-                    "steal_percent": steal / total * 100 if total > 0 else 0.0,
-                }
+                cores = LoadgenCores(
+                    cpus=",".join(str(cpu) for cpu in sorted(self._loadgen_cpus or ())),
+                    busy_percent=(total - idle) / total * 100 if total > 0 else 0.0,
+                    steal_percent=steal / total * 100 if total > 0 else 0.0,
+                )
             return WindowResources(
                 wall_s=wall,
                 wall_start=first.wall,

@@ -15,24 +15,22 @@ from pathlib import Path
 from typing import Any
 
 from bench import ROOT
+from bench.results.records import CellDocument, ServerFigures
 from bench.results.store import ResultsError, read_json, resolve_run_dir
 
 DEFAULT_ARCHIVE = ROOT / "docs" / "runs"
 # Per repeat, under "server": sampled series, rebuilt from raw/ when needed.
-BULKY_SERVER_FIELDS = ("rss_timeline_mb", "memory_by_process")
+BULKY_SERVER_FIELDS = ServerFigures.SAMPLED
 KEPT_FILES = ("run.json", "report.md")
 
 
 def slim_cell(cell: dict[str, Any]) -> dict[str, Any]:
     """A cell document without the sampled series of its repeats."""
-    repeats = []
-    for repeat in cell.get("repeats", []):
-        server = repeat.get("server")
-        if isinstance(server, dict):
-            server = {k: v for k, v in server.items() if k not in BULKY_SERVER_FIELDS}
-            repeat = {**repeat, "server": server}
-        repeats.append(repeat)
-    return {**cell, "repeats": repeats}
+    document = CellDocument.from_json(cell)
+    for repeat in document.repeats:
+        if repeat.server is not None:
+            repeat.server = repeat.server.without(*BULKY_SERVER_FIELDS)
+    return document.to_json()
 
 
 def archive(run: Path, root: Path = DEFAULT_ARCHIVE) -> Path:

@@ -8,6 +8,7 @@ into place), and cell files are written as soon as each repeat ends, so an
 interrupted run is still a readable, partial run.
 """
 
+import functools
 import json
 import os
 import re
@@ -23,6 +24,15 @@ import psutil
 from bench import ROOT
 from bench.errors import BenchError
 from bench.analyse.stats import repeat_summary
+from bench.plan.matrix import Cell
+from bench.results.records import (
+    SUMMARY_METRICS,
+    CellDocument,
+    Harness,
+    RepeatRecord,
+    RunDocument,
+    Spread,
+)
 
 SCHEMA_VERSION = 1
 # In this checkout, results/ beside bench/; installed elsewhere (pip install
@@ -30,27 +40,6 @@ SCHEMA_VERSION = 1
 DEFAULT_RESULTS = ROOT / "results" if (ROOT / "pyproject.toml").is_file() else Path("results")
 RUN_STATUSES = ("running", "complete", "partial", "interrupted", "abandoned")
 
-# Metrics summarised over repeats: (name in a repeat, path of keys).
-SUMMARY_METRICS: dict[str, tuple[str, ...]] = {
-    "throughput_rps": ("throughput_rps",),
-    "cpu_ms_per_request": ("server", "cpu_ms_per_request"),
-    "server_cpu_percent": ("server", "cpu_percent"),
-    "p50_ms": ("latency_ms", "p50"),
-    "p90_ms": ("latency_ms", "p90"),
-    "p99_ms": ("latency_ms", "p99"),
-    "p99_9_ms": ("latency_ms", "p99_9"),
-    "max_ms": ("latency_ms", "max"),
-    "rss_peak_mb": ("server", "rss_peak_mb"),
-    "pss_peak_mb": ("server", "pss_peak_mb"),
-    "uss_peak_mb": ("server", "uss_peak_mb"),
-    "threads_peak": ("server", "threads_peak"),
-    "loadgen_cpu_percent": ("loadgen", "cpu_percent"),
-    "error_rate": ("error_rate",),
-    "sync_to_async_per_request": ("switches", "sync_to_async_per_request"),
-    "async_to_sync_per_request": ("switches", "async_to_sync_per_request"),
-    "db_connections_peak": ("db", "connections_peak"),
-    "db_cpu_ms_per_request": ("db", "cpu_ms_per_request"),
-}
 
 
 class ResultsError(BenchError):
@@ -159,7 +148,11 @@ def summarise_repeats(repeats: list[dict[str, Any]]) -> dict[str, Any]:
 def cell_status(repeats: list[dict[str, Any]], planned: int) -> str:
     """ok, partial, failed, interrupted; or skipped (an open-loop rate above one
     its configuration could not sustain: every repeat skipped on purpose)."""
-    statuses = [repeat.get("status") for repeat in repeats]
+    return status_of([repeat.get("status") for repeat in repeats], planned)
+
+
+def status_of(statuses: list[str | None], planned: int) -> str:
+    """A cell's status from its repeats' (``cell_status``)."""
     ok, skipped = statuses.count("ok"), statuses.count("skipped")
     if "interrupted" in statuses and ok + skipped < planned:
         return "interrupted"
@@ -185,13 +178,35 @@ def cell_document(cell: dict[str, Any], repeats: list[dict[str, Any]], planned: 
     }
 
 
+def cell_record(cell: Cell, repeats: list[RepeatRecord], planned: int) -> CellDocument:
+    """One cell's document: its identity, raw repeats and the summary over them
+    (the same JSON ``cell_document`` makes of dicts)."""
+    good = [repeat for repeat in repeats if repeat.ok]
+    bound = [r.repeat for r in repeats if r.loadgen is not None and r.loadgen.bound]
+    summary = {
+        metric: Spread.from_json(repeat_summary([repeat.figure(keys) for repeat in good]))
+        for metric, keys in SUMMARY_METRICS.items()
+    }
+    return CellDocument(
+        schema_version=SCHEMA_VERSION,
+        cell=cell,
+        status=status_of([repeat.status for repeat in repeats], planned),
+        planned_repeats=planned,
+        loadgen_bound=bool(bound),
+        loadgen_bound_repeats=bound,
+        repeats=repeats,
+        summary=summary,
+    )
+
+
 def cell_path(run_dir: Path, cell_id: str) -> Path:
     return run_dir / "cells" / f"{cell_id}.json"
 
 
 @dataclass
 class Run:
-    """A run read back from disk."""
+    """A run read back from disk: its JSON (``data``, ``cells``) and the same
+    documents typed (``document``, ``documents``), read once when first asked."""
 
     path: Path
     data: dict[str, Any]
@@ -200,6 +215,16 @@ class Run:
     @property
     def label(self) -> str:
         return str(self.data.get("label", self.path.name))
+
+    @functools.cached_property
+    def document(self) -> RunDocument:
+        """run.json as a record."""
+        return RunDocument.from_json(self.data)
+
+    @functools.cached_property
+    def documents(self) -> dict[str, CellDocument]:
+        """Every cell's JSON as a record, by cell id."""
+        return {cell_id: CellDocument.from_json(cell) for cell_id, cell in self.cells.items()}
 
 
 def check_schema(data: Any, path: Path) -> None:
@@ -230,29 +255,28 @@ def _boot_id() -> str | None:
         return None
 
 
-def harness_identity() -> dict[str, Any]:
+def harness_identity() -> Harness:
     """Who is writing this run: enough to tell later whether it is still alive."""
     me = psutil.Process()
-    return {
-        "pid": me.pid,
-        "host": socket.gethostname(),
-        "boot_id": _boot_id(),
-        "create_time": me.create_time(),
-    }
+    return Harness(
+        pid=me.pid, host=socket.gethostname(), boot_id=_boot_id(), create_time=me.create_time()
+    )
 
 
-def harness_gone(identity: dict[str, Any] | None) -> str | None:
+def harness_gone(identity: Harness | None) -> str | None:
     """Why the harness that wrote a "running" run can no longer be running, or
     None when it may be (still alive, or on another host where we cannot look)."""
-    if not identity or identity.get("host") != socket.gethostname():
+    if identity is None or identity.host != socket.gethostname():
         return None
-    if identity.get("boot_id") and identity["boot_id"] != _boot_id():
+    if identity.boot_id and identity.boot_id != _boot_id():
         return "the machine restarted while it ran"
     try:
-        alive = psutil.Process(identity["pid"]).create_time() == identity.get("create_time")
-    except (psutil.NoSuchProcess, KeyError):
+        alive = identity.has("pid") and (
+            psutil.Process(identity.pid).create_time() == identity.create_time
+        )
+    except psutil.NoSuchProcess:
         alive = False
-    return None if alive else f"its harness (pid {identity.get('pid')}) stopped without finishing"
+    return None if alive else f"its harness (pid {identity.pid}) stopped without finishing"
 
 
 def read_run(path: Path) -> Run:
@@ -265,7 +289,7 @@ def read_run(path: Path) -> Run:
     data = read_json(run_dir / "run.json")
     check_schema(data, run_dir / "run.json")
     if data.get("status") == "running":
-        gone = harness_gone(data.get("harness"))
+        gone = harness_gone(RunDocument.from_json(data).harness)
         if gone:
             data["status"] = "abandoned"
             data["interrupted_reason"] = gone

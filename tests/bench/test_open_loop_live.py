@@ -8,6 +8,7 @@ import pytest
 from helpers.harness import ROOT
 
 from bench.measure import repeat as measure
+from bench.results.records import RepeatRecord
 from bench.serve import launch, servers
 
 pytestmark = pytest.mark.live
@@ -27,7 +28,7 @@ def _settings(duration: float, base_env: dict[str, str]) -> measure.Settings:
     )
 
 
-def _measure(tmp_path: Path, name: str, users: int, rate: int) -> dict:
+def _measure(tmp_path: Path, name: str, users: int, rate: int) -> RepeatRecord:
     env = {**os.environ, "PYTHONPATH": f"{FIXTURES}:{ROOT}"}
     settings = _settings(8.0, env)
     plan = measure.Plan(
@@ -44,7 +45,7 @@ def _measure(tmp_path: Path, name: str, users: int, rate: int) -> dict:
         rate=rate,
     )
     record = measure.measure(plan, settings, measure.Interrupt())
-    assert record["status"] == "ok", record.get("reason")
+    assert record.ok, record.reason
     return record
 
 
@@ -54,20 +55,20 @@ def test_the_open_loop_sees_a_stall_the_closed_loop_hides(tmp_path):
     loop: every request due during a stall waits for it (20% of them)."""
     closed = _measure(tmp_path, "closed", users=1, rate=0)
     opened = _measure(tmp_path, "open", users=100, rate=50)
-    assert closed["latency_ms"]["p99"] < 100, closed["latency_ms"]
-    assert closed["latency_ms"]["max"] > 500  # the stall happened to it too, once per stall
-    assert opened["latency_ms"]["p99"] > 500, opened["latency_ms"]
-    schedule = opened["open_loop"]
-    assert schedule["latency_from_due"] is True and schedule["dropped"] == 0
+    assert closed.latency_ms.p99 < 100, closed.latency_ms
+    assert closed.latency_ms.max > 500  # the stall happened to it too, once per stall
+    assert opened.latency_ms.p99 > 500, opened.latency_ms
+    schedule = opened.open_loop
+    assert schedule.latency_from_due is True and schedule.dropped == 0
     # A stall that ends after the window does leave up to a second of requests
     # uncompleted inside it: achieved can dip by 1 s / 8 s, never rise above 50.
-    assert 50 * (1 - 1.0 / 8.0) - 1 < schedule["achieved_rps"] < 51
+    assert 50 * (1 - 1.0 / 8.0) - 1 < schedule.achieved_rps < 51
     # from sending, the open loop's requests look almost as fast as the closed loop's
-    assert schedule["service_latency_ms"]["p50"] < 20
-    assert closed["throughput_rps"] > 0.75 * 50
+    assert schedule.service_latency_ms.p50 < 20
+    assert closed.throughput_rps > 0.75 * 50
 
 
-def _bundled(tmp_path: Path, rate: int) -> dict:
+def _bundled(tmp_path: Path, rate: int) -> RepeatRecord:
     """One open-loop repeat of io50 on gunicorn-gthread (4 threads), 4 s window."""
     from bench.plan import matrix, scenarios
     from bench.run import execute as run
@@ -89,16 +90,16 @@ def test_an_overload_is_marked_unsustainable_and_a_light_load_is_not(tmp_path):
 
     light = _bundled(tmp_path / "light", 40)
     heavy = _bundled(tmp_path / "heavy", 120)
-    assert light["status"] == heavy["status"] == "ok"
-    assert light["open_loop"]["sustainable"] is True, light["open_loop"]
-    assert light["open_loop"]["unanswered"] == 0
-    assert light["open_loop"]["scheduled"] == pytest.approx(160, abs=2)
-    assert light["open_loop"]["free_user_slip_count"] > 100  # users were free
-    assert heavy["open_loop"]["sustainable"] is False
-    reasons = " ".join(heavy["open_loop"]["unsustainable_reasons"])
+    assert light.status == heavy.status == "ok"
+    assert light.open_loop.sustainable is True, light.open_loop
+    assert light.open_loop.unanswered == 0
+    assert light.open_loop.scheduled == pytest.approx(160, abs=2)
+    assert light.open_loop.free_user_slip_count > 100  # users were free
+    assert heavy.open_loop.sustainable is False
+    reasons = " ".join(heavy.open_loop.unsustainable_reasons)
     assert "latency grew" in reasons and "answered" in reasons
     # every request scheduled in the window counts; more than 1% went unanswered
-    assert heavy["latency_ms"]["count"] == heavy["open_loop"]["scheduled"]
-    assert heavy["open_loop"]["unanswered"] > 0.01 * heavy["open_loop"]["scheduled"]
-    assert heavy["latency_ms"]["p99"] is None
+    assert heavy.latency_ms.count == heavy.open_loop.scheduled
+    assert heavy.open_loop.unanswered > 0.01 * heavy.open_loop.scheduled
+    assert heavy.latency_ms.p99 is None
     assert "UNSUSTAINABLE" in run.describe_repeat(heavy)

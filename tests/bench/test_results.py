@@ -126,21 +126,24 @@ def test_a_run_whose_harness_is_gone_is_read_as_abandoned(tmp_path):
 
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
-    identity = {**results.harness_identity(), "pid": child.pid}  # that pid has exited
+    identity = {**results.harness_identity().to_json(), "pid": child.pid}  # that pid has exited
     run = results.read_run(_running_run(tmp_path, identity))
     assert run.data["status"] == "abandoned"
     assert f"pid {child.pid}" in run.data["interrupted_reason"]
 
 
 def test_a_run_whose_harness_lives_stays_running(tmp_path):
-    run = results.read_run(_running_run(tmp_path, results.harness_identity()))
+    run = results.read_run(_running_run(tmp_path, results.harness_identity().to_json()))
     assert run.data["status"] == "running"
 
 
 def test_a_reused_pid_or_a_restart_does_not_pass_for_the_harness(tmp_path):
-    reused = {**results.harness_identity(), "create_time": 1.0}  # same pid, another process
+    reused = {
+        **results.harness_identity().to_json(),
+        "create_time": 1.0,
+    }  # same pid, another process
     assert results.read_run(_running_run(tmp_path, reused)).data["status"] == "abandoned"
-    rebooted = {**results.harness_identity(), "boot_id": "another-boot"}
+    rebooted = {**results.harness_identity().to_json(), "boot_id": "another-boot"}
     run = results.read_run(_running_run(tmp_path, rebooted))
     assert run.data["interrupted_reason"] == "the machine restarted while it ran"
 

@@ -174,5 +174,5 @@ def test_the_load_generator_cores_are_measured_whole():
     finally:
         child.stop()
     assert result is not None and result.loadgen_cores is not None
-    assert result.loadgen_cores["busy_percent"] > 80
-    assert 0 <= result.loadgen_cores["steal_percent"] < 50
+    assert result.loadgen_cores.busy_percent > 80
+    assert 0 <= result.loadgen_cores.steal_percent < 50
