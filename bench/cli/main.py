@@ -558,23 +558,15 @@ def show_switches(run_dir: Path, microbench_path: Path | None) -> None:
 
 
 def print_report(run_dir: Path) -> None:
-    from bench.analyse.sustained import describe_verdict
-    from bench.analyse.verdicts import describe
-    from bench.report import build as run_report
+    from bench.report import build, contents
 
-    built = run_report.build(run_dir)
-    for line in built.site["lines"] if built.site else []:
-        print(f"your site: {line}")
-    for scenario, rows in built.verdicts.items():
-        for row in rows:
-            print(f"{scenario}: {row['question']}: {describe(row)}")
-    for verdict in built.sustained_verdicts:
-        print(f"{verdict['scenario']}: open loop: {describe_verdict(verdict)}")
-    for note in built.caveats:
-        print(f"caveat: {note}")
+    report = contents.read(run_dir)
+    for line in contents.verdict_lines(report):
+        print(line)
+    build.write(report)
     print(
-        f"report: {built.run.path / 'report.html'} (and report.md, charts/; "
-        f"built in {built.seconds:.1f} s)"
+        f"report: {report.run.path / 'report.html'} (and report.md, charts/; "
+        f"built in {report.seconds:.1f} s)"
     )
 
 

@@ -13,7 +13,8 @@ from bench.analyse import held
 from bench.errors import UsageError
 from bench.measure import repeat as measure
 from bench.plan import fdlimit, matrix, scenarios
-from bench.report import build as report
+from bench.report import pages
+from bench.report.contents import Report
 from bench.results import store as results
 from bench.run import execute as run
 from bench.serve import servers
@@ -251,8 +252,8 @@ def test_the_report_prints_a_held_section_only_when_there_is_one(tmp_path):
 
     target = tmp_path / "run_a"
     shutil.copytree(FIXTURES / "run_a", target)
-    built = report.Report(run=results.read_run(target))
-    report.write_markdown(built)
+    built = Report(run=results.read_run(target))
+    pages.write_markdown(built)
     assert "## Held connections" not in (target / "report.md").read_text()
     built.held = held.rows(
         [
@@ -260,8 +261,8 @@ def test_the_report_prints_a_held_section_only_when_there_is_one(tmp_path):
             for n in (100, 1000)
         ]
     )
-    report.write_markdown(built)
-    report.write_html(built)
+    pages.write_markdown(built)
+    pages.write_html(built)
     markdown = (target / "report.md").read_text()
     assert "## Held connections" in markdown
     assert (

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from bench.report import build as report
+from bench.report import caveats
 from bench.report.charts import common
 from bench.results import store as results
 
@@ -174,5 +175,5 @@ def test_a_window_that_started_with_no_completions_is_flagged_without_a_ratio():
         "first_rps": 0.0, "last_rps": 40.0, "change_pct": None, "steady": False,
     }}  # fmt: skip
     moving = {"status": "ok", "repeat": 3, "steady": {"change_pct": 12.4, "steady": False}}
-    (note,) = report.repeat_flags("held.sse.x", [stalled, moving])
+    (note,) = caveats.repeat_flags("held.sse.x", [stalled, moving])
     assert "(r2 from none to 40/s, r3 +12%)" in note
