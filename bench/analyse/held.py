@@ -19,11 +19,11 @@ event is one sample whose time is its delivery delay. For each configuration
 
 import re
 import statistics
-from collections import defaultdict
 from typing import Any
 
 import numpy as np
 
+from bench.analyse.groups import by_identity
 from bench.numbers import fmt
 
 SCENARIO = "held"
@@ -31,6 +31,7 @@ ERROR_LIMIT = 0.01  # more failed requests than this: connections were refused o
 DELIVERY_FRACTION = 0.8  # fewer events per second than this share of those due: stalled
 P99_INTERVALS = 2.0  # delivery p99 above this many intervals: stalled
 DEFAULT_INTERVAL_MS = 1000.0
+CONFIGURATION = ("endpoint", "server", "style", "stack")  # what differs only in users
 _INTERVAL = re.compile(r"interval=(\d+)")
 
 
@@ -102,12 +103,13 @@ def _level(users: int, cell: dict[str, Any]) -> dict[str, Any]:
 
 def rows(cells: list[dict[str, Any]], scenario: str = SCENARIO) -> list[dict[str, Any]]:
     """One row per configuration of the held scenario: cost per connection and what it kept."""
-    configs: dict[tuple, dict[int, dict]] = defaultdict(dict)
-    for cell in cells:
-        identity = cell["cell"]
-        if identity.get("scenario") == scenario and not identity.get("rate"):
-            key = (identity["endpoint"], identity["server"], identity["style"], identity["stack"])
-            configs[key][identity["users"]] = cell
+    closed = [
+        c for c in cells if c["cell"].get("scenario") == scenario and not c["cell"].get("rate")
+    ]
+    configs = {
+        key: {cell["cell"]["users"]: cell for cell in group}
+        for key, group in by_identity(closed, CONFIGURATION).items()
+    }
     result = []
     for (endpoint, server, style, stack), by_users in sorted(configs.items()):
         levels = [_level(users, by_users[users]) for users in sorted(by_users)]

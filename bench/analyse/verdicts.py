@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from bench.analyse.groups import by_identity
 from bench.analyse.stats import (
     ALPHA,
     PERCENTILES,
@@ -38,6 +39,9 @@ METRICS = (
 # On PostgreSQL cells the database's backends do part of each request's work:
 # there "CPU/request" is the server's plus theirs, when both cells measured it.
 SERVER_AND_DB_CPU = ("db", "server_and_db_cpu_ms_per_request")
+# Within a scenario, the cells a question pairs share these (and differ in
+# server and view style); open-loop cells are paired at the same offered rate.
+PAIRED_BY = ("endpoint", "stack", "users", "db_mode", "rate")
 
 
 def compare_cells(a: dict, b: dict, keys: tuple[str, ...]) -> Comparison:
@@ -238,17 +242,9 @@ def verdicts(
     (BENCH "baseline"): each other endpoint is then also compared with it, in
     the same server, style, stack and load ("gzip_page vs json").
     """
-    by_scenario: dict[str, dict[tuple, list[dict]]] = defaultdict(lambda: defaultdict(list))
-    for cell in cells:
-        identity = cell["cell"]
-        key = (
-            identity["endpoint"],
-            identity["stack"],
-            identity["users"],
-            identity.get("db_mode", ""),
-            identity.get("rate", 0),
-        )
-        by_scenario[identity["scenario"]][key].append(cell)
+    by_scenario: dict[str, dict[tuple, list[dict]]] = defaultdict(dict)
+    for (scenario, *key), group in by_identity(cells, ("scenario", *PAIRED_BY)).items():
+        by_scenario[scenario][tuple(key)] = group
     found: dict[str, list[dict[str, Any]]] = {}
     for scenario, groups in by_scenario.items():
         rows = []

@@ -210,3 +210,17 @@ def test_a_configuration_failing_over_one_percent_gets_no_ratio():
     )
     (row,) = verdicts([wsgi, site_cell("uvicorn", 0.01)], interfaces)["site"]
     assert set(row["metrics"]) == {"throughput", "p99", "CPU/request"}  # 1% is still compared
+
+
+def test_cells_group_by_identity_in_first_seen_order_with_cells_defaults():
+    from bench.analyse.groups import by_identity
+
+    def cell(endpoint, server, **more):
+        return {"cell": {"endpoint": endpoint, "server": server, **more}}
+
+    cells = [cell("b", "x"), cell("a", "x", db_mode="sqlite"), cell("b", "y"), cell("a", "x")]
+    groups = by_identity(cells, ("endpoint", "db_mode", "rate"))
+    assert list(groups) == [("b", "", 0), ("a", "sqlite", 0), ("a", "", 0)]
+    assert groups[("b", "", 0)] == [cells[0], cells[2]]
+    with pytest.raises(KeyError):
+        by_identity([{"cell": {}}], ("endpoint",))  # a field every identity has

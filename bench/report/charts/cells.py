@@ -97,58 +97,7 @@ def latency_chart(panels: dict[str, list[dict]], label: str, stem: Path) -> list
     for axis, (scenario, cells) in zip(axes[:, 0], panels.items(), strict=True):
         positions = list(range(len(cells)))[::-1]
         for y, cell in zip(positions, cells, strict=True):
-            server, view = cell["cell"]["server"], cell["cell"]["style"]
-            values = {
-                name: common.percentile_median(cell, name) for name in common.PERCENTILE_MARKERS
-            }
-            omitted = [
-                name.replace("_", ".")
-                for name in common.PERCENTILE_MARKERS
-                if values[name] is None
-                and (cell.get("summary", {}).get(f"{name}_ms") or {}).get("median") is not None
-            ]
-            note = f"{', '.join(omitted)}: {stats.TOO_FEW_SAMPLES}" if omitted else ""
-            present = [v for v in values.values() if v is not None]
-            if not present:
-                axis.text(
-                    0.01,
-                    y,
-                    note or "failed",
-                    va="center",
-                    fontsize=8,
-                    color="#666666" if note else "#b00020",
-                    transform=axis.get_yaxis_transform(),
-                )
-                continue
-            colour = style.colour(server)
-            axis.plot(
-                [min(present), max(present)],
-                [y, y],
-                color=colour,
-                linewidth=1.2,
-                linestyle="-" if view == "sync" else "--",
-            )
-            bound = bool(cell.get("loadgen_bound"))
-            for name, marker in common.PERCENTILE_MARKERS.items():
-                if values[name] is not None:
-                    axis.scatter(
-                        [values[name]],
-                        [y],
-                        marker=marker,
-                        s=36,
-                        color=colour,
-                        facecolors="white" if bound else colour,
-                        zorder=3,
-                    )
-            label_text = f"p99 {values['p99']:.1f} ms" if values["p99"] is not None else ""
-            axis.annotate(
-                "; ".join(text for text in (label_text, note) if text),
-                (max(present), y),
-                xytext=(6, 0),
-                textcoords="offset points",
-                va="center",
-                fontsize=7,
-            )
+            _ladder(axis, y, cell)
         axis.set_yticks(positions, [common.cell_label(c) for c in cells], fontsize=8)
         axis.set_ylim(-0.7, len(cells) - 0.3)
         axis.set_xscale("log")
@@ -158,6 +107,73 @@ def latency_chart(panels: dict[str, list[dict]], label: str, stem: Path) -> list
         axis.set_title(scenario, loc="left", fontsize=10, fontweight="bold")
         axis.grid(axis="x", alpha=0.3, which="both")
         axis.set_xlabel("response time (ms, log scale)", fontsize=8)
+    return common.finish_panels(
+        figure,
+        _latency_handles(every),
+        5,
+        f"Latency percentiles (exact, not bucketed) - {label}",
+        stem,
+    )
+
+
+def _ladder(axis, y: float, cell: dict) -> None:
+    """One cell's percentiles at height ``y``, its p99 and the percentiles left
+    out (too few samples) written beside it; "failed" when it has none."""
+    server, view = cell["cell"]["server"], cell["cell"]["style"]
+    values = {name: common.percentile_median(cell, name) for name in common.PERCENTILE_MARKERS}
+    omitted = [
+        name.replace("_", ".")
+        for name in common.PERCENTILE_MARKERS
+        if values[name] is None
+        and (cell.get("summary", {}).get(f"{name}_ms") or {}).get("median") is not None
+    ]
+    note = f"{', '.join(omitted)}: {stats.TOO_FEW_SAMPLES}" if omitted else ""
+    present = [v for v in values.values() if v is not None]
+    if not present:
+        axis.text(
+            0.01,
+            y,
+            note or "failed",
+            va="center",
+            fontsize=8,
+            color="#666666" if note else "#b00020",
+            transform=axis.get_yaxis_transform(),
+        )
+        return
+    colour = style.colour(server)
+    axis.plot(
+        [min(present), max(present)],
+        [y, y],
+        color=colour,
+        linewidth=1.2,
+        linestyle="-" if view == "sync" else "--",
+    )
+    bound = bool(cell.get("loadgen_bound"))
+    for name, marker in common.PERCENTILE_MARKERS.items():
+        if values[name] is not None:
+            axis.scatter(
+                [values[name]],
+                [y],
+                marker=marker,
+                s=36,
+                color=colour,
+                facecolors="white" if bound else colour,
+                zorder=3,
+            )
+    label_text = f"p99 {values['p99']:.1f} ms" if values["p99"] is not None else ""
+    axis.annotate(
+        "; ".join(text for text in (label_text, note) if text),
+        (max(present), y),
+        xytext=(6, 0),
+        textcoords="offset points",
+        va="center",
+        fontsize=7,
+    )
+
+
+def _latency_handles(every: list[dict]) -> list:
+    """The latency chart's legend: servers, percentile markers, view styles, and
+    the hollow marker of a load-generator-bound cell when there is one."""
     handles = common.legend_handles(every, bound_note=False, hatches=False)
     handles += [
         Line2D([], [], marker=marker, color="black", linestyle="", label=name.replace("_", "."))
@@ -179,9 +195,7 @@ def latency_chart(panels: dict[str, list[dict]], label: str, stem: Path) -> list
                 label="load-generator bound",
             )
         )
-    return common.finish_panels(
-        figure, handles, 5, f"Latency percentiles (exact, not bucketed) - {label}", stem
-    )
+    return handles
 
 
 def hops_chart(panels: dict[str, list[dict]], label: str, stem: Path) -> list[Path]:
