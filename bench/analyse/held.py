@@ -25,6 +25,7 @@ import numpy as np
 
 from bench.analyse.groups import by_identity
 from bench.numbers import fmt
+from bench.results.rows import HeldLevel, HeldRow
 
 SCENARIO = "held"
 ERROR_LIMIT = 0.01  # more failed requests than this: connections were refused or dropped
@@ -80,28 +81,28 @@ def _median(values: list[float | None]) -> float | None:
     return statistics.median(present) if present else None
 
 
-def _level(users: int, cell: dict[str, Any]) -> dict[str, Any]:
+def _level(users: int, cell: dict[str, Any]) -> HeldLevel:
     repeats = [r for r in cell.get("repeats", []) if r.get("status") != "skipped"]
     reasons = [shortfall(repeat, users) for repeat in repeats]
     kept = sum(reason is None for reason in reasons)
     ok = [repeat for repeat in repeats if repeat.get("status") == "ok"]
     held = bool(repeats) and kept > len(repeats) / 2
-    return {
-        "users": users,
-        "held": held,
-        "reason": None if held else next((r for r in reasons if r), "not run"),
-        "repeats": len(repeats),
-        "repeats_held": kept,
-        "events_per_s": _median([r.get("throughput_rps") for r in ok]),
-        "due_per_s": users * 1000 / interval_ms(ok[0]) if ok else None,
-        "p99_ms": _median([(r.get("latency_ms") or {}).get("p99") for r in ok]),
-        "uss_mb": _median([(r.get("server") or {}).get("uss_peak_mb") for r in ok]),
-        "threads": _median([(r.get("server") or {}).get("threads_peak") for r in ok]),
-        "loadgen_bound": any((r.get("loadgen") or {}).get("bound") for r in ok),
-    }
+    return HeldLevel(
+        users=users,
+        held=held,
+        reason=None if held else next((r for r in reasons if r), "not run"),
+        repeats=len(repeats),
+        repeats_held=kept,
+        events_per_s=_median([r.get("throughput_rps") for r in ok]),
+        due_per_s=users * 1000 / interval_ms(ok[0]) if ok else None,
+        p99_ms=_median([(r.get("latency_ms") or {}).get("p99") for r in ok]),
+        uss_mb=_median([(r.get("server") or {}).get("uss_peak_mb") for r in ok]),
+        threads=_median([(r.get("server") or {}).get("threads_peak") for r in ok]),
+        loadgen_bound=any((r.get("loadgen") or {}).get("bound") for r in ok),
+    )
 
 
-def rows(cells: list[dict[str, Any]], scenario: str = SCENARIO) -> list[dict[str, Any]]:
+def rows(cells: list[dict[str, Any]], scenario: str = SCENARIO) -> list[HeldRow]:
     """One row per configuration of the held scenario: cost per connection and what it kept."""
     closed = [
         c for c in cells if c["cell"].get("scenario") == scenario and not c["cell"].get("rate")
@@ -118,70 +119,68 @@ def rows(cells: list[dict[str, Any]], scenario: str = SCENARIO) -> list[dict[str
         memory: list[tuple[float, float]] = []
         threads: list[tuple[float, float]] = []
         for level in levels:
-            if not level["held"]:
+            if not level.held:
                 continue
-            for repeat in by_users[level["users"]].get("repeats", []):
+            for repeat in by_users[level.users].get("repeats", []):
                 found = repeat.get("server") or {}
                 if repeat.get("status") != "ok":
                     continue
                 if found.get("uss_peak_mb") is not None:
-                    memory.append((level["users"], found["uss_peak_mb"] * 1024))
+                    memory.append((level.users, found["uss_peak_mb"] * 1024))
                 if found.get("threads_peak") is not None:
-                    threads.append((level["users"], found["threads_peak"]))
+                    threads.append((level.users, found["threads_peak"]))
         kept, failed = 0, None
         for level in levels:
-            if not level["held"]:
+            if not level.held:
                 failed = level
                 break
-            kept = level["users"]
+            kept = level.users
         memory_fit, thread_fit = fit(memory), fit(threads)
         result.append(
-            {
-                "endpoint": endpoint,
-                "server": server,
-                "style": style,
-                "stack": stack,
-                "users": [level["users"] for level in levels],
-                "kb_per_connection": memory_fit["slope"] if memory_fit else None,
-                "base_mb": memory_fit["intercept"] / 1024 if memory_fit else None,
-                "threads_per_connection": thread_fit["slope"] if thread_fit else None,
-                "base_threads": thread_fit["intercept"] if thread_fit else None,
-                "kept": kept,
-                "failed_at": failed["users"] if failed else None,
-                "failure": failed["reason"] if failed else None,
-                "failure_loadgen_bound": bool(failed and failed["loadgen_bound"]),
-                "levels": levels,
-            }
+            HeldRow(
+                endpoint=endpoint,
+                server=server,
+                style=style,
+                stack=stack,
+                users=[level.users for level in levels],
+                kb_per_connection=memory_fit["slope"] if memory_fit else None,
+                base_mb=memory_fit["intercept"] / 1024 if memory_fit else None,
+                threads_per_connection=thread_fit["slope"] if thread_fit else None,
+                base_threads=thread_fit["intercept"] if thread_fit else None,
+                kept=kept,
+                failed_at=failed.users if failed else None,
+                failure=failed.reason if failed else None,
+                failure_loadgen_bound=bool(failed and failed.loadgen_bound),
+                levels=levels,
+            )
         )
     return result
 
 
-def describe(row: dict[str, Any]) -> dict[str, str]:
+def describe(row: HeldRow) -> dict[str, str]:
     """A row's figures as the report prints them."""
     one_count = "- (held at fewer than two user counts)"
     memory = (
-        f"{fmt(row['kb_per_connection'], '{:,.1f}')} KB (+ {fmt(row['base_mb'], '{:,.0f}')} MiB)"
-        if row["kb_per_connection"] is not None
+        f"{fmt(row.kb_per_connection, '{:,.1f}')} KB (+ {fmt(row.base_mb, '{:,.0f}')} MiB)"
+        if row.kb_per_connection is not None
         else one_count
     )
     threads = (
-        f"{fmt(row['threads_per_connection'], '{:.2f}')} (+ {fmt(row['base_threads'], '{:.0f}')})"
-        if row["threads_per_connection"] is not None
+        f"{fmt(row.threads_per_connection, '{:.2f}')} (+ {fmt(row.base_threads, '{:.0f}')})"
+        if row.threads_per_connection is not None
         else one_count
     )
-    if row["failed_at"] is None:
-        kept = f"{row['kept']:,} (every count)"
+    if row.failed_at is None:
+        kept = f"{row.kept:,} (every count)"
         failure = "-"
     else:
-        kept = f"{row['kept']:,}" if row["kept"] else "none"
-        failure = f"at {row['failed_at']:,}: {row['failure']}"
-        if row["failure_loadgen_bound"]:
+        kept = f"{row.kept:,}" if row.kept else "none"
+        failure = f"at {row.failed_at:,}: {row.failure}"
+        if row.failure_loadgen_bound:
             failure += " (load generator bound: the stall may be locust's)"
     return {
         "configuration": " ".join(
-            part
-            for part in (row["endpoint"], row["server"], row["style"], row["stack"])
-            if part != "none"
+            part for part in (row.endpoint, row.server, row.style, row.stack) if part != "none"
         ),
         "memory": memory,
         "threads": threads,

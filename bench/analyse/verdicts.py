@@ -11,7 +11,6 @@ all of them; "not significant" and "not tested" are said plainly.
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from typing import Any
 
 from bench.analyse.groups import by_identity
 from bench.analyse.stats import (
@@ -26,6 +25,7 @@ from bench.analyse.stats import (
     not_tested,
 )
 from bench.plan.scenarios import OWN
+from bench.results.rows import ComparisonRow, Metric, SustainedVerdict, VerdictRow
 from bench.results.store import repeat_values
 
 ERROR_LIMIT = 0.01  # a configuration failing more of its requests is not compared
@@ -65,46 +65,42 @@ def compare_cells(a: dict, b: dict, keys: tuple[str, ...]) -> Comparison:
     return compare(values_a, values_b)
 
 
-def record(result: Comparison) -> dict[str, Any]:
+def record(result: Comparison) -> Metric:
     """A comparison as a report writes it; until ``correct`` runs over all the rows,
     p_holm is the uncorrected p-value (a family of one)."""
-    return {
-        "ratio": result.ratio,
-        "ci_low": result.ci_low,
-        "ci_high": result.ci_high,
-        "n_a": result.n_a,
-        "n_b": result.n_b,
-        "p_value": result.p_value,
-        "p_holm": result.p_value,
-        "significant": result.significant,
-        "verdict": result.verdict,
-    }
+    return Metric(
+        ratio=result.ratio,
+        ci_low=result.ci_low,
+        ci_high=result.ci_high,
+        n_a=result.n_a,
+        n_b=result.n_b,
+        p_value=result.p_value,
+        p_holm=result.p_value,
+        significant=result.significant,
+        verdict=result.verdict,
+    )
 
 
-def correct(rows: Iterable[dict[str, Any]], alpha: float = ALPHA) -> None:
+Tested = VerdictRow | SustainedVerdict | ComparisonRow  # a row whose metrics Holm corrects
+
+
+def correct(rows: Iterable[Tested], alpha: float = ALPHA) -> None:
     """Holm over every tested metric of every row, in place.
 
     Each metric of each row is one hypothesis; untested ones have no p-value
     and do not count. ``significant`` becomes p_holm < alpha, and a metric
     significant only before the correction says so in its verdict.
     """
-    tested = [
-        metric
-        for row in rows
-        for metric in row["metrics"].values()
-        if metric["p_value"] is not None
-    ]
-    for metric, adjusted in zip(
-        tested, holm([metric["p_value"] for metric in tested]), strict=True
-    ):
-        metric["p_holm"] = adjusted
-        metric["significant"] = adjusted < alpha
-        if metric["significant"]:
-            metric["verdict"] = "significant"
-        elif metric["p_value"] < alpha:
-            metric["verdict"] = "not significant after Holm"
+    tested = [metric for row in rows for metric in row.metrics.values() if metric.tested]
+    for metric, adjusted in zip(tested, holm([metric.p_value for metric in tested]), strict=True):
+        metric.p_holm = adjusted
+        metric.significant = adjusted < alpha
+        if metric.significant:
+            metric.verdict = "significant"
+        elif metric.p_value < alpha:
+            metric.verdict = "not significant after Holm"
         else:
-            metric["verdict"] = "not significant"
+            metric.verdict = "not significant"
 
 
 def preferred(
@@ -183,20 +179,19 @@ def failure(cell: dict) -> str | None:
     return text
 
 
-def failed_pair(candidate: dict, baseline: dict, question: str) -> dict[str, Any] | None:
+def failed_pair(candidate: dict, baseline: dict, question: str) -> VerdictRow | None:
     """The row of a question one of whose configurations failed: no ratio, why instead."""
     failed = {cell["cell"]["id"]: failure(cell) for cell in (candidate, baseline)}
     failed = {cell_id: text for cell_id, text in failed.items() if text}
     if not failed:
         return None
-    return {
-        "question": question,
-        "candidate": candidate["cell"]["id"],
-        "baseline": baseline["cell"]["id"],
-        "loadgen_bound": False,
-        "metrics": {},
-        "failed": failed,
-    }
+    return VerdictRow(
+        question=question,
+        candidate=candidate["cell"]["id"],
+        baseline=baseline["cell"]["id"],
+        loadgen_bound=False,
+        failed=failed,
+    )
 
 
 def includes_database(cell: dict) -> bool:
@@ -205,7 +200,7 @@ def includes_database(cell: dict) -> bool:
     return bool(good) and len(repeat_values(cell, SERVER_AND_DB_CPU)) == len(good)
 
 
-def pair(candidate: dict, baseline: dict, question: str) -> dict[str, Any]:
+def pair(candidate: dict, baseline: dict, question: str) -> VerdictRow:
     """Ratios candidate / baseline with their intervals and uncorrected tests; no
     ratio, and why, when either configuration failed (see ``failure``).
 
@@ -221,21 +216,19 @@ def pair(candidate: dict, baseline: dict, question: str) -> dict[str, Any]:
         (name, SERVER_AND_DB_CPU if with_db and name == "CPU/request" else keys)
         for name, keys in METRICS
     )
-    return {
-        "question": question,
-        "candidate": candidate["cell"]["id"],
-        "baseline": baseline["cell"]["id"],
-        "loadgen_bound": bool(candidate.get("loadgen_bound") or baseline.get("loadgen_bound")),
-        "cpu_includes_database": with_db,
-        "metrics": {
-            name: record(compare_cells(baseline, candidate, keys)) for name, keys in metrics
-        },
-    }
+    return VerdictRow(
+        question=question,
+        candidate=candidate["cell"]["id"],
+        baseline=baseline["cell"]["id"],
+        loadgen_bound=bool(candidate.get("loadgen_bound") or baseline.get("loadgen_bound")),
+        cpu_includes_database=with_db,
+        metrics={name: record(compare_cells(baseline, candidate, keys)) for name, keys in metrics},
+    )
 
 
 def verdicts(
     cells: list[dict], interfaces: dict[str, str], baselines: dict[str, str] | None = None
-) -> dict[str, list[dict[str, Any]]]:
+) -> dict[str, list[VerdictRow]]:
     """For each scenario, the paired comparisons its cells allow, Holm-corrected together.
 
     ``baselines`` maps a scenario to the endpoint it declares as its baseline
@@ -245,7 +238,7 @@ def verdicts(
     by_scenario: dict[str, dict[tuple, list[dict]]] = defaultdict(dict)
     for (scenario, *key), group in by_identity(cells, ("scenario", *PAIRED_BY)).items():
         by_scenario[scenario][tuple(key)] = group
-    found: dict[str, list[dict[str, Any]]] = {}
+    found: dict[str, list[VerdictRow]] = {}
     for scenario, groups in by_scenario.items():
         rows = []
         for key, group in groups.items():
@@ -301,7 +294,7 @@ def _where(key: tuple, keys: list[tuple]) -> str:
     return f" ({', '.join(map(str, parts))})" if parts else ""
 
 
-def against_baseline(groups: dict[tuple, list[dict]], baseline: str | None) -> list[dict]:
+def against_baseline(groups: dict[tuple, list[dict]], baseline: str | None) -> list[VerdictRow]:
     """Each endpoint's cells against the baseline endpoint's cell that differs
     from them in the endpoint only."""
     if not baseline:
@@ -332,34 +325,32 @@ def _times(value: float, digits: int) -> str:
     return f"{value:.{digits}f}" if value >= 0.1 else f"{value:.{digits}g}"
 
 
-def metric_text(metric: dict[str, Any], digits: int = 2) -> str:
+def metric_text(metric: Metric, digits: int = 2) -> str:
     """'x2.30 [2.10, 2.52]', with '(not significant ...)' or '(not tested: why)' after it."""
-    verdict = metric["verdict"]
-    if metric["ratio"] is None:
+    verdict = metric.verdict
+    if metric.ratio is None:
         return verdict
-    text = f"x{_times(metric['ratio'], digits)}"
-    if metric["ci_low"] is not None and metric["ci_high"] is not None:
-        text += f" [{_times(metric['ci_low'], digits)}, {_times(metric['ci_high'], digits)}]"
+    text = f"x{_times(metric.ratio, digits)}"
+    if metric.ci_low is not None and metric.ci_high is not None:
+        text += f" [{_times(metric.ci_low, digits)}, {_times(metric.ci_high, digits)}]"
     if verdict.startswith("not tested ("):
         return f"{text} (not tested: {verdict.removeprefix('not tested (').removesuffix(')')})"
-    return text if metric["significant"] else f"{text} ({verdict})"
+    return text if metric.significant else f"{text} ({verdict})"
 
 
-def describe(row: dict[str, Any]) -> str:
+def describe(row: VerdictRow) -> str:
     """'throughput x2.30 [2.10, 2.52], p99 x0.41 [0.20, 0.90] (not significant after Holm),
     CPU/request x1.80 [1.70, 1.91]'; '(not tested: 1 repeat)' where no test was possible;
     'no ratio: `cell` failed ...' when a configuration failed. CPU that includes
     the database's backends is named so."""
-    if row.get("failed"):
+    if row.failed:
         return "no ratio: " + "; ".join(
-            f"`{cell_id}` {text}" for cell_id, text in row["failed"].items()
+            f"`{cell_id}` {text}" for cell_id, text in row.failed.items()
         )
 
     def label(name: str) -> str:
-        if name == "CPU/request" and row.get("cpu_includes_database"):
+        if name == "CPU/request" and row.cpu_includes_database:
             return "CPU/request (server + database)"
         return name
 
-    return ", ".join(
-        f"{label(name)} {metric_text(metric)}" for name, metric in row["metrics"].items()
-    )
+    return ", ".join(f"{label(name)} {metric_text(metric)}" for name, metric in row.metrics.items())

@@ -8,6 +8,7 @@ to read the verdicts' intervals and the latency table's gaps.
 from typing import Any
 
 from bench.analyse import stats
+from bench.analyse.verdicts import Tested
 from bench.numbers import fmt
 from bench.results import store as results
 
@@ -163,12 +164,11 @@ def repeat_flags(identity: str, repeats: list[dict[str, Any]]) -> list[str]:
     return notes
 
 
-def statistics_caveats(rows: list[dict], cells: list[dict]) -> list[str]:
+def statistics_caveats(rows: list[Tested], cells: list[dict]) -> list[str]:
     """How to read the verdicts' intervals (``rows``: every verdict of the report,
     the open-loop headlines included) and the latency table's gaps."""
     notes = []
-    metrics = [m for row in rows for m in row["metrics"].values()]
-    tested = sum(metric["p_value"] is not None for metric in metrics)
+    tested = sum(metric.tested for row in rows for metric in row.metrics.values())
     if tested:
         notes.append(
             "Verdict intervals are unadjusted 95% intervals of the ratio of geometric means "

@@ -10,11 +10,11 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from bench.analyse import held, sustained, verdicts
 from bench.report import caveats as notes
 from bench.results import store as results
+from bench.results.rows import HeldRow, SiteVerdict, SustainedRate, SustainedVerdict, VerdictRow
 from bench.site import verdict as site_verdict
 
 
@@ -22,14 +22,14 @@ from bench.site import verdict as site_verdict
 class Report:
     run: results.Run
     charts: dict[str, Path] = field(default_factory=dict)  # title -> PNG
-    verdicts: dict[str, list[dict]] = field(default_factory=dict)
-    sustained: list[dict] = field(default_factory=list)  # open loop: rate kept under the SLO
-    sustained_verdicts: list[dict] = field(default_factory=list)
-    held: list[dict] = field(default_factory=list)  # held connections: cost and how many kept
+    verdicts: dict[str, list[VerdictRow]] = field(default_factory=dict)
+    sustained: list[SustainedRate] = field(default_factory=list)  # open loop: rate under the SLO
+    sustained_verdicts: list[SustainedVerdict] = field(default_factory=list)
+    held: list[HeldRow] = field(default_factory=list)  # held connections: cost, how many kept
     caveats: list[str] = field(default_factory=list)
     environment: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
-    site: dict[str, Any] | None = None  # a run of the user's own project: its verdict
+    site: SiteVerdict | None = None  # a run of the user's own project: its verdict
 
 
 def ordered_cells(run: results.Run) -> list[dict]:
@@ -102,11 +102,11 @@ def slo(run: results.Run) -> float:
 
 def verdict_lines(report: Report) -> list[str]:
     """The verdicts and caveats of a report as the command line prints them."""
-    lines = [f"your site: {line}" for line in (report.site["lines"] if report.site else [])]
+    lines = [f"your site: {line}" for line in (report.site.lines if report.site else [])]
     for scenario, rows in report.verdicts.items():
-        lines += [f"{scenario}: {row['question']}: {verdicts.describe(row)}" for row in rows]
+        lines += [f"{scenario}: {row.question}: {verdicts.describe(row)}" for row in rows]
     lines += [
-        f"{verdict['scenario']}: open loop: {sustained.describe_verdict(verdict)}"
+        f"{verdict.scenario}: open loop: {sustained.describe_verdict(verdict)}"
         for verdict in report.sustained_verdicts
     ]
     return lines + [f"caveat: {note}" for note in report.caveats]

@@ -97,7 +97,7 @@ def _context(report: Report) -> dict[str, Any]:
         "site_about": report.run.data.get("site"),
         "environment": report.environment,
         "verdicts": {
-            scenario: [dict(row, text=verdicts.describe(row)) for row in rows]
+            scenario: [(row, verdicts.describe(row)) for row in rows]
             for scenario, rows in report.verdicts.items()
         },
         "caveats": report.caveats,
@@ -107,7 +107,7 @@ def _context(report: Report) -> dict[str, Any]:
             (cell.get("summary", {}).get("db_cpu_ms_per_request") or {}).get("median") is not None
             for cell in cells
         ),
-        "sustained": [dict(row, text=sustained.describe_rate(row)) for row in report.sustained],
+        "sustained": [(row, sustained.describe_rate(row)) for row in report.sustained],
         "sustained_verdicts": [sustained.describe_verdict(v) for v in report.sustained_verdicts],
         "held": [held.describe(row) for row in report.held],
     }

@@ -22,6 +22,7 @@ from typing import Any
 
 from bench.analyse.stats import backed
 from bench.analyse.verdicts import failure
+from bench.results.rows import SiteVerdict
 from bench.results.store import dig
 from bench.site.in_site.check import HOOKS
 from bench.site.project import ASGI_CONNECTIONS_RULE, persistent_databases
@@ -189,7 +190,9 @@ def failed_line(cell: dict, why: str, facts: dict[str, Any], interfaces: dict[st
     return text
 
 
-def verdict(run: dict[str, Any], cells: list[dict], interfaces: dict[str, str]) -> dict | None:
+def verdict(
+    run: dict[str, Any], cells: list[dict], interfaces: dict[str, str]
+) -> SiteVerdict | None:
     """The verdict of a site run, or None for a run of the bundled project."""
     about = run.get("site")
     if not about:
@@ -241,10 +244,10 @@ def verdict(run: dict[str, Any], cells: list[dict], interfaces: dict[str, str]) 
     change = one_change(facts, weights)
     if change:
         lines.append(f"The one change that would cut most hops under ASGI: {change}.")
-    return {
-        "best": best["cell"]["id"] if best else None,
-        "lines": lines,
-        "hop_sources": hop_sources(facts, weights),
-        "hop_labels": hop_labels(facts, weights),
-        "failed": sorted(failing),
-    }
+    return SiteVerdict(
+        best=best["cell"]["id"] if best else None,
+        lines=lines,
+        hop_sources=hop_sources(facts, weights),
+        hop_labels=hop_labels(facts, weights),
+        failed=sorted(failing),
+    )

@@ -47,26 +47,26 @@ def test_the_report_has_every_chart_and_both_documents(run_a):
 def test_verdicts_pair_asgi_async_with_wsgi_sync(run_a):
     built = report.build(run_a, charts=False)
     (migration, rewrite) = built.verdicts["json"]
-    assert migration["question"] == "ASGI + async vs WSGI + sync"
-    assert migration["candidate"] == "json.json.uvicorn.async.none.u32"
-    assert migration["baseline"] == "json.json.gunicorn-gthread.sync.none.u32"
-    throughput = migration["metrics"]["throughput"]
+    assert migration.question == "ASGI + async vs WSGI + sync"
+    assert migration.candidate == "json.json.uvicorn.async.none.u32"
+    assert migration.baseline == "json.json.gunicorn-gthread.sync.none.u32"
+    throughput = migration.metrics["throughput"]
     # Geometric means of the repeats, not medians (1100 / 3000 would be 0.3667).
-    assert throughput["ratio"] == pytest.approx(
+    assert throughput.ratio == pytest.approx(
         geometric_mean([1100, 1110, 1090]) / geometric_mean([3000, 3050, 2990])
     )
-    assert throughput["ci_low"] < throughput["ratio"] < throughput["ci_high"] < 1
-    assert throughput["significant"] and throughput["p_holm"] >= throughput["p_value"]
-    assert migration["metrics"]["CPU/request"]["ratio"] == pytest.approx(
+    assert throughput.ci_low < throughput.ratio < throughput.ci_high < 1
+    assert throughput.significant and throughput.p_holm >= throughput.p_value
+    assert migration.metrics["CPU/request"].ratio == pytest.approx(
         geometric_mean([0.88, 0.875, 0.89]) / geometric_mean([0.33, 0.325, 0.333])
     )
     # The fixture's p99s repeat one value exactly: nothing to estimate the noise from.
-    p99 = migration["metrics"]["p99"]
-    assert p99["verdict"] == "not tested (no spread between repeats)" and p99["p_value"] is None
-    assert rewrite["question"] == "async vs sync views, same ASGI server"
-    assert rewrite["baseline"] == "json.json.uvicorn.sync.none.u32"
+    p99 = migration.metrics["p99"]
+    assert p99.verdict == "not tested (no spread between repeats)" and p99.p_value is None
+    assert rewrite.question == "async vs sync views, same ASGI server"
+    assert rewrite.baseline == "json.json.uvicorn.sync.none.u32"
     io_rows = built.verdicts["io"]
-    assert {row["candidate"] for row in io_rows} == {
+    assert {row.candidate for row in io_rows} == {
         "io.io50.uvicorn.async.none.u10",
         "io.io50.uvicorn.async.none.u200",
     }
@@ -114,7 +114,7 @@ def test_a_p99_9_from_600_samples_is_too_few_from_10000_a_number(run_a):
     assert html.count('<td class="num">too few samples</td>') >= 2
     assert any("p99 needs 1,000, p99.9 needs 10,000" in note for note in built.caveats)
     (migration, _) = built.verdicts["json"]
-    assert migration["metrics"]["p99"]["verdict"] == "not tested (too few samples)"
+    assert migration.metrics["p99"].verdict == "not tested (too few samples)"
     assert "p99 not tested (too few samples)" in (run_a / "report.md").read_text()
     # the raw figure is never thrown away
     cell = json.loads((run_a / "cells" / f"{cell_id}.json").read_text())
