@@ -26,7 +26,8 @@ from typing import Any
 
 from bench.errors import BenchError
 from bench.load import loadgen
-from bench.measure import repeat as measure
+from bench.measure.settings import Plan
+from bench.results.records import RepeatRecord
 from bench.serve import database
 
 
@@ -83,46 +84,44 @@ def describe(check: dict[str, Any]) -> str:
     return f"{head}: {difference} row{'s' * (difference != 1)} more than acknowledged writes"
 
 
-def verify(
-    record: dict[str, Any], plan: measure.Plan, table: str, before: int | str
-) -> dict[str, Any]:
+def verify(record: RepeatRecord, plan: Plan, table: str, before: int | str) -> RepeatRecord:
     """After ``measure.measure`` returned (its server stopped): count again and judge."""
     after = count(plan.env, table)
     return judge(record, table, before, after, plan.out_dir, plan.primer_path is not None)
 
 
 def judge(
-    record: dict[str, Any],
+    record: RepeatRecord,
     table: str,
     before: int | str,
     after: int | str,
     out_dir: Path,
     primed: bool,
-) -> dict[str, Any]:
+) -> RepeatRecord:
     """Add the check to a repeat's record (as ``rows``) and fail it when the
     counts disagree or cannot be read. Repeats that already failed keep their
     own reason: their counts are recorded, not judged."""
     if isinstance(before, str) or isinstance(after, str):
         problem = before if isinstance(before, str) else after
-        record["rows"] = {"table": table, "agree": None, "error": problem}
-        if record.get("status") == "ok":
-            record.update(status="failed", reason=f"row check: {problem}")
+        record.rows = {"table": table, "agree": None, "error": problem}
+        if record.ok:
+            record.status, record.reason = "failed", f"row check: {problem}"
         return record
-    if record.get("status") != "ok":
-        record["rows"] = {"table": table, "before": before, "after": after, "agree": None}
+    if not record.ok:
+        record.rows = {"table": table, "before": before, "after": after, "agree": None}
         return record
     try:
         by_phase = successes(out_dir)
     except loadgen.LoadgenError as exc:
-        record["rows"] = {"table": table, "before": before, "after": after, "agree": None}
-        record.update(status="failed", reason=f"row check: {exc}")
+        record.rows = {"table": table, "before": before, "after": after, "agree": None}
+        record.status, record.reason = "failed", f"row check: {exc}"
         return record
     check = compare(table, before, after, by_phase, 1 if primed else 0)
-    totals = record.get("locust_totals") or {}
-    if "requests" in totals:
+    totals = record.locust_totals
+    if totals is not None and totals.has("requests"):
         # locust's own count, window and drain only (its stats reset at the window)
-        check["locust_window_and_drain"] = totals["requests"] - totals.get("failures", 0)
-    record["rows"] = check
+        check["locust_window_and_drain"] = totals.requests - totals.failures
+    record.rows = check
     if not check["agree"]:
-        record.update(status="failed", reason=describe(check))
+        record.status, record.reason = "failed", describe(check)
     return record

@@ -58,6 +58,14 @@ class Cell:
     def from_dict(cls, data: dict[str, Any]) -> "Cell":
         return cls(**{key: data[key] for key in cls.__dataclass_fields__ if key in data})
 
+    def to_json(self, keys: tuple[str, ...] | None = None) -> dict[str, Any]:
+        """The cell's JSON; ``keys``: only those, in that order (a run written
+        before open-loop cells has no ``rate``, and reads back as written)."""
+        data = self.to_dict()
+        return data if keys is None else {key: data[key] for key in keys}
+
+    from_json = from_dict
+
 
 @dataclass(frozen=True)
 class Selection:

@@ -8,6 +8,7 @@ into place), and cell files are written as soon as each repeat ends, so an
 interrupted run is still a readable, partial run.
 """
 
+import functools
 import json
 import os
 import re
@@ -23,6 +24,8 @@ import psutil
 from bench import ROOT
 from bench.errors import BenchError
 from bench.analyse.stats import repeat_summary
+from bench.plan.matrix import Cell
+from bench.results.records import CellDocument, RepeatRecord, RunDocument, Spread
 
 SCHEMA_VERSION = 1
 # In this checkout, results/ beside bench/; installed elsewhere (pip install
@@ -159,7 +162,11 @@ def summarise_repeats(repeats: list[dict[str, Any]]) -> dict[str, Any]:
 def cell_status(repeats: list[dict[str, Any]], planned: int) -> str:
     """ok, partial, failed, interrupted; or skipped (an open-loop rate above one
     its configuration could not sustain: every repeat skipped on purpose)."""
-    statuses = [repeat.get("status") for repeat in repeats]
+    return status_of([repeat.get("status") for repeat in repeats], planned)
+
+
+def status_of(statuses: list[str | None], planned: int) -> str:
+    """A cell's status from its repeats' (``cell_status``)."""
     ok, skipped = statuses.count("ok"), statuses.count("skipped")
     if "interrupted" in statuses and ok + skipped < planned:
         return "interrupted"
@@ -185,13 +192,44 @@ def cell_document(cell: dict[str, Any], repeats: list[dict[str, Any]], planned: 
     }
 
 
+def figure(repeat: RepeatRecord, keys: tuple[str, ...]) -> Any:
+    """One figure of a repeat by its path (``SUMMARY_METRICS``), or None where
+    a level is absent."""
+    value: Any = repeat
+    for key in keys:
+        value = getattr(value, key, None) if value is not None else None
+    return value
+
+
+def cell_record(cell: Cell, repeats: list[RepeatRecord], planned: int) -> CellDocument:
+    """One cell's document: its identity, raw repeats and the summary over them
+    (the same JSON ``cell_document`` makes of dicts)."""
+    good = [repeat for repeat in repeats if repeat.ok]
+    bound = [r.repeat for r in repeats if r.loadgen is not None and r.loadgen.bound]
+    summary = {
+        metric: Spread.from_json(repeat_summary([figure(repeat, keys) for repeat in good]))
+        for metric, keys in SUMMARY_METRICS.items()
+    }
+    return CellDocument(
+        schema_version=SCHEMA_VERSION,
+        cell=cell,
+        status=status_of([repeat.status for repeat in repeats], planned),
+        planned_repeats=planned,
+        loadgen_bound=bool(bound),
+        loadgen_bound_repeats=bound,
+        repeats=repeats,
+        summary=summary,
+    )
+
+
 def cell_path(run_dir: Path, cell_id: str) -> Path:
     return run_dir / "cells" / f"{cell_id}.json"
 
 
 @dataclass
 class Run:
-    """A run read back from disk."""
+    """A run read back from disk: its JSON (``data``, ``cells``) and the same
+    documents typed (``document``, ``documents``), read once when first asked."""
 
     path: Path
     data: dict[str, Any]
@@ -200,6 +238,16 @@ class Run:
     @property
     def label(self) -> str:
         return str(self.data.get("label", self.path.name))
+
+    @functools.cached_property
+    def document(self) -> RunDocument:
+        """run.json as a record."""
+        return RunDocument.from_json(self.data)
+
+    @functools.cached_property
+    def documents(self) -> dict[str, CellDocument]:
+        """Every cell's JSON as a record, by cell id."""
+        return {cell_id: CellDocument.from_json(cell) for cell_id, cell in self.cells.items()}
 
 
 def check_schema(data: Any, path: Path) -> None:

@@ -23,6 +23,7 @@ from bench.load import schedule
 from bench.measure import repeat as measure
 from bench.plan import scenarios
 from bench.results import store as results
+from bench.results.records import Ceiling, ScheduleCheck, ceiling_from_json
 from bench.serve import processes, servers
 
 WRK_RATE = re.compile(r"Requests/sec:\s+([\d.]+)")
@@ -57,14 +58,14 @@ def _bare_app_plan(
     )
 
 
-def ceiling(
+def measure_ceiling(
     run_dir: Path,
     settings: measure.Settings,
     duration: float,
     interrupt: measure.Interrupt,
     users: int = CEILING_USERS,
     keep_alive: bool = True,
-) -> dict[str, Any]:
+) -> Ceiling:
     """locust's highest rate on the run's pinning against the bare ASGI app, for
     one user count and connection mode, and whether locust really was the limit.
 
@@ -77,33 +78,52 @@ def ceiling(
     user_class = "CeilingUser" if keep_alive else "CloseCeilingUser"
     plan = _bare_app_plan(run_dir, settings, user_class, users, f"u{users}-{mode}")
     record = measure.measure(plan, replace(settings, duration=duration, warmup=1.0), interrupt)
-    base = {"users": users, "keep_alive": keep_alive}
-    if record["status"] != "ok":
-        return {**base, "status": record["status"], "reason": record["reason"], "ceiling_rps": None}
-    loadgen = record["loadgen"]
-    cores = loadgen.get("cores") or {}
+    loadgen, server, latency = record.loadgen, record.server, record.latency_ms
+    if not record.ok or loadgen is None or server is None or latency is None:
+        return Ceiling(
+            users=users,
+            keep_alive=keep_alive,
+            status=record.status,
+            reason=record.reason,
+            json_keys=Ceiling.FAILED,
+        )
+    cores = loadgen.cores or {}
     saturated = [
-        reason for reason in loadgen["bound_reasons"] if "ceiling" not in reason
+        reason for reason in loadgen.bound_reasons if "ceiling" not in reason
     ]  # the CPU signs only: there is no ceiling yet to compare with
-    return {
-        **base,
-        "status": "ok",
-        "ceiling_rps": record["throughput_rps"],
-        "valid": bool(saturated),
-        "note": "; ".join(saturated)
+    return Ceiling(
+        users=users,
+        keep_alive=keep_alive,
+        status="ok",
+        ceiling_rps=record.throughput_rps,
+        valid=bool(saturated),
+        note="; ".join(saturated)
         if saturated
         else (
-            f"locust at {loadgen['busiest_process_percent'] or 0:.0f}% of a core, its CPUs "
+            f"locust at {loadgen.busiest_process_percent or 0:.0f}% of a core, its CPUs "
             f"{cores.get('busy_percent', 0):.0f}% busy: the bare app or the machine set this rate"
         ),
-        "loadgen_cpu_percent": loadgen["cpu_percent"],
-        "loadgen_busiest_process_percent": loadgen["busiest_process_percent"],
-        "loadgen_cores_busy_percent": cores.get("busy_percent"),
-        "server_cpu_percent": record["server"]["cpu_percent"],
-        "duration_s": record["window_s"],
-        "app": "project.bare:app under uvicorn",
-        "p99_ms": record["latency_ms"]["p99"],
-    }
+        loadgen_cpu_percent=loadgen.cpu_percent,
+        loadgen_busiest_process_percent=loadgen.busiest_process_percent,
+        loadgen_cores_busy_percent=cores.get("busy_percent"),
+        server_cpu_percent=server.cpu_percent,
+        duration_s=record.window_s,
+        app="project.bare:app under uvicorn",
+        p99_ms=latency.p99,
+        json_keys=Ceiling.MEASURED,
+    )
+
+
+def ceiling(
+    run_dir: Path,
+    settings: measure.Settings,
+    duration: float,
+    interrupt: measure.Interrupt,
+    users: int = CEILING_USERS,
+    keep_alive: bool = True,
+) -> dict[str, Any]:
+    """``measure_ceiling`` as the JSON ``bench calibrate`` writes and prints."""
+    return measure_ceiling(run_dir, settings, duration, interrupt, users, keep_alive).to_json()
 
 
 def schedule_check(
@@ -112,7 +132,7 @@ def schedule_check(
     rate: int,
     duration: float,
     interrupt: measure.Interrupt,
-) -> dict[str, Any]:
+) -> ScheduleCheck:
     """Can locust keep an open-loop schedule of ``rate`` per second at all?
 
     Against the bare app, whose answers take microseconds, every bit of
@@ -124,21 +144,27 @@ def schedule_check(
         run_dir, settings, "CeilingUser", schedule.pool_size(rate), f"r{rate}-open-loop", rate
     )
     record = measure.measure(plan, replace(settings, duration=duration, warmup=1.0), interrupt)
-    base = {"rate": rate, "open_loop": True}
-    if record["status"] != "ok":
-        return {**base, "status": record["status"], "reason": record["reason"], "kept": False}
-    figures = record["open_loop"]
-    return {
-        **base,
-        "status": "ok",
-        "kept": bool(figures["sustainable"]),
-        "achieved_rps": figures["achieved_rps"],
-        "dropped": figures["dropped"],
-        "scheduler_slip_ms_p99": figures["scheduler_slip_ms_p99"],
-        "p99_from_due_ms": record["latency_ms"]["p99"],
-        "loadgen_busiest_process_percent": record["loadgen"]["busiest_process_percent"],
-        "reasons": figures["unsustainable_reasons"],
-    }
+    figures, latency, loadgen = record.open_loop, record.latency_ms, record.loadgen
+    if not record.ok or figures is None or latency is None or loadgen is None:
+        return ScheduleCheck(
+            rate=rate,
+            status=record.status,
+            reason=record.reason,
+            kept=False,
+            json_keys=ScheduleCheck.FAILED,
+        )
+    return ScheduleCheck(
+        rate=rate,
+        status="ok",
+        kept=bool(figures.sustainable),
+        achieved_rps=figures.achieved_rps,
+        dropped=figures.dropped,
+        scheduler_slip_ms_p99=figures.scheduler_slip_ms_p99,
+        p99_from_due_ms=latency.p99,
+        loadgen_busiest_process_percent=loadgen.busiest_process_percent,
+        reasons=figures.unsustainable_reasons,
+        json_keys=ScheduleCheck.MEASURED,
+    )
 
 
 def ceilings(
@@ -147,34 +173,39 @@ def ceilings(
     modes: list[tuple[int, bool]],
     duration: float,
     interrupt: measure.Interrupt,
-) -> list[dict[str, Any]]:
+) -> list[Ceiling | ScheduleCheck]:
     """One ceiling per (users, keep-alive) pair the run's cells use: 500 users
     without keep-alive is a different load generator from 32 with it."""
-    found = []
+    found: list[Ceiling | ScheduleCheck] = []
     for users, keep_alive in modes:
         if interrupt.event.is_set():
             break
-        found.append(ceiling(run_dir, settings, duration, interrupt, users, keep_alive))
+        found.append(measure_ceiling(run_dir, settings, duration, interrupt, users, keep_alive))
     return found
 
 
-def describe(ceiling: dict[str, Any]) -> str:
+def describe_ceiling(ceiling: Ceiling | ScheduleCheck) -> str:
     """One line for the console: the ceiling, and whether it is one."""
-    if ceiling.get("open_loop"):
-        head = f"locust's open-loop schedule at {ceiling['rate']} req/s (bare ASGI app): "
-        if ceiling.get("status") != "ok":
-            return head + f"failed: {ceiling.get('reason')}"
-        verdict = "kept" if ceiling["kept"] else "NOT kept: " + "; ".join(ceiling["reasons"])
+    if isinstance(ceiling, ScheduleCheck):
+        head = f"locust's open-loop schedule at {ceiling.rate} req/s (bare ASGI app): "
+        if ceiling.status != "ok":
+            return head + f"failed: {ceiling.reason}"
+        verdict = "kept" if ceiling.kept else "NOT kept: " + "; ".join(ceiling.reasons)
         return head + (
-            f"{verdict}; p99 from due {stats.ms_or_beyond(ceiling['p99_from_due_ms'])}, "
-            f"scheduler slip p99 {ceiling['scheduler_slip_ms_p99'] or 0:.1f} ms"
+            f"{verdict}; p99 from due {stats.ms_or_beyond(ceiling.p99_from_due_ms)}, "
+            f"scheduler slip p99 {ceiling.scheduler_slip_ms_p99 or 0:.1f} ms"
         )
-    mode = "keep-alive" if ceiling["keep_alive"] else "new connection per request"
-    head = f"locust ceiling ({ceiling['users']} users, {mode}, bare ASGI app): "
-    if ceiling.get("ceiling_rps") is None:
-        return head + f"failed: {ceiling.get('reason')}"
-    verdict = "locust-bound" if ceiling["valid"] else f"NOT a ceiling: {ceiling['note']}"
-    return head + f"{ceiling['ceiling_rps']:,.0f} req/s ({verdict})"
+    mode = "keep-alive" if ceiling.keep_alive else "new connection per request"
+    head = f"locust ceiling ({ceiling.users} users, {mode}, bare ASGI app): "
+    if ceiling.ceiling_rps is None:
+        return head + f"failed: {ceiling.reason}"
+    verdict = "locust-bound" if ceiling.valid else f"NOT a ceiling: {ceiling.note}"
+    return head + f"{ceiling.ceiling_rps:,.0f} req/s ({verdict})"
+
+
+def describe(ceiling: dict[str, Any]) -> str:
+    """``describe_ceiling`` of the JSON ``ceiling`` returns (``bench calibrate``)."""
+    return describe_ceiling(ceiling_from_json(ceiling))
 
 
 def wrk_rate(
@@ -221,8 +252,8 @@ def cross_check(
         primer_path="/sync/json",
     )
     record = measure.measure(plan, replace(settings, duration=duration), measure.Interrupt())
-    if record["status"] != "ok":
-        raise BenchError(f"locust run failed: {record['reason']}")
+    if not record.ok or record.loadgen is None:
+        raise BenchError(f"locust run failed: {record.reason}")
     running = bundled.start(
         env=env,
         log_path=out / "wrk-server.log",
@@ -240,15 +271,15 @@ def cross_check(
         )
     finally:
         running.stop()
-    locust = record["throughput_rps"]
+    locust = record.throughput_rps
     return {
         "server": server,
         "endpoint": "/sync/json",
         "connections": users,
         "duration_s": duration,
         "locust_rps": locust,
-        "locust_cpu_percent": record["loadgen"]["cpu_percent"],
-        "locust_bound": record["loadgen"]["bound"],
+        "locust_cpu_percent": record.loadgen.cpu_percent,
+        "locust_bound": record.loadgen.bound,
         "wrk_rps": wrk,
         "locust_over_wrk": locust / wrk if wrk else None,
         "within_10_percent": abs(locust / wrk - 1) <= 0.10 if wrk else None,

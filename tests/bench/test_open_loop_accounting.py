@@ -8,7 +8,9 @@ import pytest
 
 from bench.analyse import stats
 from bench.load import loadgen, schedule
-from bench.measure import repeat as measure
+from bench.measure.guards import slip_guard
+from bench.measure.open_loop import open_loop_figures, open_loop_latency
+from bench.results.records import LoadgenGuard, OpenLoopFigures
 from bench.serve import servers
 
 
@@ -73,34 +75,34 @@ def test_a_poisson_schedule_is_judged_against_what_it_scheduled():
         sample = perfect_server(50, seed)
         scheduled = sample.open_loop["window"]["scheduled"]
         nominal_failures += scheduled / 5.0 < 0.98 * 50
-        figures = measure.open_loop_figures(50, sample, ["GET /io"], scheduled / 5.0, 5.0)
-        assert figures["sustainable"], figures["unsustainable_reasons"]
+        figures = open_loop_figures(50, sample, ["GET /io"], scheduled / 5.0, 5.0)
+        assert figures.sustainable, figures.unsustainable_reasons
     assert 40 < nominal_failures < 110  # P(Poisson(250) < 245) = 0.36
 
 
 def test_requests_left_unanswered_fail_the_schedule_and_the_p99():
     pairs = np.column_stack([np.linspace(0, 5, 900), np.full(900, 20.0)])
     counts = {"scheduled": 1000, "answered": 900, "unanswered": 100, "dropped": 60}
-    record, latency = measure.open_loop_latency(200, samples(pairs, counts), ["GET /io"], 180, 5.0)
-    assert not record["sustainable"]
-    assert "answered 900 of the 1000 requests scheduled" in record["unsustainable_reasons"][0]
-    assert latency["count"] == 1000 and latency["p99"] is None
-    assert record["service_latency_ms"]["p99"] == pytest.approx(20.0)
+    record, latency = open_loop_latency(200, samples(pairs, counts), ["GET /io"], 180, 5.0)
+    assert not record.sustainable
+    assert "answered 900 of the 1000 requests scheduled" in record.unsustainable_reasons[0]
+    assert latency.count == 1000 and latency.p99 is None
+    assert record.service_latency_ms.p99 == pytest.approx(20.0)
 
 
 def test_latency_from_sending_stands_in_only_when_said():
     pairs = np.column_stack([np.linspace(0, 5, 1000), np.full(1000, 20.0)])
     counts = {"scheduled": 1000, "answered": 1000, "unanswered": 0, "undue": {"GET /io": 3}}
-    record, latency = measure.open_loop_latency(200, samples(pairs, counts), ["GET /io"], 200, 5.0)
-    assert record["latency_from_due"] is False and record["made_outside_schedule"] == 3
-    assert latency is record["service_latency_ms"]
+    record, latency = open_loop_latency(200, samples(pairs, counts), ["GET /io"], 200, 5.0)
+    assert record.latency_from_due is False and record.made_outside_schedule == 3
+    assert latency is record.service_latency_ms
 
 
 def test_a_cell_whose_scheduler_slipped_is_load_generator_bound():
-    guard = {"bound": False, "bound_reasons": [], "latency_suspect": False}
-    assert measure.slip_guard(guard, {"free_user_slip_ms_p99": 9.9}, slo_ms=100) is guard
-    flagged = measure.slip_guard(guard, {"free_user_slip_ms_p99": 10.5}, slo_ms=100)
-    assert flagged["bound"] and "10.5 ms late" in flagged["bound_reasons"][0]
+    guard = LoadgenGuard(bound=False, bound_reasons=[], latency_suspect=False)
+    assert slip_guard(guard, OpenLoopFigures(free_user_slip_ms_p99=9.9), slo_ms=100) is guard
+    flagged = slip_guard(guard, OpenLoopFigures(free_user_slip_ms_p99=10.5), slo_ms=100)
+    assert flagged.bound and "10.5 ms late" in flagged.bound_reasons[0]
 
 
 def test_every_rate_gets_a_window_whose_p99_is_backed():

@@ -11,6 +11,7 @@ import pytest
 from bench.errors import BenchError
 from bench.measure import rowcheck
 from bench.plan import scenarios
+from bench.results.records import RepeatRecord
 from bench.serve import database
 
 NAME = "GET async/insert-atomic"
@@ -43,13 +44,15 @@ def write_samples(out_dir: Path, *, window: int, warmup: int, drain: int, failur
     (directory / "local.json").write_text(json.dumps(summary))
 
 
-def ok_record() -> dict:
-    return {
-        "status": "ok",
-        "reason": None,
-        "throughput_rps": 123.0,
-        "locust_totals": {"requests": 60, "failures": 2, "by_name": {NAME: 60}},
-    }
+def ok_record() -> RepeatRecord:
+    return RepeatRecord.from_json(
+        {
+            "status": "ok",
+            "reason": None,
+            "throughput_rps": 123.0,
+            "locust_totals": {"requests": 60, "failures": 2, "by_name": {NAME: 60}},
+        }
+    )
 
 
 @pytest.fixture
@@ -60,8 +63,8 @@ def repeat_dir(tmp_path) -> Path:
 
 def test_rows_added_equal_to_successes_plus_the_primer_agree(repeat_dir):
     record = rowcheck.judge(ok_record(), "ledger", 100, 179, repeat_dir, primed=True)
-    assert record["status"] == "ok"
-    rows = record["rows"]
+    assert record.status == "ok"
+    rows = record.rows
     assert rows["by_phase"] == {"warmup": 20, "window": 50, "drain": 8}
     assert (rows["successful_requests"], rows["expected"], rows["added"]) == (78, 79, 79)
     assert rows["agree"] is True and rows["difference"] == 0
@@ -85,28 +88,28 @@ def test_a_synthetic_disagreement_fails_the_repeat_and_keeps_its_figures(
     repeat_dir, after, message
 ):
     record = rowcheck.judge(ok_record(), "ledger", 100, after, repeat_dir, primed=True)
-    assert record["status"] == "failed"
-    assert record["reason"].startswith("row check: ") and message in record["reason"]
-    assert record["rows"]["agree"] is False
-    assert record["rows"]["difference"] == after - 179
-    assert record["throughput_rps"] == 123.0  # measured, kept, but no longer summarised
+    assert record.status == "failed"
+    assert record.reason.startswith("row check: ") and message in record.reason
+    assert record.rows["agree"] is False
+    assert record.rows["difference"] == after - 179
+    assert record.throughput_rps == 123.0  # measured, kept, but no longer summarised
 
 
 def test_without_a_primer_the_successes_alone_are_expected(repeat_dir):
-    assert rowcheck.judge(ok_record(), "ledger", 0, 78, repeat_dir, primed=False)["rows"]["agree"]
+    assert rowcheck.judge(ok_record(), "ledger", 0, 78, repeat_dir, primed=False).rows["agree"]
 
 
 def test_a_repeat_that_failed_keeps_its_own_reason(repeat_dir):
-    record = {"status": "failed", "reason": "primer request answered HTTP 500"}
+    record = RepeatRecord.failed("primer request answered HTTP 500", started_at=None, raw_dir=None)
     judged = rowcheck.judge(record, "ledger", 5, 5, repeat_dir, primed=True)
-    assert judged["reason"] == "primer request answered HTTP 500"
-    assert judged["rows"] == {"table": "ledger", "before": 5, "after": 5, "agree": None}
+    assert judged.reason == "primer request answered HTTP 500"
+    assert judged.rows == {"table": "ledger", "before": 5, "after": 5, "agree": None}
 
 
 def test_counts_that_cannot_be_read_fail_the_repeat(repeat_dir):
     record = rowcheck.judge(ok_record(), "ledger", "no such table: ledger", 7, repeat_dir, True)
-    assert record["status"] == "failed"
-    assert record["reason"] == "row check: no such table: ledger"
+    assert record.status == "failed"
+    assert record.reason == "row check: no such table: ledger"
 
 
 def test_rows_are_counted_straight_from_sqlite(tmp_path):

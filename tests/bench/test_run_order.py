@@ -3,6 +3,7 @@
 import pytest
 
 from bench.plan import matrix
+from bench.results.records import RepeatRecord
 from bench.run import execute as run
 
 CELLS = [
@@ -51,14 +52,16 @@ def test_one_ceiling_per_user_count_and_connection_mode():
     assert modes == [(32, False), (32, True), (200, True)]  # gunicorn's sync worker closes
 
 
-def fake_record(rate: int, knee: int) -> dict:
+def fake_record(rate: int, knee: int) -> RepeatRecord:
     """An open-loop repeat of a server that meets a 100 ms p99 up to ``knee``."""
-    return {
-        "status": "ok",
-        "latency_ms": {"p99": 40.0 if rate <= knee else 900.0, "count": 2000},
-        "open_loop": {"sustainable": rate <= knee},
-        "loadgen": {"bound": False},
-    }
+    return RepeatRecord.from_json(
+        {
+            "status": "ok",
+            "latency_ms": {"p99": 40.0 if rate <= knee else 900.0, "count": 2000},
+            "open_loop": {"sustainable": rate <= knee},
+            "loadgen": {"bound": False},
+        }
+    )
 
 
 @pytest.mark.parametrize("closed_passes", [3, 9])
@@ -90,7 +93,8 @@ def test_the_sweeps_search_at_their_slots_and_every_cell_has_one_record_per_pass
         measured = []
         for cell in sweeps.slots(order):
             if cell.rate:
-                record = {**fake_record(cell.rate, knees[cell.server]), "repeat": index}
+                record = fake_record(cell.rate, knees[cell.server])
+                record.repeat = index
                 sweeps.record(cell, record)
                 repeats.setdefault(cell.id, []).append(record)
                 measured.append(cell)
@@ -106,15 +110,47 @@ def test_the_sweeps_search_at_their_slots_and_every_cell_has_one_record_per_pass
     assert len(measured_per_pass[0]) <= 2 * (3 + 4)
     # a pool follows its rate; every open-loop cell holds one record per pass
     for cell_id, records in repeats.items():
-        assert sorted(r["repeat"] for r in records) == [1, 2, 3], cell_id
+        assert sorted(r.repeat for r in records) == [1, 2, 3], cell_id
     cells = [
-        {"cell": sweeps.known[cell_id].to_dict(), "repeats": records}
+        {"cell": sweeps.known[cell_id].to_dict(), "repeats": [r.to_json() for r in records]}
         for cell_id, records in repeats.items()
     ]
     assert all(c["cell"]["users"] == schedule.pool_size(c["cell"]["rate"]) for c in cells)
     rows = {r.server: r for r in sustained.sustained_rates(cells, slo_ms=100)}
     assert rows["uvicorn"].per_pass == [rows["uvicorn"].per_pass[0]] * 3
     assert 610 / 1.05 - 1 <= rows["uvicorn"].per_pass[0] <= 610
-    skipped = [r for r in repeats["io.io50.uvicorn.sync.none.r50"] if r["status"] == "skipped"]
-    assert skipped and "not measured in pass" in skipped[0]["reason"]
-    assert results.cell_status([skipped[0], skipped[0]], 2) == "skipped"
+    skipped = [r for r in repeats["io.io50.uvicorn.sync.none.r50"] if r.status == "skipped"]
+    assert skipped and "not measured in pass" in skipped[0].reason
+    assert results.cell_status([skipped[0].to_json()] * 2, 2) == "skipped"
+
+
+def test_run_json_is_written_in_the_shape_of_the_committed_runs(tmp_path):
+    """run.json as a run writes it, key for key in order, against a committed run
+    of the same kind (no site, no upstream, a search)."""
+    import json
+
+    from bench import ROOT
+    from bench.measure.settings import Interrupt, Settings
+    from bench.run import document
+    from bench.serve import servers
+
+    committed = json.loads((ROOT / "docs/runs/20261202T072517Z-bench/run.json").read_text())
+    opts = options(2)
+    chosen, expansion = run.plan_cells(opts)
+    settings = Settings(
+        warmup=1, duration=1, server_cpus=None, loadgen_cpus=None,
+        options=servers.ServerOptions(), base_env={},
+    )  # fmt: skip
+    doc = document.start_document(
+        tmp_path, opts, expansion, chosen, settings, db_info={}, fd_limit=None, planned=3
+    )
+    document.set_order(doc, 7, run.shuffled_passes(expansion.cells, opts, 7))
+    doc.harness = {"pid": 1}
+    doc.searches = [[{"sweep": "x"}]]
+    document.finish(doc, Interrupt())
+    made = doc.to_json()
+    assert list(made) == list(committed)
+    for part in ("options", "matrix", "progress", "hosts", "order"):
+        assert list(made[part]) == list(committed[part]), part
+    assert list(made["matrix"]["cells"][0]) == list(committed["matrix"]["cells"][0])
+    assert made["status"] == "complete" and made["progress"]["planned"] == 3

@@ -1,0 +1,228 @@
+"""The documents of a run: each cell's file, run.json, and the ceilings inside it."""
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Self
+
+from bench.plan.matrix import Cell
+from bench.results.records.base import Json, Record
+from bench.results.records.repeat import RepeatRecord
+
+
+@dataclass
+class Spread(Record):
+    """The median and spread of one metric over a cell's successful repeats."""
+
+    n: int = 0
+    median: float | None = None
+    mean: float | None = None
+    min: float | None = None
+    max: float | None = None
+    stdev: float | None = None
+    spread_pct: float | None = None
+    rsd_pct: float | None = None
+
+
+@dataclass
+class CellDocument(Record):
+    """``cells/<cell id>.json``: a cell's identity, every repeat, their summary."""
+
+    schema_version: int = 1
+    cell: Cell | None = None
+    status: str = "ok"
+    planned_repeats: int = 0
+    loadgen_bound: bool = False
+    loadgen_bound_repeats: list[int] = field(default_factory=list)
+    repeats: list[RepeatRecord] = field(default_factory=list)
+    summary: dict[str, Spread] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return self.cell.id if self.cell is not None else ""
+
+    @property
+    def ok_repeats(self) -> list[RepeatRecord]:
+        """The repeats that measured (the only ones any figure is taken from)."""
+        return [repeat for repeat in self.repeats if repeat.ok]
+
+    def median(self, metric: str) -> float | None:
+        """The median over repeats of ``metric`` (a key of ``SUMMARY_METRICS``),
+        or None where the cell has no such figure."""
+        spread = self.summary.get(metric)
+        return spread.median if spread is not None else None
+
+    def spread(self, metric: str) -> Spread | None:
+        """The summary of ``metric`` over repeats, or None where there is none."""
+        return self.summary.get(metric)
+
+
+
+@dataclass
+class Ceiling(Record):
+    """locust's ceiling for one user count and connection mode (``bench.run.calibrate``)."""
+
+    users: int = 0
+    keep_alive: bool = True
+    status: str = "ok"
+    reason: str | None = None
+    ceiling_rps: float | None = None
+    valid: bool = True  # absent (a failed calibration): nothing to doubt
+    note: str | None = None
+    loadgen_cpu_percent: float | None = None
+    loadgen_busiest_process_percent: float | None = None
+    loadgen_cores_busy_percent: float | None = None
+    server_cpu_percent: float | None = None
+    duration_s: float | None = None
+    app: str | None = None
+    p99_ms: float | None = None
+
+    FAILED: ClassVar[tuple[str, ...]] = ("users", "keep_alive", "status", "reason", "ceiling_rps")
+    MEASURED: ClassVar[tuple[str, ...]] = (
+        "users", "keep_alive", "status", "ceiling_rps", "valid", "note",
+        "loadgen_cpu_percent", "loadgen_busiest_process_percent",
+        "loadgen_cores_busy_percent", "server_cpu_percent", "duration_s", "app", "p99_ms",
+    )  # fmt: skip
+    open_loop: ClassVar[bool] = False  # as ScheduleCheck's field: tells the two apart
+
+
+@dataclass
+class ScheduleCheck(Record):
+    """Could locust keep an open-loop schedule at the run's top rate (bare app)?"""
+
+    rate: int = 0
+    open_loop: bool = True
+    status: str = "ok"
+    reason: str | None = None
+    kept: bool = False
+    achieved_rps: float | None = None
+    dropped: int | None = None
+    scheduler_slip_ms_p99: float | None = None
+    p99_from_due_ms: float | None = None
+    loadgen_busiest_process_percent: float | None = None
+    reasons: list[str] = field(default_factory=list)
+
+    FAILED: ClassVar[tuple[str, ...]] = ("rate", "open_loop", "status", "reason", "kept")
+    MEASURED: ClassVar[tuple[str, ...]] = (
+        "rate", "open_loop", "status", "kept", "achieved_rps", "dropped",
+        "scheduler_slip_ms_p99", "p99_from_due_ms", "loadgen_busiest_process_percent", "reasons",
+    )  # fmt: skip
+
+
+def ceiling_from_json(data: Json) -> Ceiling | ScheduleCheck:
+    """A closed-loop ceiling or the open-loop schedule check, by its ``open_loop`` key."""
+    return ScheduleCheck.from_json(data) if data.get("open_loop") else Ceiling.from_json(data)
+
+
+@dataclass
+class Calibration(Record):
+    """run.json's ``calibration``: the ceilings found before the cells ran."""
+
+    ceilings: list[Ceiling | ScheduleCheck] = field(default_factory=list)
+
+    @classmethod
+    def from_json(cls, data: Json) -> Self:
+        record = super().from_json(data)
+        record.ceilings = [ceiling_from_json(item) for item in data.get("ceilings", [])]
+        return record
+
+
+@dataclass
+class RunOptionsRecord(Record):
+    """run.json's ``options``: what the run was asked for."""
+
+    duration_s: float = 0.0
+    warmup_s: float = 0.0
+    repeats: int = 0
+    sweep_repeats: int = 0
+    quick: bool = False
+    workers: int = 1
+    threads: int = 1
+    server_cpus: str | None = None
+    loadgen_cpus: str | None = None
+    switch_accounting: bool = True
+    seed: int | None = None
+    schedule: str = "uniform"
+    late_bound_s: float = 1.0
+    slo_ms: float = 100.0
+    full: bool = False
+    loadgen: dict[str, Any] = field(default_factory=dict)
+    ready_timeout_s: float = 30.0
+    stop_timeout_s: float = 0.0
+    fd_limit: Any = None
+
+
+@dataclass
+class MatrixRecord(Record):
+    """run.json's ``matrix``: the cells planned, with notes and definitions."""
+
+    cells: list[Cell] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    scenarios: dict[str, Any] = field(default_factory=dict)
+    servers: dict[str, Any] = field(default_factory=dict)
+    application: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Progress(Record):
+    """run.json's ``progress``: repeats planned, done, failed and skipped so far."""
+
+    planned: int = 0
+    done: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+
+@dataclass
+class Hosts(Record):
+    """Where the server and the load generator ran."""
+
+    server: str | None = None
+    target: str | None = None
+    loadgen: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PassOrder(Record):
+    """The seed of the cells' shuffled order and every pass it gave."""
+
+    seed: int = 0
+    passes: list[list[str]] = field(default_factory=list)
+
+
+@dataclass
+class RunDocument(Record):
+    """``run.json``: what a run was, how it went, and what it was measured with.
+
+    Written when the run starts (the first thirteen keys, ``STARTED``) and
+    again as it goes; ``site``, ``order``, ``harness``, ``upstream``,
+    ``searches`` and ``interrupted_reason`` are added as they become known.
+    """
+
+    schema_version: int = 1
+    run_id: str = ""
+    label: str = ""
+    status: str = "running"
+    started_at: str | None = None
+    finished_at: str | None = None
+    command: list[str] = field(default_factory=list)
+    options: RunOptionsRecord = field(default_factory=RunOptionsRecord)
+    matrix: MatrixRecord = field(default_factory=MatrixRecord)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    calibration: Calibration | None = None
+    progress: Progress = field(default_factory=Progress)
+    hosts: Hosts | None = None
+    site: dict[str, Any] | None = None
+    order: PassOrder | None = None
+    harness: dict[str, Any] | None = None
+    upstream: dict[str, Any] | None = None
+    searches: list[list[dict[str, Any]]] | None = None
+    interrupted_reason: str | None = None
+
+    STARTED: ClassVar[tuple[str, ...]] = (
+        "schema_version", "run_id", "label", "status", "started_at", "finished_at",
+        "command", "options", "matrix", "metadata", "calibration", "progress", "hosts",
+    )  # fmt: skip
+
+    @property
+    def ceilings(self) -> list[Ceiling | ScheduleCheck]:
+        """The calibration's ceilings, or none when the run did not calibrate."""
+        return self.calibration.ceilings if self.calibration is not None else []
