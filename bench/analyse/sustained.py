@@ -17,16 +17,18 @@ search the load generator stopped is said so: its pass is a lower bound.
 """
 
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from bench.analyse import search
+from bench.analyse.groups import documents
 from bench.analyse.stats import compare, supports
 from bench.analyse.verdicts import ASGI_PREFERENCE, WSGI_PREFERENCE, metric_text, preferred, record
-from bench.plan.matrix import Cell
+from bench.results.records import CellDocument, RepeatRecord
 from bench.results.rows import SustainedRate, SustainedVerdict
 
 
-def outcome(repeat: dict[str, Any], slo_ms: float) -> str:
+def outcome(repeat: RepeatRecord | dict[str, Any], slo_ms: float) -> str:
     """How one open-loop repeat counts in the search: met, missed, or bound.
 
     Met: sustainable and a p99 under the objective, the p99 taken over every
@@ -35,39 +37,41 @@ def outcome(repeat: dict[str, Any], slo_ms: float) -> str:
     criterion holds at every rate. A load-generator-bound repeat is never met:
     the rate was not really offered.
     """
-    if repeat.get("status") != "ok":
+    if isinstance(repeat, dict):  # as the run holds it, just written
+        repeat = RepeatRecord.from_json(repeat)
+    if not repeat.ok:
         return search.MISSED
-    if (repeat.get("loadgen") or {}).get("bound"):
+    if repeat.loadgen is not None and repeat.loadgen.bound:
         return search.BOUND
-    schedule = repeat.get("open_loop") or {}
-    latency = repeat.get("latency_ms") or {}
-    p99 = latency.get("p99")
-    backed = supports(latency, "p99") and p99 is not None
-    met = bool(schedule.get("sustainable")) and backed and p99 < slo_ms
+    p99 = repeat.latency_ms.p99 if repeat.latency_ms is not None else None
+    backed = supports(repeat.latency_ms, "p99") and p99 is not None
+    sustainable = repeat.open_loop is not None and bool(repeat.open_loop.sustainable)
+    met = sustainable and backed and p99 < slo_ms
     return search.MET if met else search.MISSED
 
 
-def pass_results(by_rate: dict[int, dict], slo_ms: float) -> list[dict[str, Any]]:
+def pass_results(by_rate: dict[int, CellDocument], slo_ms: float) -> list[dict[str, Any]]:
     """Each pass's bracket of the knee, from the repeats the search measured in it
     (a repeat's ``repeat`` is its pass; skipped ones were not measured)."""
     found: dict[int, search.Search] = {}
     grid = sorted(by_rate)
     for rate in grid:
-        for repeat in by_rate[rate].get("repeats", []):
-            if repeat.get("status") == "skipped":
+        for repeat in by_rate[rate].repeats:
+            if repeat.status == "skipped":
                 continue
-            index = int(repeat.get("repeat") or 1)
+            index = int(repeat.repeat or 1)
             found.setdefault(index, search.Search(grid)).record(rate, outcome(repeat, slo_ms))
     return [found[index].result() for index in sorted(found)]
 
 
-def sustained_rates(cells: list[dict[str, Any]], slo_ms: float) -> list[SustainedRate]:
+def sustained_rates(
+    cells: Iterable[CellDocument | dict[str, Any]], slo_ms: float
+) -> list[SustainedRate]:
     """One row per configuration swept open-loop: its sustained rate in each pass."""
-    sweeps: dict[tuple, dict[int, dict]] = defaultdict(dict)
-    for cell in cells:
-        identity = cell["cell"]
-        if identity.get("rate"):
-            sweeps[Cell.from_dict(identity).sweep_key][identity["rate"]] = cell
+    sweeps: dict[tuple, dict[int, CellDocument]] = defaultdict(dict)
+    for cell in documents(cells):
+        if cell.cell.rate:
+            sweeps[cell.cell.sweep_key][cell.cell.rate] = cell
     rows = []
     for key, by_rate in sorted(sweeps.items()):
         rates = sorted(by_rate)

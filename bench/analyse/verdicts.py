@@ -11,8 +11,10 @@ all of them; "not significant" and "not tested" are said plainly.
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from typing import Any
 
-from bench.analyse.groups import by_identity
+from bench.analyse import groups as grouping
+from bench.analyse.groups import by_identity, documents, repeat_values
 from bench.analyse.stats import (
     ALPHA,
     PERCENTILES,
@@ -24,9 +26,10 @@ from bench.analyse.stats import (
     holm,
     not_tested,
 )
+from bench.plan.matrix import Cell
 from bench.plan.scenarios import OWN
+from bench.results.records import CellDocument
 from bench.results.rows import ComparisonRow, Metric, SustainedVerdict, VerdictRow
-from bench.results.store import repeat_values
 
 ERROR_LIMIT = 0.01  # a configuration failing more of its requests is not compared
 WSGI_PREFERENCE = ("gunicorn-gthread", "gunicorn-sync", "granian-wsgi")
@@ -44,7 +47,7 @@ SERVER_AND_DB_CPU = ("db", "server_and_db_cpu_ms_per_request")
 PAIRED_BY = ("endpoint", "stack", "users", "db_mode", "rate")
 
 
-def compare_cells(a: dict, b: dict, keys: tuple[str, ...]) -> Comparison:
+def compare_cells(a: CellDocument, b: CellDocument, keys: tuple[str, ...]) -> Comparison:
     """One metric of cell B against cell A over their repeats.
 
     A latency percentile that some repeat has too few samples for is not
@@ -56,7 +59,7 @@ def compare_cells(a: dict, b: dict, keys: tuple[str, ...]) -> Comparison:
     if percentile and (beyond_answers(a, percentile) or beyond_answers(b, percentile)):
         # An open-loop cell whose percentile fell among requests never answered
         # has no finite value: no ratio, and the reason, not "no data".
-        beyond = [c["cell"]["id"] for c in (a, b) if beyond_answers(c, percentile)]
+        beyond = [c.id for c in (a, b) if beyond_answers(c, percentile)]
         return not_tested(
             f"beyond every answer in {', '.join(beyond)}", len(values_a), len(values_b)
         )
@@ -104,8 +107,8 @@ def correct(rows: Iterable[Tested], alpha: float = ALPHA) -> None:
 
 
 def preferred(
-    items: list[dict], server_of: Callable[[dict], str], preference: tuple[str, ...]
-) -> dict | None:
+    items: list[Any], server_of: Callable[[Any], str], preference: tuple[str, ...]
+) -> Any:
     """The item whose server comes first in ``preference`` (unlisted servers last)."""
     ranked = sorted(
         items,
@@ -115,34 +118,32 @@ def preferred(
 
 
 def _pick(
-    cells: list[dict],
+    cells: list[CellDocument],
     interface: str,
     view: str,
     interfaces: dict[str, str],
     preference: tuple[str, ...],
-) -> dict | None:
+) -> CellDocument | None:
     matching = [
-        c
-        for c in cells
-        if interfaces.get(c["cell"]["server"]) == interface and c["cell"]["style"] == view
+        c for c in cells if interfaces.get(c.cell.server) == interface and c.cell.style == view
     ]
     # A configuration that served is preferred; one that failed still answers
     # the question, with no ratio and the reason why.
-    usable = [c for c in matching if c["status"] in ("ok", "partial")]
-    failed = [c for c in matching if c["status"] == "failed" and c.get("repeats")]
-    return preferred(usable or failed, lambda c: c["cell"]["server"], preference)
+    usable = [c for c in matching if c.status in ("ok", "partial")]
+    failed = [c for c in matching if c.status == "failed" and c.repeats]
+    return preferred(usable or failed, lambda c: c.cell.server, preference)
 
 
-def first_exceptions(cell: dict) -> dict[str, str]:
+def first_exceptions(cell: CellDocument) -> dict[str, str]:
     """Per path, the first exception the cell's servers recorded (a user's site)."""
     found: dict[str, str] = {}
-    for repeat in cell.get("repeats", []):
-        for path, line in (repeat.get("server_exceptions") or {}).items():
+    for repeat in cell.repeats:
+        for path, line in (repeat.server_exceptions or {}).items():
             found.setdefault(path, line)
     return found
 
 
-def failure(cell: dict) -> str | None:
+def failure(cell: CellDocument) -> str | None:
     """Why a cell's figures cannot be compared, or None when they can.
 
     A cell fails when no repeat was measured, or when a measured repeat failed more
@@ -151,13 +152,13 @@ def failure(cell: dict) -> str | None:
     The highest repeat decides: a configuration that fails under this load in one
     repeat of five is not one to recommend on the other four.
     """
-    repeats = [r for r in cell.get("repeats", []) if r.get("status") == "ok"]
+    repeats = [r for r in cell.repeats if r.ok]
     exceptions = first_exceptions(cell)
-    if cell.get("status") not in ("ok", "partial") or not repeats:
-        reasons = [r.get("reason") for r in cell.get("repeats", []) if r.get("reason")]
+    if cell.status not in ("ok", "partial") or not repeats:
+        reasons = [r.reason for r in cell.repeats if r.reason]
         text = "failed every repeat" + (f": {reasons[0].splitlines()[0]}" if reasons else "")
     else:
-        rates = [float(r.get("error_rate") or 0.0) for r in repeats]
+        rates = [float(r.error_rate or 0.0) for r in repeats]
         if max(rates) <= ERROR_LIMIT:
             return None
         over = sum(rate > ERROR_LIMIT for rate in rates)
@@ -169,7 +170,7 @@ def failure(cell: dict) -> str | None:
         )
         errors: dict[str, int] = {}
         for repeat in repeats:
-            for kind, count in (repeat.get("errors") or {}).items():
+            for kind, count in (repeat.errors or {}).items():
                 errors[kind] = errors.get(kind, 0) + int(count)
         if not exceptions and errors:
             text += f", e.g. {max(errors, key=errors.get)}"
@@ -179,28 +180,30 @@ def failure(cell: dict) -> str | None:
     return text
 
 
-def failed_pair(candidate: dict, baseline: dict, question: str) -> VerdictRow | None:
+def failed_pair(
+    candidate: CellDocument, baseline: CellDocument, question: str
+) -> VerdictRow | None:
     """The row of a question one of whose configurations failed: no ratio, why instead."""
-    failed = {cell["cell"]["id"]: failure(cell) for cell in (candidate, baseline)}
+    failed = {cell.id: failure(cell) for cell in (candidate, baseline)}
     failed = {cell_id: text for cell_id, text in failed.items() if text}
     if not failed:
         return None
     return VerdictRow(
         question=question,
-        candidate=candidate["cell"]["id"],
-        baseline=baseline["cell"]["id"],
+        candidate=candidate.id,
+        baseline=baseline.id,
         loadgen_bound=False,
         failed=failed,
     )
 
 
-def includes_database(cell: dict) -> bool:
+def includes_database(cell: CellDocument) -> bool:
     """Every successful repeat of the cell measured its database backends' CPU."""
-    good = [repeat for repeat in cell["repeats"] if repeat.get("status") == "ok"]
+    good = [repeat for repeat in cell.repeats if repeat.ok]
     return bool(good) and len(repeat_values(cell, SERVER_AND_DB_CPU)) == len(good)
 
 
-def pair(candidate: dict, baseline: dict, question: str) -> VerdictRow:
+def pair(candidate: CellDocument, baseline: CellDocument, question: str) -> VerdictRow:
     """Ratios candidate / baseline with their intervals and uncorrected tests; no
     ratio, and why, when either configuration failed (see ``failure``).
 
@@ -218,16 +221,18 @@ def pair(candidate: dict, baseline: dict, question: str) -> VerdictRow:
     )
     return VerdictRow(
         question=question,
-        candidate=candidate["cell"]["id"],
-        baseline=baseline["cell"]["id"],
-        loadgen_bound=bool(candidate.get("loadgen_bound") or baseline.get("loadgen_bound")),
+        candidate=candidate.id,
+        baseline=baseline.id,
+        loadgen_bound=bool(candidate.loadgen_bound or baseline.loadgen_bound),
         cpu_includes_database=with_db,
         metrics={name: record(compare_cells(baseline, candidate, keys)) for name, keys in metrics},
     )
 
 
 def verdicts(
-    cells: list[dict], interfaces: dict[str, str], baselines: dict[str, str] | None = None
+    cells: Iterable[CellDocument | dict],
+    interfaces: dict[str, str],
+    baselines: dict[str, str] | None = None,
 ) -> dict[str, list[VerdictRow]]:
     """For each scenario, the paired comparisons its cells allow, Holm-corrected together.
 
@@ -235,9 +240,11 @@ def verdicts(
     (BENCH "baseline"): each other endpoint is then also compared with it, in
     the same server, style, stack and load ("gzip_page vs json").
     """
-    by_scenario: dict[str, dict[tuple, list[dict]]] = defaultdict(dict)
-    for (scenario, *key), group in by_identity(cells, ("scenario", *PAIRED_BY)).items():
-        by_scenario[scenario][tuple(key)] = group
+    by_scenario: dict[str, dict[tuple, list[CellDocument]]] = defaultdict(dict)
+    for (scenario, *shared), group in by_identity(
+        documents(cells), ("scenario", *PAIRED_BY)
+    ).items():
+        by_scenario[scenario][tuple(shared)] = group
     found: dict[str, list[VerdictRow]] = {}
     for scenario, groups in by_scenario.items():
         rows = []
@@ -258,9 +265,9 @@ def verdicts(
                 same_server = [
                     c
                     for c in group
-                    if c["cell"]["server"] == asgi_async["cell"]["server"]
-                    and c["cell"]["style"] == "sync"
-                    and c["status"] in ("ok", "partial")
+                    if c.cell.server == asgi_async.cell.server
+                    and c.cell.style == "sync"
+                    and c.status in ("ok", "partial")
                 ]
                 if same_server:
                     rows.append(
@@ -294,28 +301,29 @@ def _where(key: tuple, keys: list[tuple]) -> str:
     return f" ({', '.join(map(str, parts))})" if parts else ""
 
 
-def against_baseline(groups: dict[tuple, list[dict]], baseline: str | None) -> list[VerdictRow]:
+def against_baseline(
+    groups: dict[tuple, list[CellDocument]], baseline: str | None
+) -> list[VerdictRow]:
     """Each endpoint's cells against the baseline endpoint's cell that differs
     from them in the endpoint only."""
     if not baseline:
         return []
     usable = [
-        cell for group in groups.values() for cell in group if cell["status"] in ("ok", "partial")
+        cell for group in groups.values() for cell in group if cell.status in ("ok", "partial")
     ]
 
-    def rest(cell: dict) -> tuple:
-        identity = cell["cell"]
-        return tuple(
-            value for key, value in sorted(identity.items()) if key not in ("id", "endpoint")
+    def rest(cell: CellDocument) -> tuple:
+        return grouping.key(
+            cell, tuple(sorted(name for name in Cell.__dataclass_fields__ if name != "endpoint"))
         )
 
-    references = {rest(c): c for c in usable if c["cell"]["endpoint"] == baseline}
+    references = {rest(c): c for c in usable if c.cell.endpoint == baseline}
     rows = []
     for cell in usable:
-        endpoint = cell["cell"]["endpoint"]
+        endpoint = cell.cell.endpoint
         reference = references.get(rest(cell))
         if endpoint != baseline and reference is not None:
-            where = f"{cell['cell']['server']}, {cell['cell']['style']}"
+            where = f"{cell.cell.server}, {cell.cell.style}"
             rows.append(pair(cell, reference, f"{endpoint} vs {baseline} ({where})"))
     return rows
 

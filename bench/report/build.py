@@ -40,7 +40,7 @@ def draw_charts(report: Report) -> None:
     cells = ordered_cells(run)
     jobs = drawing.chart_jobs(cells, panels(cells), run.label, run.path / "charts", slo(run))
     report.charts.update(drawing.draw_all(jobs))
-    if any(cell["cell"]["scenario"] == "switches" for cell in cells):
+    if any(cell.cell.scenario == "switches" for cell in cells):
         _, microbench = switch_report.load_microbench(run.path.parent)
         analysis = switch_report.analyse(run, microbench)
         for written in switch_report.write(run, analysis):

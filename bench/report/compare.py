@@ -13,12 +13,13 @@ change being measured, but the reader must know.
 
 from pathlib import Path
 
+from bench.analyse.groups import repeat_values
 from bench.analyse.verdicts import METRICS, compare_cells, correct, metric_text, record
 from bench.errors import BenchError
 from bench.report.charts.comparison import comparison
 from bench.results import store as results
 from bench.results.rows import ComparisonRow
-from bench.results.store import dig, repeat_values
+from bench.results.store import dig
 
 ENVIRONMENT_KEYS = (
     ("python", ("metadata", "python")),
@@ -69,12 +70,9 @@ def environment_differences(a: results.Run, b: results.Run) -> list[str]:
 def compare_runs(a: results.Run, b: results.Run) -> list[ComparisonRow]:
     """B against A for every cell both ran, Holm-corrected across all of them."""
     rows = []
-    for cell_id in sorted(set(a.cells) & set(b.cells)):
-        first, second = a.cells[cell_id], b.cells[cell_id]
-        row = ComparisonRow(
-            cell=cell_id,
-            loadgen_bound=bool(first.get("loadgen_bound") or second.get("loadgen_bound")),
-        )
+    for cell_id in sorted(set(a.documents) & set(b.documents)):
+        first, second = a.documents[cell_id], b.documents[cell_id]
+        row = ComparisonRow(cell=cell_id, loadgen_bound=first.loadgen_bound or second.loadgen_bound)
         for name, keys in METRICS:
             # The raw repeat values stay in compare.json even when no ratio is shown.
             row.values[name] = (

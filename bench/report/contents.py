@@ -14,6 +14,7 @@ from pathlib import Path
 from bench.analyse import held, sustained, verdicts
 from bench.report import caveats as notes
 from bench.results import store as results
+from bench.results.records import CellDocument
 from bench.results.rows import HeldRow, SiteVerdict, SustainedRate, SustainedVerdict, VerdictRow
 from bench.site import verdict as site_verdict
 
@@ -32,23 +33,22 @@ class Report:
     site: SiteVerdict | None = None  # a run of the user's own project: its verdict
 
 
-def ordered_cells(run: results.Run) -> list[dict]:
+def ordered_cells(run: results.Run) -> list[CellDocument]:
     """Cells in the run's matrix order; cells that never ran appear as failed gaps."""
-    order = [cell["id"] for cell in run.data.get("matrix", {}).get("cells", [])]
-    cells = []
-    for identity in run.data.get("matrix", {}).get("cells", []):
-        cell = run.cells.get(identity["id"])
-        if cell is None:
-            cell = {"cell": identity, "status": "not run", "repeats": [], "summary": {}}
-        cells.append(cell)
-    cells += [cell for cell_id, cell in run.cells.items() if cell_id not in order]
-    return cells
+    planned = run.document.matrix.cells
+    order = {identity.id for identity in planned}
+    cells = [
+        run.documents.get(identity.id) or CellDocument(cell=identity, status="not run")
+        for identity in planned
+    ]
+    return cells + [cell for cell_id, cell in run.documents.items() if cell_id not in order]
 
 
-def panels(cells: list[dict]) -> dict[str, list[dict]]:
-    grouped: dict[str, list[dict]] = defaultdict(list)
+def panels(cells: list[CellDocument]) -> dict[str, list[CellDocument]]:
+    """The cells of each scenario: one panel of a chart each."""
+    grouped: dict[str, list[CellDocument]] = defaultdict(list)
     for cell in cells:
-        grouped[cell["cell"]["scenario"]].append(cell)
+        grouped[cell.cell.scenario].append(cell)
     return dict(grouped)
 
 
@@ -77,7 +77,7 @@ def read(path: Path) -> Report:
     cells = ordered_cells(run)
     slo_ms = slo(run)
     report.verdicts = verdicts.verdicts(
-        [c for c in cells if c.get("repeats")], interfaces(run), baselines(run)
+        [c for c in cells if c.repeats], interfaces(run), baselines(run)
     )
     report.sustained = sustained.sustained_rates(cells, slo_ms)
     report.sustained_verdicts = sustained.headline_verdicts(report.sustained, interfaces(run))
@@ -97,7 +97,7 @@ def read(path: Path) -> Report:
 
 def slo(run: results.Run) -> float:
     """The run's latency objective for the open loop (ms)."""
-    return float(run.data.get("options", {}).get("slo_ms") or 100.0)
+    return float(run.document.options.slo_ms or 100.0)
 
 
 def verdict_lines(report: Report) -> list[str]:

@@ -57,10 +57,7 @@ def chart_jobs(
         ("Latency percentiles", "latency_chart", (grouped, label, charts / "latency")),
         *bars[1:],
     ]
-    if any(
-        (c.get("summary", {}).get("sync_to_async_per_request") or {}).get("median") is not None
-        for c in cells
-    ):
+    if any(c.median("sync_to_async_per_request") is not None for c in cells):
         jobs.append(("Switches per request", "hops_chart", (grouped, label, charts / "hops")))
     return jobs + sweep_jobs(grouped, label, charts, slo_ms)
 
@@ -70,9 +67,9 @@ def sweep_jobs(grouped: dict, label: str, charts: Path, slo_ms: float) -> list[t
     open-loop rate sweep per scenario run at several rates."""
     jobs: list[tuple] = []
     for scenario, scenario_cells in grouped.items():
-        closed = [c for c in scenario_cells if not c["cell"].get("rate")]
-        opened = [c for c in scenario_cells if c["cell"].get("rate")]
-        if len({c["cell"]["users"] for c in closed}) > 1:
+        closed = [c for c in scenario_cells if not c.cell.rate]
+        opened = [c for c in scenario_cells if c.cell.rate]
+        if len({c.cell.users for c in closed}) > 1:
             jobs.append(
                 (
                     f"{scenario}: user-count sweep",
@@ -80,7 +77,7 @@ def sweep_jobs(grouped: dict, label: str, charts: Path, slo_ms: float) -> list[t
                     (scenario, closed, label, charts / f"sweep-{scenario}"),
                 )
             )
-        if len({c["cell"]["rate"] for c in opened}) > 1:
+        if len({c.cell.rate for c in opened}) > 1:
             jobs.append(
                 (
                     f"{scenario}: open-loop rate sweep",

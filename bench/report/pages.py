@@ -13,35 +13,36 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from bench.analyse import held, stats, sustained, verdicts
 from bench.numbers import fmt
 from bench.report.contents import Report, ordered_cells
+from bench.results.records import CellDocument
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
-def other_times(cells: list[dict]) -> list[dict[str, Any]]:
+def other_times(cells: list[CellDocument]) -> list[dict[str, Any]]:
     """Every request name of a cell that recorded several, from its first
     successful repeat: a site's pages or a locustfile's tasks (all counted in the
     cell's figures), or times a scenario recorded beside its headline (time to
     first byte, headers...), which are not."""
     rows = []
     for cell in cells:
-        repeat = next((r for r in cell.get("repeats", []) if r.get("status") == "ok"), None)
-        if not repeat or len(repeat.get("latency_by_name", {})) < 2:
+        repeat = next(iter(cell.ok_repeats), None)
+        if not repeat or len(repeat.latency_by_name) < 2:
             continue
         # Records older than counted_names counted their one primary name.
-        counted = repeat.get("counted_names") or [repeat.get("primary")]
-        failures = repeat.get("failures_by_name") or {}
-        for name, latency in sorted(repeat["latency_by_name"].items()):
+        counted = repeat.counted_names or [repeat.primary]
+        failures = repeat.failures_by_name or {}
+        for name, latency in sorted(repeat.latency_by_name.items()):
             rows.append(
                 {
-                    "cell": cell["cell"]["id"],
+                    "cell": cell.id,
                     "name": name,
                     "counted": name in counted,
                     "failures": failures.get(name, 0),
-                    "p50": percentile_text(latency["p50"], stats.supports(latency, "p50")),
+                    "p50": percentile_text(latency.p50, stats.supports(latency, "p50")),
                     "p99": stats.BEYOND_ANSWERS
-                    if latency.get("unanswered") and latency["p99"] is None
-                    else percentile_text(latency["p99"], stats.supports(latency, "p99")),
-                    "count": latency["count"],
+                    if latency.unanswered and latency.p99 is None
+                    else percentile_text(latency.p99, stats.supports(latency, "p99")),
+                    "count": latency.count,
                 }
             )
     return rows
@@ -54,33 +55,32 @@ def percentile_text(value: float | None, supported: bool) -> str:
     return f"{value:.2f}" if supported else stats.TOO_FEW_SAMPLES
 
 
-def cell_percentile(cell: dict, name: str) -> str:
+def cell_percentile(cell: CellDocument, name: str) -> str:
     """The median over repeats of percentile ``name`` ("p99_9") of a cell, gated per repeat."""
     if stats.beyond_answers(cell, name):
         return stats.BEYOND_ANSWERS
-    value = (cell.get("summary", {}).get(f"{name}_ms") or {}).get("median")
-    return percentile_text(value, stats.backed(cell, name))
+    return percentile_text(cell.median(f"{name}_ms"), stats.backed(cell, name))
 
 
-def abandoned_work(cells: list[dict]) -> list[dict[str, Any]]:
+def abandoned_work(cells: list[CellDocument]) -> list[dict[str, Any]]:
     """What the server did with requests whose clients left: cleanups (an async
     view cancelled) and completions (a view that ran to its end for nobody)."""
     rows = []
     for cell in cells:
-        for repeat in cell.get("repeats", []):
-            switches = repeat.get("switches") or {}
-            if repeat.get("status") != "ok" or not (
-                switches.get("disconnect_cleanups") or switches.get("disconnect_completed")
+        for repeat in cell.ok_repeats:
+            switches = repeat.switches
+            if switches is None or not (
+                switches.disconnect_cleanups or switches.disconnect_completed
             ):
                 continue
-            abandoned = repeat["requests"] or 1
+            abandoned = repeat.requests or 1
             rows.append(
                 {
-                    "cell": cell["cell"]["id"],
-                    "repeat": repeat["repeat"],
+                    "cell": cell.id,
+                    "repeat": repeat.repeat,
                     "abandoned": abandoned,
-                    "cleanups": switches["disconnect_cleanups"] / abandoned,
-                    "completed": switches["disconnect_completed"] / abandoned,
+                    "cleanups": switches.disconnect_cleanups / abandoned,
+                    "completed": switches.disconnect_completed / abandoned,
                 }
             )
             break
@@ -103,10 +103,7 @@ def _context(report: Report) -> dict[str, Any]:
         "caveats": report.caveats,
         "cells": cells,
         # a column for the database's CPU only when some cell measured it
-        "db_cpu": any(
-            (cell.get("summary", {}).get("db_cpu_ms_per_request") or {}).get("median") is not None
-            for cell in cells
-        ),
+        "db_cpu": any(cell.median("db_cpu_ms_per_request") is not None for cell in cells),
         "sustained": [(row, sustained.describe_rate(row)) for row in report.sustained],
         "sustained_verdicts": [sustained.describe_verdict(v) for v in report.sustained_verdicts],
         "held": [held.describe(row) for row in report.held],
@@ -121,9 +118,6 @@ def _jinja() -> Environment:
         lstrip_blocks=True,
     )
     environment_.filters["num"] = fmt
-    environment_.globals["median"] = lambda cell, metric: (
-        cell.get("summary", {}).get(metric) or {}
-    ).get("median")
     environment_.globals["percentile"] = cell_percentile
     return environment_
 

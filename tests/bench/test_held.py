@@ -16,6 +16,7 @@ from bench.plan import fdlimit, matrix, scenarios
 from bench.report import pages
 from bench.report.contents import Report
 from bench.results import store as results
+from bench.results.records import RepeatRecord
 from bench.run import execute as run
 from bench.serve import servers
 
@@ -231,8 +232,11 @@ def test_the_fit_finds_the_known_cost_per_connection_and_where_it_stopped():
     ],
 )
 def test_each_way_of_not_holding_is_named(kwargs, reason):
-    assert held.shortfall(repeat(100, uss_mb=1, threads=1, **kwargs), 100) == reason
-    assert held.shortfall(repeat(100, uss_mb=1, threads=1), 100) is None
+    assert (
+        held.shortfall(RepeatRecord.from_json(repeat(100, uss_mb=1, threads=1, **kwargs)), 100)
+        == reason
+    )
+    assert held.shortfall(RepeatRecord.from_json(repeat(100, uss_mb=1, threads=1)), 100) is None
 
 
 def test_a_count_is_kept_when_most_repeats_held_and_the_interval_is_read_from_the_name():
@@ -244,6 +248,7 @@ def test_a_count_is_kept_when_most_repeats_held_and_the_interval_is_read_from_th
     assert level.repeats_held == 2 and level.loadgen_bound
     slow = repeat(100, uss_mb=1, threads=1, delivered=10, p99=3000)
     slow["primary"] = "EVENT sync/longpoll?interval=10000"  # 100 users / 10 s = 10 events/s
+    slow = RepeatRecord.from_json(slow)
     assert held.interval_ms(slow) == 10_000 and held.shortfall(slow, 100) is None
 
 

@@ -12,6 +12,7 @@ from bench.report import build as report
 from bench.report import caveats
 from bench.report.charts import common
 from bench.results import store as results
+from bench.results.records import CellDocument, RepeatRecord
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "runs"
 
@@ -120,8 +121,9 @@ def test_a_p99_9_from_600_samples_is_too_few_from_10000_a_number(run_a):
     cell = json.loads((run_a / "cells" / f"{cell_id}.json").read_text())
     assert cell["summary"]["p99_9_ms"]["median"] == 52.0
     # the latency chart draws no marker for it, but does for p50
-    assert common.percentile_median(cell, "p99_9") is None
-    assert common.percentile_median(cell, "p50") == 28.0
+    document = CellDocument.from_json(cell)
+    assert common.percentile_median(document, "p99_9") is None
+    assert common.percentile_median(document, "p50") == 28.0
 
     set_sample_count(run_a, cell_id, 10_000)
     report.build(run_a, charts=False)
@@ -175,5 +177,6 @@ def test_a_window_that_started_with_no_completions_is_flagged_without_a_ratio():
         "first_rps": 0.0, "last_rps": 40.0, "change_pct": None, "steady": False,
     }}  # fmt: skip
     moving = {"status": "ok", "repeat": 3, "steady": {"change_pct": 12.4, "steady": False}}
-    (note,) = caveats.repeat_flags("held.sse.x", [stalled, moving])
+    repeats = [RepeatRecord.from_json(stalled), RepeatRecord.from_json(moving)]
+    (note,) = caveats.repeat_flags("held.sse.x", repeats)
     assert "(r2 from none to 40/s, r3 +12%)" in note

@@ -50,7 +50,15 @@ def cell(server: str, throughput: float, cpu: float, p99: float, hops: float) ->
     summary = {"throughput_rps": throughput, "cpu_ms_per_request": cpu, "p99_ms": p99}
     latency = {"count": 2000, "p99": p99}
     return {
-        "cell": {"id": f"site.pages.{server}.own.own.u32", "server": server, "users": 32},
+        "cell": {
+            "id": f"site.pages.{server}.own.own.u32",
+            "scenario": "site",
+            "endpoint": "pages",
+            "server": server,
+            "style": "own",
+            "stack": "own",
+            "users": 32,
+        },
         "status": "ok",
         "summary": {name: {"median": value} for name, value in summary.items()},
         "repeats": [

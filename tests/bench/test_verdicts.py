@@ -3,7 +3,10 @@
 import pytest
 
 from bench.analyse import stats, verdicts
+from bench.results.records import CellDocument
 from bench.results.rows import Metric, VerdictRow
+
+doc = CellDocument.from_json
 
 INTERFACES = {"uvicorn": "asgi", "gunicorn-gthread": "wsgi"}
 
@@ -105,12 +108,12 @@ def test_describe_prints_ratio_interval_and_what_was_not_tested():
 def test_a_p99_from_too_few_samples_per_repeat_is_not_tested():
     sync = cell("json", "gunicorn-gthread", "sync", [100, 102, 98], [50, 52, 51], [1, 1.1, 0.9])
     few = cell("json", "uvicorn", "async", [200, 202, 198], [20, 21, 22], [2, 2.1, 1.9], 600)
-    result = verdicts.compare_cells(sync, few, ("latency_ms", "p99"))
+    result = verdicts.compare_cells(doc(sync), doc(few), ("latency_ms", "p99"))
     assert result.verdict == "not tested (too few samples)" and result.ratio is None
     enough = cell("json", "uvicorn", "async", [200, 202, 198], [20, 21, 22], [2, 2.1, 1.9], 1_000)
-    assert verdicts.compare_cells(sync, enough, ("latency_ms", "p99")).tested
+    assert verdicts.compare_cells(doc(sync), doc(enough), ("latency_ms", "p99")).tested
     # throughput is a count, not a tail: it is tested whatever the samples
-    assert verdicts.compare_cells(sync, few, ("throughput_rps",)).tested
+    assert verdicts.compare_cells(doc(sync), doc(few), ("throughput_rps",)).tested
 
 
 def test_a_p99_beyond_every_answer_is_not_tested_and_says_why():
@@ -120,10 +123,12 @@ def test_a_p99_beyond_every_answer_is_not_tested_and_says_why():
     overloaded = cell("io", "gunicorn-gthread", "sync", [78, 77, 79], [50, 52, 51], [1, 1, 1])
     for repeat in overloaded["repeats"]:
         repeat["latency_ms"].update(p99=None, unanswered=786)
-    result = verdicts.compare_cells(overloaded, fine, ("latency_ms", "p99"))
+    result = verdicts.compare_cells(doc(overloaded), doc(fine), ("latency_ms", "p99"))
     assert result.ratio is None
-    assert result.verdict == "not tested (beyond every answer in io.gunicorn-gthread.sync)"
-    assert verdicts.compare_cells(overloaded, fine, ("throughput_rps",)).tested
+    assert (
+        result.verdict == "not tested (beyond every answer in io.io.gunicorn-gthread.sync.none.u32)"
+    )
+    assert verdicts.compare_cells(doc(overloaded), doc(fine), ("throughput_rps",)).tested
 
 
 def test_verdicts_correct_across_all_scenarios_of_a_report():
@@ -218,14 +223,15 @@ def test_a_configuration_failing_over_one_percent_gets_no_ratio():
 
 
 def test_cells_group_by_identity_in_first_seen_order_with_cells_defaults():
-    from bench.analyse.groups import by_identity
+    from bench.analyse.groups import by_identity, documents
 
     def cell(endpoint, server, **more):
-        return {"cell": {"endpoint": endpoint, "server": server, **more}}
+        identity = {"scenario": "s", "endpoint": endpoint, "server": server, "style": "sync"}
+        return {"cell": {**identity, "stack": "none", "users": 1, **more}}
 
-    cells = [cell("b", "x"), cell("a", "x", db_mode="sqlite"), cell("b", "y"), cell("a", "x")]
+    cells = documents(
+        [cell("b", "x"), cell("a", "x", db_mode="sqlite"), cell("b", "y"), cell("a", "x")]
+    )
     groups = by_identity(cells, ("endpoint", "db_mode", "rate"))
     assert list(groups) == [("b", "", 0), ("a", "sqlite", 0), ("a", "", 0)]
     assert groups[("b", "", 0)] == [cells[0], cells[2]]
-    with pytest.raises(KeyError):
-        by_identity([{"cell": {}}], ("endpoint",))  # a field every identity has

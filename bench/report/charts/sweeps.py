@@ -13,6 +13,7 @@ from matplotlib.lines import Line2D
 from bench.analyse import stats
 from bench.analyse.groups import by_identity
 from bench.report import style
+from bench.results.records import CellDocument
 
 # A line of a sweep: the cells that differ only in their load.
 LINE = ("endpoint", "server", "style", "stack", "db_mode")
@@ -42,11 +43,11 @@ def _nan(values: list[float | None]) -> list[float]:
     return [v if v is not None else float("nan") for v in values]
 
 
-def _median(cell: dict, metric: str) -> float | None:
-    return (cell.get("summary", {}).get(metric) or {}).get("median")
+def _median(cell: CellDocument, metric: str) -> float | None:
+    return cell.median(metric)
 
 
-def sweep_chart(scenario: str, cells: list[dict], label: str, stem: Path) -> list[Path]:
+def sweep_chart(scenario: str, cells: list[CellDocument], label: str, stem: Path) -> list[Path]:
     """Throughput and p99 against users: one line per server x view style.
 
     A p99 that a repeat had too few samples for is a gap in its line, named
@@ -54,7 +55,7 @@ def sweep_chart(scenario: str, cells: list[dict], label: str, stem: Path) -> lis
     """
     figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.6))
     for group in by_identity(cells, LINE).values():
-        _user_lines(left, right, sorted(group, key=lambda c: c["cell"]["users"]))
+        _user_lines(left, right, sorted(group, key=lambda c: c.cell.users))
     left.set_ylabel("throughput (requests/s)")
     right.set_ylabel("p99 response time (ms, log scale)")
     right.set_yscale("log")
@@ -71,7 +72,7 @@ def sweep_chart(scenario: str, cells: list[dict], label: str, stem: Path) -> lis
         axis.set_xscale("log")
         axis.grid(alpha=0.3, which="both")
     handles, labels = left.get_legend_handles_labels()
-    if any(cell.get("loadgen_bound") for cell in cells):
+    if any(cell.loadgen_bound for cell in cells):
         handles.append(_circle())
         labels.append("load-generator bound")
     figure.legend(
@@ -88,12 +89,12 @@ def sweep_chart(scenario: str, cells: list[dict], label: str, stem: Path) -> lis
     return common.save(figure, stem)
 
 
-def _user_lines(left, right, group: list[dict]) -> None:
+def _user_lines(left, right, group: list[CellDocument]) -> None:
     """One configuration's throughput (left) and p99 (right) against users; its
     load-generator-bound points circled."""
-    identity = group[0]["cell"]
-    server, view = identity["server"], identity["style"]
-    users = [c["cell"]["users"] for c in group]
+    identity = group[0].cell
+    server, view = identity.server, identity.style
+    users = [c.cell.users for c in group]
     throughput = [_median(c, "throughput_rps") for c in group]
     p99 = [common.percentile_median(c, "p99") for c in group]
     for axis, values in ((left, throughput), (right, p99)):
@@ -103,10 +104,10 @@ def _user_lines(left, right, group: list[dict]) -> None:
             color=style.colour(server),
             marker=style.STYLE_MARKERS[view],
             linestyle="-" if view == "sync" else "--",
-            label=_line_name(server, view, identity["stack"]),
+            label=_line_name(server, view, identity.stack),
         )
         for user_count, value, cell in zip(users, values, group, strict=True):
-            if value is not None and cell.get("loadgen_bound"):
+            if value is not None and cell.loadgen_bound:
                 axis.scatter(
                     [user_count],
                     [value],
@@ -118,7 +119,7 @@ def _user_lines(left, right, group: list[dict]) -> None:
 
 
 def rate_sweep_chart(
-    scenario: str, cells: list[dict], slo_ms: float, label: str, stem: Path
+    scenario: str, cells: list[CellDocument], slo_ms: float, label: str, stem: Path
 ) -> list[Path]:
     """Open loop: latency from the due time against offered rate, and achieved
     against offered rate; one colour per server, the objective drawn across.
@@ -131,8 +132,8 @@ def rate_sweep_chart(
     figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8))
     top = 0
     for group in by_identity(cells, RATE_LINE).values():
-        group = sorted(group, key=lambda c: c["cell"]["rate"])
-        top = max(top, *(c["cell"]["rate"] for c in group))
+        group = sorted(group, key=lambda c: c.cell.rate)
+        top = max(top, *(c.cell.rate for c in group))
         _rate_lines(left, right, group)
     left.axhline(slo_ms, color="crimson", linewidth=1)
     left.annotate(
@@ -169,13 +170,13 @@ def rate_sweep_chart(
     return common.save(figure, stem)
 
 
-def _rate_lines(left, right, group: list[dict]) -> None:
+def _rate_lines(left, right, group: list[CellDocument]) -> None:
     """One configuration's percentiles from the due time (left) and achieved
     rate (right) against the offered rate; its unsustainable rates circled."""
-    identity = group[0]["cell"]
-    server, view = identity["server"], identity["style"]
-    rates = [c["cell"]["rate"] for c in group]
-    name = _line_name(server, view, identity["stack"])
+    identity = group[0].cell
+    server, view = identity.server, identity.style
+    rates = [c.cell.rate for c in group]
+    name = _line_name(server, view, identity.stack)
     for percentile, line in RATE_PERCENTILES:
         values = [common.percentile_median(c, percentile) for c in group]
         left.plot(
@@ -197,8 +198,10 @@ def _rate_lines(left, right, group: list[dict]) -> None:
     )
     for rate, cell, value in zip(rates, group, achieved, strict=True):
         unsustainable = any(
-            r.get("status") == "ok" and not (r.get("open_loop") or {}).get("sustainable", True)
-            for r in cell.get("repeats", [])
+            r.open_loop is not None
+            and r.open_loop.has("sustainable")
+            and not r.open_loop.sustainable
+            for r in cell.ok_repeats
         )
         if unsustainable and value is not None:
             # circled where achieved is drawn: it exists even when p99 lacks samples
