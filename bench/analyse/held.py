@@ -19,45 +19,49 @@ event is one sample whose time is its delivery delay. For each configuration
 
 import re
 import statistics
-from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
+from bench.analyse.groups import by_identity, documents, figure
 from bench.numbers import fmt
+from bench.results.records import CellDocument, RepeatRecord
+from bench.results.rows import HeldLevel, HeldRow
 
 SCENARIO = "held"
 ERROR_LIMIT = 0.01  # more failed requests than this: connections were refused or dropped
 DELIVERY_FRACTION = 0.8  # fewer events per second than this share of those due: stalled
 P99_INTERVALS = 2.0  # delivery p99 above this many intervals: stalled
 DEFAULT_INTERVAL_MS = 1000.0
+CONFIGURATION = ("endpoint", "server", "style", "stack")  # what differs only in users
 _INTERVAL = re.compile(r"interval=(\d+)")
 
 
-def interval_ms(repeat: dict[str, Any]) -> float:
+def interval_ms(repeat: RepeatRecord) -> float:
     """The event interval of a repeat, read from its recorded name
     ("EVENT async/sse?interval=1000")."""
-    found = _INTERVAL.search(repeat.get("primary") or "")
+    found = _INTERVAL.search(repeat.primary or "")
     return float(found.group(1)) if found else DEFAULT_INTERVAL_MS
 
 
-def shortfall(repeat: dict[str, Any], users: int) -> str | None:
+def shortfall(repeat: RepeatRecord, users: int) -> str | None:
     """Why a repeat did not hold its connections; None when it did."""
-    if repeat.get("status") != "ok":
-        reason = (repeat.get("reason") or repeat.get("status") or "").strip()
+    if not repeat.ok:
+        reason = (repeat.reason or repeat.status or "").strip()
         if reason.startswith("no request succeeded"):
             # a sync stream under ASGI: consumed whole, sent after the run
             return "stalled: no event delivered in the window"
-        return f"failed: {reason.splitlines()[0] if reason else repeat.get('status')}"
+        return f"failed: {reason.splitlines()[0] if reason else repeat.status}"
     interval = interval_ms(repeat)
     due = users * 1000 / interval
-    errors = repeat.get("error_rate") or 0.0
+    errors = repeat.error_rate or 0.0
     if errors > ERROR_LIMIT:
         return f"refused: {errors:.1%} of requests failed"
-    delivered = repeat.get("throughput_rps") or 0.0
+    delivered = repeat.throughput_rps or 0.0
     if delivered < DELIVERY_FRACTION * due:
         return f"stalled: {delivered:,.0f} of {due:,.0f} events/s delivered"
-    p99 = (repeat.get("latency_ms") or {}).get("p99")
+    p99 = figure(repeat, ("latency_ms", "p99"))
     if p99 is not None and p99 > P99_INTERVALS * interval:
         return f"stalled: delivery p99 {p99:,.0f} ms > {P99_INTERVALS:g} intervals"
     return None
@@ -79,35 +83,34 @@ def _median(values: list[float | None]) -> float | None:
     return statistics.median(present) if present else None
 
 
-def _level(users: int, cell: dict[str, Any]) -> dict[str, Any]:
-    repeats = [r for r in cell.get("repeats", []) if r.get("status") != "skipped"]
+def _level(users: int, cell: CellDocument) -> HeldLevel:
+    repeats = [r for r in cell.repeats if r.status != "skipped"]
     reasons = [shortfall(repeat, users) for repeat in repeats]
     kept = sum(reason is None for reason in reasons)
-    ok = [repeat for repeat in repeats if repeat.get("status") == "ok"]
+    ok = [repeat for repeat in repeats if repeat.ok]
     held = bool(repeats) and kept > len(repeats) / 2
-    return {
-        "users": users,
-        "held": held,
-        "reason": None if held else next((r for r in reasons if r), "not run"),
-        "repeats": len(repeats),
-        "repeats_held": kept,
-        "events_per_s": _median([r.get("throughput_rps") for r in ok]),
-        "due_per_s": users * 1000 / interval_ms(ok[0]) if ok else None,
-        "p99_ms": _median([(r.get("latency_ms") or {}).get("p99") for r in ok]),
-        "uss_mb": _median([(r.get("server") or {}).get("uss_peak_mb") for r in ok]),
-        "threads": _median([(r.get("server") or {}).get("threads_peak") for r in ok]),
-        "loadgen_bound": any((r.get("loadgen") or {}).get("bound") for r in ok),
-    }
+    return HeldLevel(
+        users=users,
+        held=held,
+        reason=None if held else next((r for r in reasons if r), "not run"),
+        repeats=len(repeats),
+        repeats_held=kept,
+        events_per_s=_median([r.throughput_rps for r in ok]),
+        due_per_s=users * 1000 / interval_ms(ok[0]) if ok else None,
+        p99_ms=_median([figure(r, ("latency_ms", "p99")) for r in ok]),
+        uss_mb=_median([figure(r, ("server", "uss_peak_mb")) for r in ok]),
+        threads=_median([figure(r, ("server", "threads_peak")) for r in ok]),
+        loadgen_bound=any(figure(r, ("loadgen", "bound")) for r in ok),
+    )
 
 
-def rows(cells: list[dict[str, Any]], scenario: str = SCENARIO) -> list[dict[str, Any]]:
+def rows(cells: Iterable[CellDocument | dict[str, Any]], scenario: str = SCENARIO) -> list[HeldRow]:
     """One row per configuration of the held scenario: cost per connection and what it kept."""
-    configs: dict[tuple, dict[int, dict]] = defaultdict(dict)
-    for cell in cells:
-        identity = cell["cell"]
-        if identity.get("scenario") == scenario and not identity.get("rate"):
-            key = (identity["endpoint"], identity["server"], identity["style"], identity["stack"])
-            configs[key][identity["users"]] = cell
+    closed = [c for c in documents(cells) if c.cell.scenario == scenario and not c.cell.rate]
+    configs = {
+        key: {cell.cell.users: cell for cell in group}
+        for key, group in by_identity(closed, CONFIGURATION).items()
+    }
     result = []
     for (endpoint, server, style, stack), by_users in sorted(configs.items()):
         levels = [_level(users, by_users[users]) for users in sorted(by_users)]
@@ -116,70 +119,66 @@ def rows(cells: list[dict[str, Any]], scenario: str = SCENARIO) -> list[dict[str
         memory: list[tuple[float, float]] = []
         threads: list[tuple[float, float]] = []
         for level in levels:
-            if not level["held"]:
+            if not level.held:
                 continue
-            for repeat in by_users[level["users"]].get("repeats", []):
-                found = repeat.get("server") or {}
-                if repeat.get("status") != "ok":
-                    continue
-                if found.get("uss_peak_mb") is not None:
-                    memory.append((level["users"], found["uss_peak_mb"] * 1024))
-                if found.get("threads_peak") is not None:
-                    threads.append((level["users"], found["threads_peak"]))
+            for repeat in by_users[level.users].ok_repeats:
+                found = repeat.server
+                if found is not None and found.uss_peak_mb is not None:
+                    memory.append((level.users, found.uss_peak_mb * 1024))
+                if found is not None and found.threads_peak is not None:
+                    threads.append((level.users, found.threads_peak))
         kept, failed = 0, None
         for level in levels:
-            if not level["held"]:
+            if not level.held:
                 failed = level
                 break
-            kept = level["users"]
+            kept = level.users
         memory_fit, thread_fit = fit(memory), fit(threads)
         result.append(
-            {
-                "endpoint": endpoint,
-                "server": server,
-                "style": style,
-                "stack": stack,
-                "users": [level["users"] for level in levels],
-                "kb_per_connection": memory_fit["slope"] if memory_fit else None,
-                "base_mb": memory_fit["intercept"] / 1024 if memory_fit else None,
-                "threads_per_connection": thread_fit["slope"] if thread_fit else None,
-                "base_threads": thread_fit["intercept"] if thread_fit else None,
-                "kept": kept,
-                "failed_at": failed["users"] if failed else None,
-                "failure": failed["reason"] if failed else None,
-                "failure_loadgen_bound": bool(failed and failed["loadgen_bound"]),
-                "levels": levels,
-            }
+            HeldRow(
+                endpoint=endpoint,
+                server=server,
+                style=style,
+                stack=stack,
+                users=[level.users for level in levels],
+                kb_per_connection=memory_fit["slope"] if memory_fit else None,
+                base_mb=memory_fit["intercept"] / 1024 if memory_fit else None,
+                threads_per_connection=thread_fit["slope"] if thread_fit else None,
+                base_threads=thread_fit["intercept"] if thread_fit else None,
+                kept=kept,
+                failed_at=failed.users if failed else None,
+                failure=failed.reason if failed else None,
+                failure_loadgen_bound=bool(failed and failed.loadgen_bound),
+                levels=levels,
+            )
         )
     return result
 
 
-def describe(row: dict[str, Any]) -> dict[str, str]:
+def describe(row: HeldRow) -> dict[str, str]:
     """A row's figures as the report prints them."""
     one_count = "- (held at fewer than two user counts)"
     memory = (
-        f"{fmt(row['kb_per_connection'], '{:,.1f}')} KB (+ {fmt(row['base_mb'], '{:,.0f}')} MiB)"
-        if row["kb_per_connection"] is not None
+        f"{fmt(row.kb_per_connection, '{:,.1f}')} KB (+ {fmt(row.base_mb, '{:,.0f}')} MiB)"
+        if row.kb_per_connection is not None
         else one_count
     )
     threads = (
-        f"{fmt(row['threads_per_connection'], '{:.2f}')} (+ {fmt(row['base_threads'], '{:.0f}')})"
-        if row["threads_per_connection"] is not None
+        f"{fmt(row.threads_per_connection, '{:.2f}')} (+ {fmt(row.base_threads, '{:.0f}')})"
+        if row.threads_per_connection is not None
         else one_count
     )
-    if row["failed_at"] is None:
-        kept = f"{row['kept']:,} (every count)"
+    if row.failed_at is None:
+        kept = f"{row.kept:,} (every count)"
         failure = "-"
     else:
-        kept = f"{row['kept']:,}" if row["kept"] else "none"
-        failure = f"at {row['failed_at']:,}: {row['failure']}"
-        if row["failure_loadgen_bound"]:
+        kept = f"{row.kept:,}" if row.kept else "none"
+        failure = f"at {row.failed_at:,}: {row.failure}"
+        if row.failure_loadgen_bound:
             failure += " (load generator bound: the stall may be locust's)"
     return {
         "configuration": " ".join(
-            part
-            for part in (row["endpoint"], row["server"], row["style"], row["stack"])
-            if part != "none"
+            part for part in (row.endpoint, row.server, row.style, row.stack) if part != "none"
         ),
         "memory": memory,
         "threads": threads,

@@ -31,12 +31,15 @@ intervals printed stay the unadjusted 95% ones.
 
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import stats as scipy_stats
+
+if TYPE_CHECKING:  # bench.results imports this module for the summary of repeats
+    from bench.results.records import CellDocument, LatencySummary
 
 PERCENTILES = {"p50": 50.0, "p90": 90.0, "p99": 99.0, "p99_9": 99.9}
 ALPHA = 0.05
@@ -95,14 +98,15 @@ def ms_or_beyond(value: float | None) -> str:
     return "beyond every answer" if value is None else f"{value:.1f} ms"
 
 
-def beyond_answers(cell: Mapping[str, Any], name: str) -> bool:
+def beyond_answers(cell: "CellDocument", name: str) -> bool:
     """Whether some successful repeat of a cell had percentile ``name`` fall
     among its unanswered requests (``open_loop_summary``)."""
-    for repeat in cell.get("repeats", []):
-        latency = repeat.get("latency_ms") or {}
-        if repeat.get("status") == "ok" and latency.get("unanswered") and latency.get(name) is None:
-            return True
-    return False
+    return any(
+        repeat.latency_ms is not None
+        and repeat.latency_ms.unanswered
+        and getattr(repeat.latency_ms, name) is None
+        for repeat in cell.ok_repeats
+    )
 
 
 def min_samples(q: float) -> int:
@@ -117,7 +121,7 @@ def min_samples(q: float) -> int:
     return math.ceil(round(10 / (1 - q), 6))
 
 
-def supports(latency: Mapping[str, Any] | None, name: str) -> bool:
+def supports(latency: "LatencySummary | None", name: str) -> bool:
     """Whether a latency summary's ``count`` backs its percentile ``name`` ("p99_9").
 
     Names that are not percentiles (max, min, mean) are exact statistics of
@@ -125,22 +129,17 @@ def supports(latency: Mapping[str, Any] | None, name: str) -> bool:
     """
     if name not in PERCENTILES:
         return True
-    count = (latency or {}).get("count")
-    return count is not None and count >= min_samples(PERCENTILES[name] / 100)
+    return latency is not None and latency.count >= min_samples(PERCENTILES[name] / 100)
 
 
-def backed(cell: Mapping[str, Any], name: str) -> bool:
+def backed(cell: "CellDocument", name: str) -> bool:
     """Whether every successful repeat of a cell backs percentile ``name``.
 
     A cell's figure is the median over repeats of each repeat's percentile,
     and each repeat's percentile comes from that repeat's samples alone, so
     every repeat must have enough of them; the sum over repeats does not help.
     """
-    latencies = [
-        repeat.get("latency_ms")
-        for repeat in cell.get("repeats", [])
-        if repeat.get("status") == "ok"
-    ]
+    latencies = [repeat.latency_ms for repeat in cell.ok_repeats]
     return bool(latencies) and all(supports(latency, name) for latency in latencies)
 
 

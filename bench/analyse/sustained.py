@@ -17,15 +17,18 @@ search the load generator stopped is said so: its pass is a lower bound.
 """
 
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from bench.analyse import search
+from bench.analyse.groups import documents
 from bench.analyse.stats import compare, supports
 from bench.analyse.verdicts import ASGI_PREFERENCE, WSGI_PREFERENCE, metric_text, preferred, record
-from bench.plan.matrix import Cell
+from bench.results.records import CellDocument, RepeatRecord
+from bench.results.rows import SustainedRate, SustainedVerdict
 
 
-def outcome(repeat: dict[str, Any], slo_ms: float) -> str:
+def outcome(repeat: RepeatRecord | dict[str, Any], slo_ms: float) -> str:
     """How one open-loop repeat counts in the search: met, missed, or bound.
 
     Met: sustainable and a p99 under the objective, the p99 taken over every
@@ -34,39 +37,41 @@ def outcome(repeat: dict[str, Any], slo_ms: float) -> str:
     criterion holds at every rate. A load-generator-bound repeat is never met:
     the rate was not really offered.
     """
-    if repeat.get("status") != "ok":
+    if isinstance(repeat, dict):  # as the run holds it, just written
+        repeat = RepeatRecord.from_json(repeat)
+    if not repeat.ok:
         return search.MISSED
-    if (repeat.get("loadgen") or {}).get("bound"):
+    if repeat.loadgen is not None and repeat.loadgen.bound:
         return search.BOUND
-    schedule = repeat.get("open_loop") or {}
-    latency = repeat.get("latency_ms") or {}
-    p99 = latency.get("p99")
-    backed = supports(latency, "p99") and p99 is not None
-    met = bool(schedule.get("sustainable")) and backed and p99 < slo_ms
+    p99 = repeat.latency_ms.p99 if repeat.latency_ms is not None else None
+    backed = supports(repeat.latency_ms, "p99") and p99 is not None
+    sustainable = repeat.open_loop is not None and bool(repeat.open_loop.sustainable)
+    met = sustainable and backed and p99 < slo_ms
     return search.MET if met else search.MISSED
 
 
-def pass_results(by_rate: dict[int, dict], slo_ms: float) -> list[dict[str, Any]]:
+def pass_results(by_rate: dict[int, CellDocument], slo_ms: float) -> list[dict[str, Any]]:
     """Each pass's bracket of the knee, from the repeats the search measured in it
     (a repeat's ``repeat`` is its pass; skipped ones were not measured)."""
     found: dict[int, search.Search] = {}
     grid = sorted(by_rate)
     for rate in grid:
-        for repeat in by_rate[rate].get("repeats", []):
-            if repeat.get("status") == "skipped":
+        for repeat in by_rate[rate].repeats:
+            if repeat.status == "skipped":
                 continue
-            index = int(repeat.get("repeat") or 1)
+            index = int(repeat.repeat or 1)
             found.setdefault(index, search.Search(grid)).record(rate, outcome(repeat, slo_ms))
     return [found[index].result() for index in sorted(found)]
 
 
-def sustained_rates(cells: list[dict[str, Any]], slo_ms: float) -> list[dict[str, Any]]:
+def sustained_rates(
+    cells: Iterable[CellDocument | dict[str, Any]], slo_ms: float
+) -> list[SustainedRate]:
     """One row per configuration swept open-loop: its sustained rate in each pass."""
-    sweeps: dict[tuple, dict[int, dict]] = defaultdict(dict)
-    for cell in cells:
-        identity = cell["cell"]
-        if identity.get("rate"):
-            sweeps[Cell.from_dict(identity).sweep_key][identity["rate"]] = cell
+    sweeps: dict[tuple, dict[int, CellDocument]] = defaultdict(dict)
+    for cell in documents(cells):
+        if cell.cell.rate:
+            sweeps[cell.cell.sweep_key][cell.cell.rate] = cell
     rows = []
     for key, by_rate in sorted(sweeps.items()):
         rates = sorted(by_rate)
@@ -75,114 +80,110 @@ def sustained_rates(cells: list[dict[str, Any]], slo_ms: float) -> list[dict[str
         resolutions = [r["resolution"] for r in passes if r["resolution"] is not None]
         scenario, endpoint, server, style, stack, db_mode = key
         rows.append(
-            {
-                "scenario": scenario,
-                "endpoint": endpoint,
-                "server": server,
-                "style": style,
-                "stack": stack,
-                "db_mode": db_mode,
-                "rates": rates,
-                "slo_ms": slo_ms,
-                "per_pass": per_pass,
-                "passes": passes,
-                "resolution": max(resolutions) if resolutions else None,
-                "ended": sorted({r["ended"] for r in passes if r["ended"]}),
-                "at_least_top": bool(passes) and all(r["upper"] is None for r in passes),
+            SustainedRate(
+                scenario=scenario,
+                endpoint=endpoint,
+                server=server,
+                style=style,
+                stack=stack,
+                db_mode=db_mode,
+                rates=rates,
+                slo_ms=slo_ms,
+                per_pass=per_pass,
+                passes=passes,
+                resolution=max(resolutions) if resolutions else None,
+                ended=sorted({r["ended"] for r in passes if r["ended"]}),
+                at_least_top=bool(passes) and all(r["upper"] is None for r in passes),
                 # passes that met the grid's top rate: their figure is a lower bound
-                "capped_passes": sum(1 for r in passes if r["upper"] is None and r["lower"]),
-                "below_lowest": bool(passes) and all(r["lower"] == 0 for r in passes),
-            }
+                capped_passes=sum(1 for r in passes if r["upper"] is None and r["lower"]),
+                below_lowest=bool(passes) and all(r["lower"] == 0 for r in passes),
+            )
         )
     return rows
 
 
-def describe_rate(row: dict[str, Any]) -> str:
+def describe_rate(row: SustainedRate) -> str:
     """'400 req/s (passes: 400, 412, 395; each within 5%)', bounds said plainly."""
-    values = sorted(row["per_pass"])
+    values = sorted(row.per_pass)
     if not values:
         return "not measured"
     middle = values[len(values) // 2]
-    found = row.get("passes") or []
-    capped = [bool(r["upper"] is None and r["lower"]) for r in found] or [False] * len(values)
+    capped = [bool(r["upper"] is None and r["lower"]) for r in row.passes] or [False] * len(values)
     passes = ", ".join(
-        f"{'>= ' if top else ''}{value:g}"
-        for value, top in zip(row["per_pass"], capped, strict=True)
+        f"{'>= ' if top else ''}{value:g}" for value, top in zip(row.per_pass, capped, strict=True)
     )
-    if row["below_lowest"]:
-        return f"below {row['rates'][0]:g} req/s (the lowest rate swept)"
-    prefix = ">= " if row["at_least_top"] else ""
+    if row.below_lowest:
+        return f"below {row.rates[0]:g} req/s (the lowest rate swept)"
+    prefix = ">= " if row.at_least_top else ""
     text = f"{prefix}{middle:g} req/s (passes: {passes}"
-    if row.get("resolution") is not None:
+    if row.resolution is not None:
         # Only a bracketed pass has a resolution; a capped one is a lower bound.
         which = "each bracketed pass's" if any(capped) else "each pass's"
-        text += f"; {which} knee within +{row['resolution']:.1%} of its figure"
-    if any(capped) and not row["at_least_top"]:
+        text += f"; {which} knee within +{row.resolution:.1%} of its figure"
+    if any(capped) and not row.at_least_top:
         text += (
             f"; {sum(capped)} of {len(capped)} passes met the top rate swept, "
             "so their figures are lower bounds"
         )
-    if row.get("ended"):
-        text += "; " + ", ".join(f"a search ended: {why}" for why in row["ended"])
+    if row.ended:
+        text += "; " + ", ".join(f"a search ended: {why}" for why in row.ended)
     return text + ")"
 
 
 def _pick(
-    group: list[dict],
+    group: list[SustainedRate],
     interfaces: dict[str, str],
     interface: str,
     style: str,
     preference: tuple[str, ...],
-) -> dict | None:
+) -> SustainedRate | None:
     """The preferred server of an interface with the given view style, if swept."""
-    matching = [
-        r for r in group if interfaces.get(r["server"]) == interface and r["style"] == style
-    ]
-    return preferred(matching, lambda r: r["server"], preference)
+    matching = [r for r in group if interfaces.get(r.server) == interface and r.style == style]
+    return preferred(matching, lambda r: r.server, preference)
 
 
 def headline_verdicts(
-    rows: list[dict[str, Any]], interfaces: dict[str, str]
-) -> list[dict[str, Any]]:
+    rows: list[SustainedRate], interfaces: dict[str, str]
+) -> list[SustainedVerdict]:
     """ASGI + async against WSGI + sync: the ratio of their sustained rates."""
     found = []
-    groups: dict[tuple, list[dict]] = defaultdict(list)
+    groups: dict[tuple, list[SustainedRate]] = defaultdict(list)
     for row in rows:
-        groups[(row["scenario"], row["endpoint"], row["stack"], row["db_mode"])].append(row)
+        groups[(row.scenario, row.endpoint, row.stack, row.db_mode)].append(row)
     for (scenario, endpoint, _stack, _db), group in sorted(groups.items()):
         asgi = _pick(group, interfaces, "asgi", "async", ASGI_PREFERENCE)
         wsgi = _pick(group, interfaces, "wsgi", "sync", WSGI_PREFERENCE)
         if not (asgi and wsgi):
             continue
-        result = compare(wsgi["per_pass"], asgi["per_pass"])
+        result = compare(wsgi.per_pass, asgi.per_pass)
         found.append(
-            {
-                "scenario": scenario,
-                "endpoint": endpoint,
-                "candidate": f"{asgi['server']} {asgi['style']}",
-                "baseline": f"{wsgi['server']} {wsgi['style']}",
-                "slo_ms": asgi["slo_ms"],
-                "candidate_rate": describe_rate(asgi),
-                "baseline_rate": describe_rate(wsgi),
-                "metrics": {"sustained rate": record(result)},
-                "bounded": bool(asgi.get("capped_passes") or wsgi.get("capped_passes")),
-                "loadgen_bound": bool(asgi["ended"] or wsgi["ended"]),
-            }
+            SustainedVerdict(
+                scenario=scenario,
+                endpoint=endpoint,
+                candidate=f"{asgi.server} {asgi.style}",
+                baseline=f"{wsgi.server} {wsgi.style}",
+                slo_ms=asgi.slo_ms,
+                candidate_rate=describe_rate(asgi),
+                baseline_rate=describe_rate(wsgi),
+                metrics={"sustained rate": record(result)},
+                bounded=bool(asgi.capped_passes or wsgi.capped_passes),
+                loadgen_bound=bool(asgi.ended or wsgi.ended),
+            )
         )
     return found
 
 
-def describe_verdict(verdict: dict[str, Any]) -> str:
+def describe_verdict(verdict: SustainedVerdict) -> str:
     """'io50: ASGI + async (uvicorn async) sustains x4.10 [3.2, 5.3] the rate of ...'."""
-    metric = verdict["metrics"]["sustained rate"]
-    ratio = metric_text(metric) if metric["ratio"] is not None else "an unknown multiple of"
+    metric = verdict.metrics["sustained rate"]
+    ratio = metric_text(metric) if metric.ratio is not None else "an unknown multiple of"
     text = (
-        f"{verdict['endpoint']}: ASGI + async ({verdict['candidate']}, "
-        f"{verdict['candidate_rate']}) sustains {ratio} the rate of WSGI + sync "
-        f"({verdict['baseline']}, {verdict['baseline_rate']}) at p99 < {verdict['slo_ms']:g} ms"
+        f"{verdict.endpoint}: ASGI + async ({verdict.candidate}, "
+        f"{verdict.candidate_rate}) sustains {ratio} the rate of WSGI + sync "
+        f"({verdict.baseline}, {verdict.baseline_rate}) at p99 < {verdict.slo_ms:g} ms"
     )
-    if verdict["bounded"]:
+    if verdict.bounded:
         text += "; the sweep's top rate bounds it: sweep higher for the full ratio"
-    if verdict.get("loadgen_bound"):
+    if verdict.loadgen_bound:
         text += "; the load generator bounded a search: its pass is a lower bound"
     return text

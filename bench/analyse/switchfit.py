@@ -20,6 +20,9 @@ from typing import Any
 import numpy as np
 from scipy import stats as scipy_stats
 
+from bench.analyse.groups import documents, figure
+from bench.results.records import CellDocument, RepeatRecord, SwitchFigures
+
 SLOPES = ("sync_to_async", "async_to_sync_warm", "async_to_sync_new_loop")
 CONFIDENCE = 0.95
 
@@ -51,28 +54,34 @@ class Fit:
         return asdict(self)
 
 
-def points_from_cells(cells: Iterable[dict[str, Any]]) -> list[Point]:
+def counted(repeat: RepeatRecord) -> SwitchFigures | None:
+    """A successful repeat's switch counts; None where it has none."""
+    switches = repeat.switches
+    return switches if repeat.ok and switches is not None and switches.keys() else None
+
+
+def points_from_cells(cells: Iterable[CellDocument | dict[str, Any]]) -> list[Point]:
     """One point per successful repeat that has switch counts."""
     points = []
-    for cell in cells:
-        identity = cell["cell"]
-        for repeat in cell["repeats"]:
-            switches = repeat.get("switches")
-            cpu = (repeat.get("server") or {}).get("cpu_ms_per_request")
-            if repeat.get("status") != "ok" or not switches or cpu is None:
+    for cell in documents(cells):
+        identity = cell.cell
+        for repeat in cell.repeats:
+            switches = counted(repeat)
+            cpu = figure(repeat, ("server", "cpu_ms_per_request"))
+            if switches is None or cpu is None:
                 continue
-            a2s = switches["async_to_sync_per_request"] or 0.0
-            new_loop = switches.get("async_to_sync_new_loop_per_request") or 0.0
+            a2s = switches.async_to_sync_per_request or 0.0
+            new_loop = switches.async_to_sync_new_loop_per_request or 0.0
             points.append(
                 Point(
-                    cell_id=identity["id"],
-                    repeat=repeat["repeat"],
-                    group=f"{identity['server']}/{identity['endpoint']}/u{identity['users']}",
+                    cell_id=cell.id,
+                    repeat=repeat.repeat,
+                    group=f"{identity.server}/{identity.endpoint}/u{identity.users}",
                     cpu_ms=cpu,
-                    sync_to_async=switches["sync_to_async_per_request"] or 0.0,
+                    sync_to_async=switches.sync_to_async_per_request or 0.0,
                     async_to_sync_warm=max(a2s - new_loop, 0.0),
                     async_to_sync_new_loop=new_loop,
-                    loadgen_bound=bool(repeat.get("loadgen", {}).get("bound")),
+                    loadgen_bound=bool(figure(repeat, ("loadgen", "bound"))),
                 )
             )
     return points
@@ -138,22 +147,24 @@ def fit(points: list[Point]) -> Fit:
     return result
 
 
-def accounting_wall_us(cells: Iterable[dict[str, Any]], max_users: int = 1) -> dict[str, Any]:
+def accounting_wall_us(
+    cells: Iterable[CellDocument | dict[str, Any]], max_users: int = 1
+) -> dict[str, Any]:
     """The accounting's own timing of each hop (wall time outside the wrapped
     function), weighted by hops, over cells light enough that no queueing hides
     in it (``max_users``)."""
     totals: dict[str, list[float]] = {"sync_to_async": [], "async_to_sync": []}
     weights: dict[str, list[float]] = {"sync_to_async": [], "async_to_sync": []}
-    for cell in cells:
-        if cell["cell"]["users"] > max_users:
+    for cell in documents(cells):
+        if cell.cell.users > max_users:
             continue
-        for repeat in cell["repeats"]:
-            switches = repeat.get("switches")
-            if repeat.get("status") != "ok" or not switches:
+        for repeat in cell.repeats:
+            switches = counted(repeat)
+            if switches is None:
                 continue
             for kind in totals:
-                value = switches.get(f"{kind}_wall_outside_us")
-                hops = switches.get(kind) or 0
+                value = getattr(switches, f"{kind}_wall_outside_us")
+                hops = getattr(switches, kind) or 0
                 if value is not None and hops:
                     totals[kind].append(value)
                     weights[kind].append(hops)

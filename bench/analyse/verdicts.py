@@ -13,6 +13,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from bench.analyse import groups as grouping
+from bench.analyse.groups import by_identity, documents, repeat_values
 from bench.analyse.stats import (
     ALPHA,
     PERCENTILES,
@@ -24,8 +26,10 @@ from bench.analyse.stats import (
     holm,
     not_tested,
 )
+from bench.plan.matrix import Cell
 from bench.plan.scenarios import OWN
-from bench.results.store import repeat_values
+from bench.results.records import CellDocument
+from bench.results.rows import ComparisonRow, Metric, SustainedVerdict, VerdictRow
 
 ERROR_LIMIT = 0.01  # a configuration failing more of its requests is not compared
 WSGI_PREFERENCE = ("gunicorn-gthread", "gunicorn-sync", "granian-wsgi")
@@ -38,9 +42,12 @@ METRICS = (
 # On PostgreSQL cells the database's backends do part of each request's work:
 # there "CPU/request" is the server's plus theirs, when both cells measured it.
 SERVER_AND_DB_CPU = ("db", "server_and_db_cpu_ms_per_request")
+# Within a scenario, the cells a question pairs share these (and differ in
+# server and view style); open-loop cells are paired at the same offered rate.
+PAIRED_BY = ("endpoint", "stack", "users", "db_mode", "rate")
 
 
-def compare_cells(a: dict, b: dict, keys: tuple[str, ...]) -> Comparison:
+def compare_cells(a: CellDocument, b: CellDocument, keys: tuple[str, ...]) -> Comparison:
     """One metric of cell B against cell A over their repeats.
 
     A latency percentile that some repeat has too few samples for is not
@@ -52,7 +59,7 @@ def compare_cells(a: dict, b: dict, keys: tuple[str, ...]) -> Comparison:
     if percentile and (beyond_answers(a, percentile) or beyond_answers(b, percentile)):
         # An open-loop cell whose percentile fell among requests never answered
         # has no finite value: no ratio, and the reason, not "no data".
-        beyond = [c["cell"]["id"] for c in (a, b) if beyond_answers(c, percentile)]
+        beyond = [c.id for c in (a, b) if beyond_answers(c, percentile)]
         return not_tested(
             f"beyond every answer in {', '.join(beyond)}", len(values_a), len(values_b)
         )
@@ -61,51 +68,47 @@ def compare_cells(a: dict, b: dict, keys: tuple[str, ...]) -> Comparison:
     return compare(values_a, values_b)
 
 
-def record(result: Comparison) -> dict[str, Any]:
+def record(result: Comparison) -> Metric:
     """A comparison as a report writes it; until ``correct`` runs over all the rows,
     p_holm is the uncorrected p-value (a family of one)."""
-    return {
-        "ratio": result.ratio,
-        "ci_low": result.ci_low,
-        "ci_high": result.ci_high,
-        "n_a": result.n_a,
-        "n_b": result.n_b,
-        "p_value": result.p_value,
-        "p_holm": result.p_value,
-        "significant": result.significant,
-        "verdict": result.verdict,
-    }
+    return Metric(
+        ratio=result.ratio,
+        ci_low=result.ci_low,
+        ci_high=result.ci_high,
+        n_a=result.n_a,
+        n_b=result.n_b,
+        p_value=result.p_value,
+        p_holm=result.p_value,
+        significant=result.significant,
+        verdict=result.verdict,
+    )
 
 
-def correct(rows: Iterable[dict[str, Any]], alpha: float = ALPHA) -> None:
+Tested = VerdictRow | SustainedVerdict | ComparisonRow  # a row whose metrics Holm corrects
+
+
+def correct(rows: Iterable[Tested], alpha: float = ALPHA) -> None:
     """Holm over every tested metric of every row, in place.
 
     Each metric of each row is one hypothesis; untested ones have no p-value
     and do not count. ``significant`` becomes p_holm < alpha, and a metric
     significant only before the correction says so in its verdict.
     """
-    tested = [
-        metric
-        for row in rows
-        for metric in row["metrics"].values()
-        if metric["p_value"] is not None
-    ]
-    for metric, adjusted in zip(
-        tested, holm([metric["p_value"] for metric in tested]), strict=True
-    ):
-        metric["p_holm"] = adjusted
-        metric["significant"] = adjusted < alpha
-        if metric["significant"]:
-            metric["verdict"] = "significant"
-        elif metric["p_value"] < alpha:
-            metric["verdict"] = "not significant after Holm"
+    tested = [metric for row in rows for metric in row.metrics.values() if metric.tested]
+    for metric, adjusted in zip(tested, holm([metric.p_value for metric in tested]), strict=True):
+        metric.p_holm = adjusted
+        metric.significant = adjusted < alpha
+        if metric.significant:
+            metric.verdict = "significant"
+        elif metric.p_value < alpha:
+            metric.verdict = "not significant after Holm"
         else:
-            metric["verdict"] = "not significant"
+            metric.verdict = "not significant"
 
 
 def preferred(
-    items: list[dict], server_of: Callable[[dict], str], preference: tuple[str, ...]
-) -> dict | None:
+    items: list[Any], server_of: Callable[[Any], str], preference: tuple[str, ...]
+) -> Any:
     """The item whose server comes first in ``preference`` (unlisted servers last)."""
     ranked = sorted(
         items,
@@ -115,34 +118,32 @@ def preferred(
 
 
 def _pick(
-    cells: list[dict],
+    cells: list[CellDocument],
     interface: str,
     view: str,
     interfaces: dict[str, str],
     preference: tuple[str, ...],
-) -> dict | None:
+) -> CellDocument | None:
     matching = [
-        c
-        for c in cells
-        if interfaces.get(c["cell"]["server"]) == interface and c["cell"]["style"] == view
+        c for c in cells if interfaces.get(c.cell.server) == interface and c.cell.style == view
     ]
     # A configuration that served is preferred; one that failed still answers
     # the question, with no ratio and the reason why.
-    usable = [c for c in matching if c["status"] in ("ok", "partial")]
-    failed = [c for c in matching if c["status"] == "failed" and c.get("repeats")]
-    return preferred(usable or failed, lambda c: c["cell"]["server"], preference)
+    usable = [c for c in matching if c.status in ("ok", "partial")]
+    failed = [c for c in matching if c.status == "failed" and c.repeats]
+    return preferred(usable or failed, lambda c: c.cell.server, preference)
 
 
-def first_exceptions(cell: dict) -> dict[str, str]:
+def first_exceptions(cell: CellDocument) -> dict[str, str]:
     """Per path, the first exception the cell's servers recorded (a user's site)."""
     found: dict[str, str] = {}
-    for repeat in cell.get("repeats", []):
-        for path, line in (repeat.get("server_exceptions") or {}).items():
+    for repeat in cell.repeats:
+        for path, line in (repeat.server_exceptions or {}).items():
             found.setdefault(path, line)
     return found
 
 
-def failure(cell: dict) -> str | None:
+def failure(cell: CellDocument) -> str | None:
     """Why a cell's figures cannot be compared, or None when they can.
 
     A cell fails when no repeat was measured, or when a measured repeat failed more
@@ -151,13 +152,13 @@ def failure(cell: dict) -> str | None:
     The highest repeat decides: a configuration that fails under this load in one
     repeat of five is not one to recommend on the other four.
     """
-    repeats = [r for r in cell.get("repeats", []) if r.get("status") == "ok"]
+    repeats = [r for r in cell.repeats if r.ok]
     exceptions = first_exceptions(cell)
-    if cell.get("status") not in ("ok", "partial") or not repeats:
-        reasons = [r.get("reason") for r in cell.get("repeats", []) if r.get("reason")]
+    if cell.status not in ("ok", "partial") or not repeats:
+        reasons = [r.reason for r in cell.repeats if r.reason]
         text = "failed every repeat" + (f": {reasons[0].splitlines()[0]}" if reasons else "")
     else:
-        rates = [float(r.get("error_rate") or 0.0) for r in repeats]
+        rates = [float(r.error_rate or 0.0) for r in repeats]
         if max(rates) <= ERROR_LIMIT:
             return None
         over = sum(rate > ERROR_LIMIT for rate in rates)
@@ -169,7 +170,7 @@ def failure(cell: dict) -> str | None:
         )
         errors: dict[str, int] = {}
         for repeat in repeats:
-            for kind, count in (repeat.get("errors") or {}).items():
+            for kind, count in (repeat.errors or {}).items():
                 errors[kind] = errors.get(kind, 0) + int(count)
         if not exceptions and errors:
             text += f", e.g. {max(errors, key=errors.get)}"
@@ -179,29 +180,30 @@ def failure(cell: dict) -> str | None:
     return text
 
 
-def failed_pair(candidate: dict, baseline: dict, question: str) -> dict[str, Any] | None:
+def failed_pair(
+    candidate: CellDocument, baseline: CellDocument, question: str
+) -> VerdictRow | None:
     """The row of a question one of whose configurations failed: no ratio, why instead."""
-    failed = {cell["cell"]["id"]: failure(cell) for cell in (candidate, baseline)}
+    failed = {cell.id: failure(cell) for cell in (candidate, baseline)}
     failed = {cell_id: text for cell_id, text in failed.items() if text}
     if not failed:
         return None
-    return {
-        "question": question,
-        "candidate": candidate["cell"]["id"],
-        "baseline": baseline["cell"]["id"],
-        "loadgen_bound": False,
-        "metrics": {},
-        "failed": failed,
-    }
+    return VerdictRow(
+        question=question,
+        candidate=candidate.id,
+        baseline=baseline.id,
+        loadgen_bound=False,
+        failed=failed,
+    )
 
 
-def includes_database(cell: dict) -> bool:
+def includes_database(cell: CellDocument) -> bool:
     """Every successful repeat of the cell measured its database backends' CPU."""
-    good = [repeat for repeat in cell["repeats"] if repeat.get("status") == "ok"]
+    good = [repeat for repeat in cell.repeats if repeat.ok]
     return bool(good) and len(repeat_values(cell, SERVER_AND_DB_CPU)) == len(good)
 
 
-def pair(candidate: dict, baseline: dict, question: str) -> dict[str, Any]:
+def pair(candidate: CellDocument, baseline: CellDocument, question: str) -> VerdictRow:
     """Ratios candidate / baseline with their intervals and uncorrected tests; no
     ratio, and why, when either configuration failed (see ``failure``).
 
@@ -217,39 +219,33 @@ def pair(candidate: dict, baseline: dict, question: str) -> dict[str, Any]:
         (name, SERVER_AND_DB_CPU if with_db and name == "CPU/request" else keys)
         for name, keys in METRICS
     )
-    return {
-        "question": question,
-        "candidate": candidate["cell"]["id"],
-        "baseline": baseline["cell"]["id"],
-        "loadgen_bound": bool(candidate.get("loadgen_bound") or baseline.get("loadgen_bound")),
-        "cpu_includes_database": with_db,
-        "metrics": {
-            name: record(compare_cells(baseline, candidate, keys)) for name, keys in metrics
-        },
-    }
+    return VerdictRow(
+        question=question,
+        candidate=candidate.id,
+        baseline=baseline.id,
+        loadgen_bound=bool(candidate.loadgen_bound or baseline.loadgen_bound),
+        cpu_includes_database=with_db,
+        metrics={name: record(compare_cells(baseline, candidate, keys)) for name, keys in metrics},
+    )
 
 
 def verdicts(
-    cells: list[dict], interfaces: dict[str, str], baselines: dict[str, str] | None = None
-) -> dict[str, list[dict[str, Any]]]:
+    cells: Iterable[CellDocument | dict],
+    interfaces: dict[str, str],
+    baselines: dict[str, str] | None = None,
+) -> dict[str, list[VerdictRow]]:
     """For each scenario, the paired comparisons its cells allow, Holm-corrected together.
 
     ``baselines`` maps a scenario to the endpoint it declares as its baseline
     (BENCH "baseline"): each other endpoint is then also compared with it, in
     the same server, style, stack and load ("gzip_page vs json").
     """
-    by_scenario: dict[str, dict[tuple, list[dict]]] = defaultdict(lambda: defaultdict(list))
-    for cell in cells:
-        identity = cell["cell"]
-        key = (
-            identity["endpoint"],
-            identity["stack"],
-            identity["users"],
-            identity.get("db_mode", ""),
-            identity.get("rate", 0),
-        )
-        by_scenario[identity["scenario"]][key].append(cell)
-    found: dict[str, list[dict[str, Any]]] = {}
+    by_scenario: dict[str, dict[tuple, list[CellDocument]]] = defaultdict(dict)
+    for (scenario, *shared), group in by_identity(
+        documents(cells), ("scenario", *PAIRED_BY)
+    ).items():
+        by_scenario[scenario][tuple(shared)] = group
+    found: dict[str, list[VerdictRow]] = {}
     for scenario, groups in by_scenario.items():
         rows = []
         for key, group in groups.items():
@@ -269,9 +265,9 @@ def verdicts(
                 same_server = [
                     c
                     for c in group
-                    if c["cell"]["server"] == asgi_async["cell"]["server"]
-                    and c["cell"]["style"] == "sync"
-                    and c["status"] in ("ok", "partial")
+                    if c.cell.server == asgi_async.cell.server
+                    and c.cell.style == "sync"
+                    and c.status in ("ok", "partial")
                 ]
                 if same_server:
                     rows.append(
@@ -305,28 +301,29 @@ def _where(key: tuple, keys: list[tuple]) -> str:
     return f" ({', '.join(map(str, parts))})" if parts else ""
 
 
-def against_baseline(groups: dict[tuple, list[dict]], baseline: str | None) -> list[dict]:
+def against_baseline(
+    groups: dict[tuple, list[CellDocument]], baseline: str | None
+) -> list[VerdictRow]:
     """Each endpoint's cells against the baseline endpoint's cell that differs
     from them in the endpoint only."""
     if not baseline:
         return []
     usable = [
-        cell for group in groups.values() for cell in group if cell["status"] in ("ok", "partial")
+        cell for group in groups.values() for cell in group if cell.status in ("ok", "partial")
     ]
 
-    def rest(cell: dict) -> tuple:
-        identity = cell["cell"]
-        return tuple(
-            value for key, value in sorted(identity.items()) if key not in ("id", "endpoint")
+    def rest(cell: CellDocument) -> tuple:
+        return grouping.key(
+            cell, tuple(sorted(name for name in Cell.__dataclass_fields__ if name != "endpoint"))
         )
 
-    references = {rest(c): c for c in usable if c["cell"]["endpoint"] == baseline}
+    references = {rest(c): c for c in usable if c.cell.endpoint == baseline}
     rows = []
     for cell in usable:
-        endpoint = cell["cell"]["endpoint"]
+        endpoint = cell.cell.endpoint
         reference = references.get(rest(cell))
         if endpoint != baseline and reference is not None:
-            where = f"{cell['cell']['server']}, {cell['cell']['style']}"
+            where = f"{cell.cell.server}, {cell.cell.style}"
             rows.append(pair(cell, reference, f"{endpoint} vs {baseline} ({where})"))
     return rows
 
@@ -336,34 +333,32 @@ def _times(value: float, digits: int) -> str:
     return f"{value:.{digits}f}" if value >= 0.1 else f"{value:.{digits}g}"
 
 
-def metric_text(metric: dict[str, Any], digits: int = 2) -> str:
+def metric_text(metric: Metric, digits: int = 2) -> str:
     """'x2.30 [2.10, 2.52]', with '(not significant ...)' or '(not tested: why)' after it."""
-    verdict = metric["verdict"]
-    if metric["ratio"] is None:
+    verdict = metric.verdict
+    if metric.ratio is None:
         return verdict
-    text = f"x{_times(metric['ratio'], digits)}"
-    if metric["ci_low"] is not None and metric["ci_high"] is not None:
-        text += f" [{_times(metric['ci_low'], digits)}, {_times(metric['ci_high'], digits)}]"
+    text = f"x{_times(metric.ratio, digits)}"
+    if metric.ci_low is not None and metric.ci_high is not None:
+        text += f" [{_times(metric.ci_low, digits)}, {_times(metric.ci_high, digits)}]"
     if verdict.startswith("not tested ("):
         return f"{text} (not tested: {verdict.removeprefix('not tested (').removesuffix(')')})"
-    return text if metric["significant"] else f"{text} ({verdict})"
+    return text if metric.significant else f"{text} ({verdict})"
 
 
-def describe(row: dict[str, Any]) -> str:
+def describe(row: VerdictRow) -> str:
     """'throughput x2.30 [2.10, 2.52], p99 x0.41 [0.20, 0.90] (not significant after Holm),
     CPU/request x1.80 [1.70, 1.91]'; '(not tested: 1 repeat)' where no test was possible;
     'no ratio: `cell` failed ...' when a configuration failed. CPU that includes
     the database's backends is named so."""
-    if row.get("failed"):
+    if row.failed:
         return "no ratio: " + "; ".join(
-            f"`{cell_id}` {text}" for cell_id, text in row["failed"].items()
+            f"`{cell_id}` {text}" for cell_id, text in row.failed.items()
         )
 
     def label(name: str) -> str:
-        if name == "CPU/request" and row.get("cpu_includes_database"):
+        if name == "CPU/request" and row.cpu_includes_database:
             return "CPU/request (server + database)"
         return name
 
-    return ", ".join(
-        f"{label(name)} {metric_text(metric)}" for name, metric in row["metrics"].items()
-    )
+    return ", ".join(f"{label(name)} {metric_text(metric)}" for name, metric in row.metrics.items())

@@ -16,7 +16,7 @@ from bench.numbers import fmt
 if TYPE_CHECKING:  # annotations only: bench.report.build brings the charting libraries
     from bench.plan.matrix import Cell
     from bench.plan.scenarios import Scenario
-    from bench.report.build import Report
+    from bench.report.contents import Report
     from bench.serve.servers import ServerSpec
 
 
@@ -102,23 +102,20 @@ def wrote(path: Path) -> str:
     return f"wrote {path}"
 
 
-def verdicts(built: "Report") -> list[str]:
+def verdicts(report: "Report") -> list[str]:
     """``report`` (and the end of ``run``): the site's verdict, each question's
-    answer, the open-loop headlines, the caveats and where the pages are."""
-    from bench.analyse.sustained import describe_verdict
-    from bench.analyse.verdicts import describe
+    answer, the open-loop headlines and the caveats (worded by the report)."""
+    from bench.report.contents import verdict_lines
 
-    lines = [f"your site: {line}" for line in (built.site["lines"] if built.site else [])]
-    for scenario, rows in built.verdicts.items():
-        lines += [f"{scenario}: {row['question']}: {describe(row)}" for row in rows]
-    for verdict in built.sustained_verdicts:
-        lines.append(f"{verdict['scenario']}: open loop: {describe_verdict(verdict)}")
-    lines += [f"caveat: {note}" for note in built.caveats]
-    lines.append(
-        f"report: {built.run.path / 'report.html'} (and report.md, charts/; "
-        f"built in {built.seconds:.1f} s)"
+    return verdict_lines(report)
+
+
+def report_written(report: "Report") -> str:
+    """Where the pages went, once they are written."""
+    return (
+        f"report: {report.run.path / 'report.html'} (and report.md, charts/; "
+        f"built in {report.seconds:.1f} s)"
     )
-    return lines
 
 
 def comparison(text: str, out: Path) -> list[str]:

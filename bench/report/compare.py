@@ -12,13 +12,14 @@ change being measured, but the reader must know.
 """
 
 from pathlib import Path
-from typing import Any
 
+from bench.analyse.groups import repeat_values
 from bench.analyse.verdicts import METRICS, compare_cells, correct, metric_text, record
 from bench.errors import BenchError
 from bench.report.charts.comparison import comparison
 from bench.results import store as results
-from bench.results.store import dig, repeat_values
+from bench.results.rows import ComparisonRow
+from bench.results.store import dig
 
 ENVIRONMENT_KEYS = (
     ("python", ("metadata", "python")),
@@ -66,23 +67,19 @@ def environment_differences(a: results.Run, b: results.Run) -> list[str]:
     return warnings
 
 
-def compare_runs(a: results.Run, b: results.Run) -> list[dict[str, Any]]:
+def compare_runs(a: results.Run, b: results.Run) -> list[ComparisonRow]:
     """B against A for every cell both ran, Holm-corrected across all of them."""
     rows = []
-    for cell_id in sorted(set(a.cells) & set(b.cells)):
-        first, second = a.cells[cell_id], b.cells[cell_id]
-        row: dict[str, Any] = {
-            "cell": cell_id,
-            "loadgen_bound": bool(first.get("loadgen_bound") or second.get("loadgen_bound")),
-            "metrics": {},
-        }
+    for cell_id in sorted(set(a.documents) & set(b.documents)):
+        first, second = a.documents[cell_id], b.documents[cell_id]
+        row = ComparisonRow(cell=cell_id, loadgen_bound=first.loadgen_bound or second.loadgen_bound)
         for name, keys in METRICS:
             # The raw repeat values stay in compare.json even when no ratio is shown.
-            row["metrics"][name] = {
-                "a": sorted(repeat_values(first, keys)),
-                "b": sorted(repeat_values(second, keys)),
-                **record(compare_cells(first, second, keys)),
-            }
+            row.values[name] = (
+                sorted(repeat_values(first, keys)),
+                sorted(repeat_values(second, keys)),
+            )
+            row.metrics[name] = record(compare_cells(first, second, keys))
         rows.append(row)
     correct(rows)
     return rows
@@ -91,7 +88,7 @@ def compare_runs(a: results.Run, b: results.Run) -> list[dict[str, Any]]:
 def markdown(
     a: results.Run,
     b: results.Run,
-    rows: list[dict],
+    rows: list[ComparisonRow],
     warnings: list[str],
     only_a: list[str],
     only_b: list[str],
@@ -108,9 +105,9 @@ def markdown(
     ]
     lines += ["| cell | throughput | p99 | CPU/request |", "|---|---|---|---|"]
     for row in rows:
-        bound = " (loadgen-bound)" if row["loadgen_bound"] else ""
-        cells = " | ".join(metric_text(row["metrics"][name], 3) for name, _ in METRICS)
-        lines.append(f"| `{row['cell']}`{bound} | {cells} |")
+        bound = " (loadgen-bound)" if row.loadgen_bound else ""
+        cells = " | ".join(metric_text(row.metrics[name], 3) for name, _ in METRICS)
+        lines.append(f"| `{row.cell}`{bound} | {cells} |")
     if not rows:
         lines.append("| (no cell was measured by both runs) | | | |")
     for title, ids in (("Only in A", only_a), ("Only in B", only_b)):
@@ -143,7 +140,7 @@ def execute(path_a: Path, path_b: Path, *, force: bool, results_root: Path) -> t
             "a": str(a.path),
             "b": str(b.path),
             "warnings": warnings,
-            "rows": rows,
+            "rows": [row.to_json() for row in rows],
             "only_in_a": only_a,
             "only_in_b": only_b,
         },

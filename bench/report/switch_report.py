@@ -20,6 +20,7 @@ from bench.analyse import switchfit
 from bench.numbers import fmt
 from bench.report.charts.switches import switch_fit
 from bench.results import store as results
+from bench.results.records import CellDocument
 
 DOCS_CLAIM_US = 1000.0
 DOCS_CLAIM = 'Django docs: a sync/async switch costs "around a millisecond"'
@@ -56,25 +57,25 @@ def load_microbench(root: Path, path: Path | None = None) -> tuple[Path | None, 
     return path, summary
 
 
-def hops_table(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def hops_table(cells: list[CellDocument]) -> list[dict[str, Any]]:
     """Median switches per request of every cell, for the stack x server x style table."""
     rows = []
     for cell in cells:
-        good = [r for r in cell["repeats"] if r.get("status") == "ok" and r.get("switches")]
+        good = [r for r in cell.repeats if switchfit.counted(r)]
         if not good:
             continue
-        identity = cell["cell"]
+        identity = cell.cell
         rows.append(
             {
-                "cell_id": identity["id"],
-                "server": identity["server"],
-                "style": identity["style"],
-                "stack": identity["stack"],
-                "endpoint": identity["endpoint"],
-                "users": identity["users"],
-                "sync_to_async": median(r["switches"]["sync_to_async_per_request"] for r in good),
-                "async_to_sync": median(r["switches"]["async_to_sync_per_request"] for r in good),
-                "cpu_ms": median(r["server"]["cpu_ms_per_request"] for r in good),
+                "cell_id": cell.id,
+                "server": identity.server,
+                "style": identity.style,
+                "stack": identity.stack,
+                "endpoint": identity.endpoint,
+                "users": identity.users,
+                "sync_to_async": median(r.switches.sync_to_async_per_request for r in good),
+                "async_to_sync": median(r.switches.async_to_sync_per_request for r in good),
+                "cpu_ms": median(r.server.cpu_ms_per_request for r in good),
             }
         )
     return sorted(
@@ -83,9 +84,9 @@ def hops_table(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def analyse(run: results.Run, microbench: dict[str, Any] | None) -> dict[str, Any]:
-    cells = [c for c in run.cells.values() if c["cell"]["scenario"] == "switches"]
+    cells = [c for c in run.documents.values() if c.cell.scenario == "switches"]
     if not cells:
-        cells = list(run.cells.values())
+        cells = list(run.documents.values())
     points = switchfit.points_from_cells(cells)
     by_users: dict[int, list[switchfit.Point]] = defaultdict(list)
     for point in points:

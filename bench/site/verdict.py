@@ -18,42 +18,38 @@ behind it when the inspection found one, and what to change.
 
 import statistics
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
+from bench.analyse.groups import documents, figure
 from bench.analyse.stats import backed
 from bench.analyse.verdicts import failure
-from bench.results.store import dig
+from bench.results.records import CellDocument
+from bench.results.rows import SiteVerdict
 from bench.site.in_site.check import HOOKS
 from bench.site.project import ASGI_CONNECTIONS_RULE, persistent_databases
 
 DJANGO_MODULES = ("django.", "asgiref.")  # code the user cannot change in their project
 
 
-def _median(cell: dict, metric: str) -> float | None:
-    return dig(cell, ("summary", metric, "median"))
-
-
-def _latency(cell: dict) -> str:
+def _latency(cell: CellDocument) -> str:
     """The highest percentile every repeat has samples enough for (p99 needs
     1,000 a repeat: a slow page in a 5 s window may not have them)."""
     for name, metric in (("p99", "p99_ms"), ("p90", "p90_ms"), ("p50", "p50_ms")):
-        value = _median(cell, metric)
+        value = cell.median(metric)
         if value is not None and backed(cell, name):
             note = "" if name == "p99" else " (too few requests a repeat for p99: --duration)"
             return f"{name} {value:.1f} ms{note}"
     return "too few requests a repeat for a latency percentile"
 
 
-def _hops(cell: dict) -> float | None:
+def _hops(cell: CellDocument) -> float | None:
     """Median hops per request (both directions) over the cell's repeats."""
     values = []
-    for repeat in cell.get("repeats", []):
-        switches = repeat.get("switches") or {}
-        s2a, a2s = (
-            switches.get("sync_to_async_per_request"),
-            switches.get("async_to_sync_per_request"),
-        )
-        if repeat.get("status") == "ok" and s2a is not None and a2s is not None:
+    for repeat in cell.ok_repeats:
+        s2a = figure(repeat, ("switches", "sync_to_async_per_request"))
+        a2s = figure(repeat, ("switches", "async_to_sync_per_request"))
+        if s2a is not None and a2s is not None:
             values.append(s2a + a2s)
     return statistics.median(values) if values else None
 
@@ -154,16 +150,18 @@ def hop_labels(facts: dict[str, Any], weights: dict[str, float]) -> list[tuple[s
     return labels
 
 
-def _peak_connections(cell: dict) -> int | None:
-    peaks = [(repeat.get("db") or {}).get("connections_peak") for repeat in cell.get("repeats", [])]
+def _peak_connections(cell: CellDocument) -> int | None:
+    peaks = [figure(repeat, ("db", "connections_peak")) for repeat in cell.repeats]
     peaks = [peak for peak in peaks if peak is not None]
     return max(peaks) if peaks else None
 
 
-def failed_line(cell: dict, why: str, facts: dict[str, Any], interfaces: dict[str, str]) -> str:
+def failed_line(
+    cell: CellDocument, why: str, facts: dict[str, Any], interfaces: dict[str, str]
+) -> str:
     """'uvicorn (ASGI) failed: ... no ratio ... The cause ... Set ...': the failure, its
     exception, the setting behind it when the inspection found one, what to change."""
-    server = cell["cell"]["server"]
+    server = cell.cell.server
     interface = interfaces.get(server, "?")
     text = f"{server} ({interface.upper()}) {why}: it is not ranked and no ratio is given for it."
     peak = _peak_connections(cell)
@@ -189,35 +187,38 @@ def failed_line(cell: dict, why: str, facts: dict[str, Any], interfaces: dict[st
     return text
 
 
-def verdict(run: dict[str, Any], cells: list[dict], interfaces: dict[str, str]) -> dict | None:
+def verdict(
+    run: dict[str, Any], cells: Iterable[CellDocument | dict], interfaces: dict[str, str]
+) -> SiteVerdict | None:
     """The verdict of a site run, or None for a run of the bundled project."""
     about = run.get("site")
     if not about:
         return None
     facts = about.get("facts") or {}
     lines: list[str] = []
-    failed = [(c, why) for c in cells if c.get("repeats") and (why := failure(c))]
-    failing = {c["cell"]["id"] for c, _ in failed}
+    cells = documents(cells)
+    failed = [(c, why) for c in cells if c.repeats and (why := failure(c))]
+    failing = {c.id for c, _ in failed}
     closed = [
         c
         for c in cells
-        if not c["cell"].get("rate")
-        and c.get("status") in ("ok", "partial")
-        and c["cell"]["id"] not in failing
-        and _median(c, "throughput_rps") is not None
+        if not c.cell.rate
+        and c.status in ("ok", "partial")
+        and c.id not in failing
+        and c.median("throughput_rps") is not None
     ]
-    best = max(closed, key=lambda c: _median(c, "throughput_rps") or 0.0, default=None)
+    best = max(closed, key=lambda c: c.median("throughput_rps") or 0.0, default=None)
     if best is None:
         lines.append("No configuration served without failing: see why below.")
     else:
-        server = best["cell"]["server"]
+        server = best.cell.server
         text = (
             f"{server} ({interfaces.get(server, '?').upper()}) served most: "
-            f"{_median(best, 'throughput_rps'):,.0f} requests/s at "
-            f"{_median(best, 'cpu_ms_per_request') or 0:.2f} ms of server CPU per request, "
-            f"{_latency(best)}, with {best['cell']['users']} users"
+            f"{best.median('throughput_rps'):,.0f} requests/s at "
+            f"{best.median('cpu_ms_per_request') or 0:.2f} ms of server CPU per request, "
+            f"{_latency(best)}, with {best.cell.users} users"
         )
-        if best.get("loadgen_bound"):
+        if best.loadgen_bound:
             text += " (locust was the limit: your site may serve more)"
         lines.append(text + ".")
     lines += [failed_line(cell, why, facts, interfaces) for cell, why in failed]
@@ -225,13 +226,13 @@ def verdict(run: dict[str, Any], cells: list[dict], interfaces: dict[str, str]) 
     for cell in closed:
         hops = _hops(cell)
         if hops is not None:
-            server = cell["cell"]["server"]
+            server = cell.cell.server
             hop_lines.append(f"{hops:.1f} under {server} ({interfaces.get(server, '?').upper()})")
     if hop_lines:
         lines.append(
             "Sync<->async hops per request, measured in the server: " + "; ".join(hop_lines) + "."
         )
-    held = [f"{peak} under {c['cell']['server']}" for c in cells if (peak := _peak_connections(c))]
+    held = [f"{peak} under {c.cell.server}" for c in cells if (peak := _peak_connections(c))]
     if held:
         counted = ", ".join(about.get("counted_databases") or []) or "your database"
         lines.append(
@@ -241,10 +242,10 @@ def verdict(run: dict[str, Any], cells: list[dict], interfaces: dict[str, str]) 
     change = one_change(facts, weights)
     if change:
         lines.append(f"The one change that would cut most hops under ASGI: {change}.")
-    return {
-        "best": best["cell"]["id"] if best else None,
-        "lines": lines,
-        "hop_sources": hop_sources(facts, weights),
-        "hop_labels": hop_labels(facts, weights),
-        "failed": sorted(failing),
-    }
+    return SiteVerdict(
+        best=best.id if best else None,
+        lines=lines,
+        hop_sources=hop_sources(facts, weights),
+        hop_labels=hop_labels(facts, weights),
+        failed=sorted(failing),
+    )

@@ -13,8 +13,10 @@ from bench.analyse import held
 from bench.errors import UsageError
 from bench.measure import repeat as measure
 from bench.plan import fdlimit, matrix, scenarios
-from bench.report import build as report
+from bench.report import pages
+from bench.report.contents import Report
 from bench.results import store as results
+from bench.results.records import RepeatRecord
 from bench.run import execute as run
 from bench.serve import servers
 
@@ -192,22 +194,22 @@ def test_the_fit_finds_the_known_cost_per_connection_and_where_it_stopped():
         cell("json-like", "uvicorn", "async", 32, []),  # another scenario's cell is ignored
     ]
     cells[-1]["cell"]["scenario"] = "json"
-    rows = {(row["server"], row["style"]): row for row in held.rows(cells)}
+    rows = {(row.server, row.style): row for row in held.rows(cells)}
     assert set(rows) == {("gunicorn-gthread", "sync"), ("uvicorn", "async"), ("uvicorn", "sync")}
     gthread = rows["gunicorn-gthread", "sync"]
-    assert gthread["kb_per_connection"] == pytest.approx(20.0, abs=1e-6)
-    assert gthread["base_mb"] == pytest.approx(50.0, abs=1e-6)
-    assert gthread["threads_per_connection"] == pytest.approx(1.0)
-    assert gthread["base_threads"] == pytest.approx(5.0)
-    assert gthread["kept"] == 1000 and gthread["failed_at"] == 5000
-    assert gthread["failure"] == "stalled: 3,000 of 5,000 events/s delivered"
+    assert gthread.kb_per_connection == pytest.approx(20.0, abs=1e-6)
+    assert gthread.base_mb == pytest.approx(50.0, abs=1e-6)
+    assert gthread.threads_per_connection == pytest.approx(1.0)
+    assert gthread.base_threads == pytest.approx(5.0)
+    assert gthread.kept == 1000 and gthread.failed_at == 5000
+    assert gthread.failure == "stalled: 3,000 of 5,000 events/s delivered"
     uvicorn = rows["uvicorn", "async"]
-    assert uvicorn["kb_per_connection"] == pytest.approx(8.0)
-    assert uvicorn["threads_per_connection"] == pytest.approx(0.0, abs=1e-9)
-    assert uvicorn["kept"] == 5000 and uvicorn["failed_at"] is None
+    assert uvicorn.kb_per_connection == pytest.approx(8.0)
+    assert uvicorn.threads_per_connection == pytest.approx(0.0, abs=1e-9)
+    assert uvicorn.kept == 5000 and uvicorn.failed_at is None
     one = rows["uvicorn", "sync"]
-    assert one["kb_per_connection"] is None and one["kept"] == 0
-    assert one["failure"] == "stalled: 0 of 100 events/s delivered"
+    assert one.kb_per_connection is None and one.kept == 0
+    assert one.failure == "stalled: 0 of 100 events/s delivered"
     text = held.describe(one)
     assert text["memory"] == text["threads"] == "- (held at fewer than two user counts)"
     assert text["kept"] == "none" and text["configuration"] == "sse uvicorn sync"
@@ -230,19 +232,23 @@ def test_the_fit_finds_the_known_cost_per_connection_and_where_it_stopped():
     ],
 )
 def test_each_way_of_not_holding_is_named(kwargs, reason):
-    assert held.shortfall(repeat(100, uss_mb=1, threads=1, **kwargs), 100) == reason
-    assert held.shortfall(repeat(100, uss_mb=1, threads=1), 100) is None
+    assert (
+        held.shortfall(RepeatRecord.from_json(repeat(100, uss_mb=1, threads=1, **kwargs)), 100)
+        == reason
+    )
+    assert held.shortfall(RepeatRecord.from_json(repeat(100, uss_mb=1, threads=1)), 100) is None
 
 
 def test_a_count_is_kept_when_most_repeats_held_and_the_interval_is_read_from_the_name():
     one_bad = threaded(100)
     one_bad[1] = repeat(100, uss_mb=50, threads=105, delivered=10, bound=True)
     (row,) = held.rows([cell("sse", "gunicorn-gthread", "sync", 100, one_bad)])
-    assert row["kept"] == 100
-    (level,) = row["levels"]
-    assert level["repeats_held"] == 2 and level["loadgen_bound"]
+    assert row.kept == 100
+    (level,) = row.levels
+    assert level.repeats_held == 2 and level.loadgen_bound
     slow = repeat(100, uss_mb=1, threads=1, delivered=10, p99=3000)
     slow["primary"] = "EVENT sync/longpoll?interval=10000"  # 100 users / 10 s = 10 events/s
+    slow = RepeatRecord.from_json(slow)
     assert held.interval_ms(slow) == 10_000 and held.shortfall(slow, 100) is None
 
 
@@ -251,8 +257,8 @@ def test_the_report_prints_a_held_section_only_when_there_is_one(tmp_path):
 
     target = tmp_path / "run_a"
     shutil.copytree(FIXTURES / "run_a", target)
-    built = report.Report(run=results.read_run(target))
-    report.write_markdown(built)
+    built = Report(run=results.read_run(target))
+    pages.write_markdown(built)
     assert "## Held connections" not in (target / "report.md").read_text()
     built.held = held.rows(
         [
@@ -260,8 +266,8 @@ def test_the_report_prints_a_held_section_only_when_there_is_one(tmp_path):
             for n in (100, 1000)
         ]
     )
-    report.write_markdown(built)
-    report.write_html(built)
+    pages.write_markdown(built)
+    pages.write_html(built)
     markdown = (target / "report.md").read_text()
     assert "## Held connections" in markdown
     assert (
@@ -278,6 +284,6 @@ def test_a_fitted_slope_of_a_constant_never_prints_a_negative_zero():
         [cell("sse", "uvicorn", "async", n, [repeat(n, uss_mb=40, threads=3)]) for n in (100, 1000)]
     )[0]
     for noise in (-1e-17, 1e-17, -0.0):
-        row["threads_per_connection"] = noise
-        row["base_threads"] = 3 + noise
+        row.threads_per_connection = noise
+        row.base_threads = 3 + noise
         assert held.describe(row)["threads"] == "0.00 (+ 3)"

@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 
 from bench.report import build as report
+from bench.report import caveats
 from bench.report.charts import common
 from bench.results import store as results
+from bench.results.records import CellDocument, RepeatRecord
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "runs"
 
@@ -46,26 +48,26 @@ def test_the_report_has_every_chart_and_both_documents(run_a):
 def test_verdicts_pair_asgi_async_with_wsgi_sync(run_a):
     built = report.build(run_a, charts=False)
     (migration, rewrite) = built.verdicts["json"]
-    assert migration["question"] == "ASGI + async vs WSGI + sync"
-    assert migration["candidate"] == "json.json.uvicorn.async.none.u32"
-    assert migration["baseline"] == "json.json.gunicorn-gthread.sync.none.u32"
-    throughput = migration["metrics"]["throughput"]
+    assert migration.question == "ASGI + async vs WSGI + sync"
+    assert migration.candidate == "json.json.uvicorn.async.none.u32"
+    assert migration.baseline == "json.json.gunicorn-gthread.sync.none.u32"
+    throughput = migration.metrics["throughput"]
     # Geometric means of the repeats, not medians (1100 / 3000 would be 0.3667).
-    assert throughput["ratio"] == pytest.approx(
+    assert throughput.ratio == pytest.approx(
         geometric_mean([1100, 1110, 1090]) / geometric_mean([3000, 3050, 2990])
     )
-    assert throughput["ci_low"] < throughput["ratio"] < throughput["ci_high"] < 1
-    assert throughput["significant"] and throughput["p_holm"] >= throughput["p_value"]
-    assert migration["metrics"]["CPU/request"]["ratio"] == pytest.approx(
+    assert throughput.ci_low < throughput.ratio < throughput.ci_high < 1
+    assert throughput.significant and throughput.p_holm >= throughput.p_value
+    assert migration.metrics["CPU/request"].ratio == pytest.approx(
         geometric_mean([0.88, 0.875, 0.89]) / geometric_mean([0.33, 0.325, 0.333])
     )
     # The fixture's p99s repeat one value exactly: nothing to estimate the noise from.
-    p99 = migration["metrics"]["p99"]
-    assert p99["verdict"] == "not tested (no spread between repeats)" and p99["p_value"] is None
-    assert rewrite["question"] == "async vs sync views, same ASGI server"
-    assert rewrite["baseline"] == "json.json.uvicorn.sync.none.u32"
+    p99 = migration.metrics["p99"]
+    assert p99.verdict == "not tested (no spread between repeats)" and p99.p_value is None
+    assert rewrite.question == "async vs sync views, same ASGI server"
+    assert rewrite.baseline == "json.json.uvicorn.sync.none.u32"
     io_rows = built.verdicts["io"]
-    assert {row["candidate"] for row in io_rows} == {
+    assert {row.candidate for row in io_rows} == {
         "io.io50.uvicorn.async.none.u10",
         "io.io50.uvicorn.async.none.u200",
     }
@@ -113,14 +115,15 @@ def test_a_p99_9_from_600_samples_is_too_few_from_10000_a_number(run_a):
     assert html.count('<td class="num">too few samples</td>') >= 2
     assert any("p99 needs 1,000, p99.9 needs 10,000" in note for note in built.caveats)
     (migration, _) = built.verdicts["json"]
-    assert migration["metrics"]["p99"]["verdict"] == "not tested (too few samples)"
+    assert migration.metrics["p99"].verdict == "not tested (too few samples)"
     assert "p99 not tested (too few samples)" in (run_a / "report.md").read_text()
     # the raw figure is never thrown away
     cell = json.loads((run_a / "cells" / f"{cell_id}.json").read_text())
     assert cell["summary"]["p99_9_ms"]["median"] == 52.0
     # the latency chart draws no marker for it, but does for p50
-    assert common.percentile_median(cell, "p99_9") is None
-    assert common.percentile_median(cell, "p50") == 28.0
+    document = CellDocument.from_json(cell)
+    assert common.percentile_median(document, "p99_9") is None
+    assert common.percentile_median(document, "p50") == 28.0
 
     set_sample_count(run_a, cell_id, 10_000)
     report.build(run_a, charts=False)
@@ -174,5 +177,6 @@ def test_a_window_that_started_with_no_completions_is_flagged_without_a_ratio():
         "first_rps": 0.0, "last_rps": 40.0, "change_pct": None, "steady": False,
     }}  # fmt: skip
     moving = {"status": "ok", "repeat": 3, "steady": {"change_pct": 12.4, "steady": False}}
-    (note,) = report.repeat_flags("held.sse.x", [stalled, moving])
+    repeats = [RepeatRecord.from_json(stalled), RepeatRecord.from_json(moving)]
+    (note,) = caveats.repeat_flags("held.sse.x", repeats)
     assert "(r2 from none to 40/s, r3 +12%)" in note

@@ -50,7 +50,15 @@ def cell(server: str, throughput: float, cpu: float, p99: float, hops: float) ->
     summary = {"throughput_rps": throughput, "cpu_ms_per_request": cpu, "p99_ms": p99}
     latency = {"count": 2000, "p99": p99}
     return {
-        "cell": {"id": f"site.pages.{server}.own.own.u32", "server": server, "users": 32},
+        "cell": {
+            "id": f"site.pages.{server}.own.own.u32",
+            "scenario": "site",
+            "endpoint": "pages",
+            "server": server,
+            "style": "own",
+            "stack": "own",
+            "users": 32,
+        },
         "status": "ok",
         "summary": {name: {"median": value} for name, value in summary.items()},
         "repeats": [
@@ -70,12 +78,12 @@ def test_the_verdict_names_the_configuration_that_served_most():
     run = {"site": {"paths": [["/", 1.0]], "facts": {"middleware": []}}}
     cells = [cell("gunicorn-gthread", 250, 3.9, 140, 1), cell("uvicorn", 140, 7.1, 220, 17)]
     found = site_verdict.verdict(run, cells, {"gunicorn-gthread": "wsgi", "uvicorn": "asgi"})
-    assert found["best"] == "site.pages.gunicorn-gthread.own.own.u32"
-    assert found["lines"][0] == (
+    assert found.best == "site.pages.gunicorn-gthread.own.own.u32"
+    assert found.lines[0] == (
         "gunicorn-gthread (WSGI) served most: 250 requests/s at 3.90 ms of server CPU per "
         "request, p99 140.0 ms, with 32 users."
     )
-    assert "17.0 under uvicorn (ASGI)" in found["lines"][1]
+    assert "17.0 under uvicorn (ASGI)" in found.lines[1]
     assert site_verdict.verdict({}, cells, {}) is None  # the bundled project: no site verdict
 
 
@@ -84,8 +92,8 @@ def test_the_verdict_gives_no_p99_that_too_few_requests_back():
     slow["summary"]["p90_ms"] = {"median": 120.0}
     slow["repeats"][0]["latency_ms"] = {"count": 500, "p99": 300, "p90": 120.0}
     found = site_verdict.verdict({"site": {"paths": [], "facts": {}}}, [slow], {})
-    assert "p99" not in found["lines"][0].split("(too few")[0]
-    assert "p90 120.0 ms (too few requests a repeat for p99" in found["lines"][0]
+    assert "p99" not in found.lines[0].split("(too few")[0]
+    assert "p90 120.0 ms (too few requests a repeat for p99" in found.lines[0]
 
 
 REQUEST_STARTED = (
@@ -158,9 +166,9 @@ def test_a_failing_configuration_gets_its_cause_instead_of_a_rank():
     wsgi["repeats"][0]["db"] = {"connections_peak": 4, "connections_mean": 4.0}
     asgi = failing_cell("uvicorn", [0.2, 0.25], 8)
     found = site_verdict.verdict(run, [wsgi, asgi], {"gunicorn-gthread": "wsgi", "uvicorn": "asgi"})
-    assert found["best"] == "site.pages.gunicorn-gthread.own.own.u32"
-    assert found["failed"] == ["site.pages.uvicorn.own.own.u32"]
-    (failed,) = [line for line in found["lines"] if line.startswith("uvicorn")]
+    assert found.best == "site.pages.gunicorn-gthread.own.own.u32"
+    assert found.failed == ["site.pages.uvicorn.own.own.u32"]
+    (failed,) = [line for line in found.lines if line.startswith("uvicorn")]
     assert failed.startswith(
         "uvicorn (ASGI) failed 20.0%-25.0% of its requests (2 of 2 repeats over 1%); the server "
         "raised django.db.utils.OperationalError: too many connections at /: it is not ranked"
@@ -171,8 +179,8 @@ def test_a_failing_configuration_gets_its_cause_instead_of_a_rank():
     assert (
         "Connections open on default (postgresql shop) at the peak of the window: "
         "4 under gunicorn-gthread; 8 under uvicorn."
-    ) in found["lines"]
+    ) in found.lines
     # at 1% or under the configuration is ranked as before
     fine = failing_cell("uvicorn", [0.01], 8)
     found = site_verdict.verdict(run, [wsgi, fine], {"gunicorn-gthread": "wsgi", "uvicorn": "asgi"})
-    assert found["failed"] == []
+    assert found.failed == []

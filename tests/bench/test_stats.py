@@ -5,6 +5,7 @@ import pytest
 from scipy import stats as scipy_stats
 
 from bench.analyse import stats
+from bench.results.records import CellDocument, LatencySummary
 
 
 def test_latency_percentiles_are_exact_not_bucketed():
@@ -40,25 +41,28 @@ def test_a_percentile_needs_ten_samples_beyond_it():
 
 
 def test_p99_9_from_600_samples_is_not_supported_from_10000_it_is():
-    few = stats.latency_summary(np.linspace(1, 100, 600))
-    many = stats.latency_summary(np.linspace(1, 100, 10_000))
+    few = LatencySummary.from_json(stats.latency_summary(np.linspace(1, 100, 600)))
+    many = LatencySummary.from_json(stats.latency_summary(np.linspace(1, 100, 10_000)))
     assert not stats.supports(few, "p99_9") and stats.supports(many, "p99_9")
     assert stats.supports(few, "p50") and stats.supports(few, "p90")
     assert not stats.supports(few, "p99")
-    assert not stats.supports({"count": 9_999}, "p99_9")
+    assert not stats.supports(LatencySummary(count=9_999), "p99_9")
     assert stats.supports(few, "max")  # exact statistics need no tail of samples
-    assert not stats.supports(None, "p99") and not stats.supports({}, "p50")
+    assert not stats.supports(None, "p99") and not stats.supports(LatencySummary(), "p50")
 
 
 def test_every_repeat_of_a_cell_must_back_the_percentile():
     def repeat(count: int, status: str = "ok") -> dict:
         return {"status": status, "latency_ms": {"count": count, "p99": 5.0}}
 
-    assert stats.backed({"repeats": [repeat(1_000), repeat(1_200)]}, "p99")
+    def cell(*repeats: dict) -> CellDocument:
+        return CellDocument.from_json({"repeats": list(repeats)})
+
+    assert stats.backed(cell(repeat(1_000), repeat(1_200)), "p99")
     # 2,100 samples in all, but the p99 of the first repeat came from 900 of them.
-    assert not stats.backed({"repeats": [repeat(900), repeat(1_200)]}, "p99")
-    assert stats.backed({"repeats": [repeat(1_000), repeat(10, "failed")]}, "p99")
-    assert not stats.backed({"repeats": []}, "p50")
+    assert not stats.backed(cell(repeat(900), repeat(1_200)), "p99")
+    assert stats.backed(cell(repeat(1_000), repeat(10, "failed")), "p99")
+    assert not stats.backed(cell(), "p50")
 
 
 # ---- comparing two sets of repeats -----------------------------------------

@@ -95,7 +95,14 @@ def test_too_few_points_are_said_plainly():
 
 def _cell(users, repeats):
     return {
-        "cell": {"id": f"c{users}", "server": "uvicorn", "endpoint": "json", "users": users},
+        "cell": {
+            "scenario": "switches",
+            "endpoint": "json",
+            "server": "uvicorn",
+            "style": "async",
+            "stack": "none",
+            "users": users,
+        },
         "repeats": repeats,
     }
 

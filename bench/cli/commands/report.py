@@ -25,11 +25,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def show_report(run_dir: Path) -> None:
     """Build the report of ``run_dir`` and print its verdicts and caveats."""
-    from bench.report import build as run_report
+    from bench.report import build, contents
 
-    built = run_report.build(run_dir)
-    for line in formatter.verdicts(built):
+    report = contents.read(run_dir)  # the verdicts, printed before any chart is drawn
+    for line in formatter.verdicts(report):
         print(line)
+    build.write(report)
+    print(formatter.report_written(report))
 
 
 def run_from_args(args: argparse.Namespace, argv: Sequence[str]) -> int:

@@ -15,10 +15,11 @@ from matplotlib.lines import Line2D
 
 from bench.analyse import stats
 from bench.report import style
+from bench.results.records import CellDocument
 
 
 def cell_bars(
-    panels: dict[str, list[dict]],
+    panels: dict[str, list[CellDocument]],
     metric_name: str,
     xlabel: str,
     title: str,
@@ -39,9 +40,9 @@ def cell_bars(
         positions = list(range(len(cells)))[::-1]
         for y, cell in zip(positions, cells, strict=True):
             median, low, high = metric(cell)
-            server, view = cell["cell"]["server"], cell["cell"]["style"]
+            server, view = cell.cell.server, cell.cell.style
             if median is None:
-                failed = cell.get("status") in ("failed", "not run", "interrupted")
+                failed = cell.status in ("failed", "not run", "interrupted")
                 axis.text(
                     0.01,
                     y,
@@ -52,7 +53,7 @@ def cell_bars(
                     transform=axis.get_yaxis_transform(),
                 )
                 continue
-            bound = bool(cell.get("loadgen_bound"))
+            bound = bool(cell.loadgen_bound)
             axis.barh(
                 y,
                 median,
@@ -83,7 +84,7 @@ def cell_bars(
     return common.finish_panels(figure, common.legend_handles(every), 4, f"{title} - {label}", stem)
 
 
-def latency_chart(panels: dict[str, list[dict]], label: str, stem: Path) -> list[Path]:
+def latency_chart(panels: dict[str, list[CellDocument]], label: str, stem: Path) -> list[Path]:
     """p50, p90, p99 and p99.9 of every cell (median over repeats) on a log axis.
 
     A percentile ladder, not bars: on a log scale a bar's length means
@@ -97,58 +98,7 @@ def latency_chart(panels: dict[str, list[dict]], label: str, stem: Path) -> list
     for axis, (scenario, cells) in zip(axes[:, 0], panels.items(), strict=True):
         positions = list(range(len(cells)))[::-1]
         for y, cell in zip(positions, cells, strict=True):
-            server, view = cell["cell"]["server"], cell["cell"]["style"]
-            values = {
-                name: common.percentile_median(cell, name) for name in common.PERCENTILE_MARKERS
-            }
-            omitted = [
-                name.replace("_", ".")
-                for name in common.PERCENTILE_MARKERS
-                if values[name] is None
-                and (cell.get("summary", {}).get(f"{name}_ms") or {}).get("median") is not None
-            ]
-            note = f"{', '.join(omitted)}: {stats.TOO_FEW_SAMPLES}" if omitted else ""
-            present = [v for v in values.values() if v is not None]
-            if not present:
-                axis.text(
-                    0.01,
-                    y,
-                    note or "failed",
-                    va="center",
-                    fontsize=8,
-                    color="#666666" if note else "#b00020",
-                    transform=axis.get_yaxis_transform(),
-                )
-                continue
-            colour = style.colour(server)
-            axis.plot(
-                [min(present), max(present)],
-                [y, y],
-                color=colour,
-                linewidth=1.2,
-                linestyle="-" if view == "sync" else "--",
-            )
-            bound = bool(cell.get("loadgen_bound"))
-            for name, marker in common.PERCENTILE_MARKERS.items():
-                if values[name] is not None:
-                    axis.scatter(
-                        [values[name]],
-                        [y],
-                        marker=marker,
-                        s=36,
-                        color=colour,
-                        facecolors="white" if bound else colour,
-                        zorder=3,
-                    )
-            label_text = f"p99 {values['p99']:.1f} ms" if values["p99"] is not None else ""
-            axis.annotate(
-                "; ".join(text for text in (label_text, note) if text),
-                (max(present), y),
-                xytext=(6, 0),
-                textcoords="offset points",
-                va="center",
-                fontsize=7,
-            )
+            _ladder(axis, y, cell)
         axis.set_yticks(positions, [common.cell_label(c) for c in cells], fontsize=8)
         axis.set_ylim(-0.7, len(cells) - 0.3)
         axis.set_xscale("log")
@@ -158,6 +108,72 @@ def latency_chart(panels: dict[str, list[dict]], label: str, stem: Path) -> list
         axis.set_title(scenario, loc="left", fontsize=10, fontweight="bold")
         axis.grid(axis="x", alpha=0.3, which="both")
         axis.set_xlabel("response time (ms, log scale)", fontsize=8)
+    return common.finish_panels(
+        figure,
+        _latency_handles(every),
+        5,
+        f"Latency percentiles (exact, not bucketed) - {label}",
+        stem,
+    )
+
+
+def _ladder(axis, y: float, cell: CellDocument) -> None:
+    """One cell's percentiles at height ``y``, its p99 and the percentiles left
+    out (too few samples) written beside it; "failed" when it has none."""
+    server, view = cell.cell.server, cell.cell.style
+    values = {name: common.percentile_median(cell, name) for name in common.PERCENTILE_MARKERS}
+    omitted = [
+        name.replace("_", ".")
+        for name in common.PERCENTILE_MARKERS
+        if values[name] is None and cell.median(f"{name}_ms") is not None
+    ]
+    note = f"{', '.join(omitted)}: {stats.TOO_FEW_SAMPLES}" if omitted else ""
+    present = [v for v in values.values() if v is not None]
+    if not present:
+        axis.text(
+            0.01,
+            y,
+            note or "failed",
+            va="center",
+            fontsize=8,
+            color="#666666" if note else "#b00020",
+            transform=axis.get_yaxis_transform(),
+        )
+        return
+    colour = style.colour(server)
+    axis.plot(
+        [min(present), max(present)],
+        [y, y],
+        color=colour,
+        linewidth=1.2,
+        linestyle="-" if view == "sync" else "--",
+    )
+    bound = bool(cell.loadgen_bound)
+    for name, marker in common.PERCENTILE_MARKERS.items():
+        if values[name] is not None:
+            axis.scatter(
+                [values[name]],
+                [y],
+                marker=marker,
+                s=36,
+                color=colour,
+                facecolors="white" if bound else colour,
+                zorder=3,
+            )
+    label_text = f"p99 {values['p99']:.1f} ms" if values["p99"] is not None else ""
+    axis.annotate(
+        "; ".join(text for text in (label_text, note) if text),
+        (max(present), y),
+        xytext=(6, 0),
+        textcoords="offset points",
+        va="center",
+        fontsize=7,
+    )
+
+
+def _latency_handles(every: list[dict]) -> list:
+    """The latency chart's legend: servers, percentile markers, view styles, and
+    the hollow marker of a load-generator-bound cell when there is one."""
     handles = common.legend_handles(every, bound_note=False, hatches=False)
     handles += [
         Line2D([], [], marker=marker, color="black", linestyle="", label=name.replace("_", "."))
@@ -167,7 +183,7 @@ def latency_chart(panels: dict[str, list[dict]], label: str, stem: Path) -> list
         Line2D([], [], color="black", linestyle="-", label="sync view"),
         Line2D([], [], color="black", linestyle="--", label="async view"),
     ]
-    if any(cell.get("loadgen_bound") for cell in every):
+    if any(cell.loadgen_bound for cell in every):
         handles.append(
             Line2D(
                 [],
@@ -179,21 +195,18 @@ def latency_chart(panels: dict[str, list[dict]], label: str, stem: Path) -> list
                 label="load-generator bound",
             )
         )
-    return common.finish_panels(
-        figure, handles, 5, f"Latency percentiles (exact, not bucketed) - {label}", stem
-    )
+    return handles
 
 
-def hops_chart(panels: dict[str, list[dict]], label: str, stem: Path) -> list[Path]:
+def hops_chart(panels: dict[str, list[CellDocument]], label: str, stem: Path) -> list[Path]:
     """sync_to_async and async_to_sync switches per request, stacked, per cell."""
     from matplotlib.patches import Patch
 
     figure, axes = common.panel_figure(panels)
 
-    def total(cell: dict) -> float:
-        summary = cell.get("summary", {})
+    def total(cell: CellDocument) -> float:
         return sum(
-            (summary.get(name) or {}).get("median") or 0.0
+            cell.median(name) or 0.0
             for name in ("sync_to_async_per_request", "async_to_sync_per_request")
         )
 
@@ -203,12 +216,12 @@ def hops_chart(panels: dict[str, list[dict]], label: str, stem: Path) -> list[Pa
         axis.set_xlim(0, widest * 1.15 + 1)
         positions = list(range(len(cells)))[::-1]
         for y, cell in zip(positions, cells, strict=True):
-            s2a = (cell.get("summary", {}).get("sync_to_async_per_request") or {}).get("median")
-            a2s = (cell.get("summary", {}).get("async_to_sync_per_request") or {}).get("median")
+            s2a = cell.median("sync_to_async_per_request")
+            a2s = cell.median("async_to_sync_per_request")
             if s2a is None:
                 axis.text(0.1, y, "no counts", va="center", fontsize=8, color="#666666")
                 continue
-            colour = style.colour(cell["cell"]["server"])
+            colour = style.colour(cell.cell.server)
             axis.barh(y, s2a, color=colour, height=0.7)
             axis.barh(y, a2s or 0, left=s2a, color=colour, alpha=0.45, hatch="..", height=0.7)
             axis.text(

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 
 from bench.analyse import stats
 from bench.report import style
+from bench.results.records import CellDocument
 
 PERCENTILE_MARKERS = {"p50": "o", "p90": "s", "p99": "D", "p99_9": "^"}
 
@@ -32,54 +33,56 @@ def save(figure: Figure, stem: Path) -> list[Path]:
     return paths
 
 
-def cell_label(cell: dict) -> str:
+def cell_label(cell: CellDocument) -> str:
     """The short name of a cell on a chart (its scenario is the panel title)."""
-    identity = cell["cell"]
+    identity = cell.cell
     parts = [
-        identity["endpoint"],
-        identity["server"],
-        identity["style"],
-        identity["stack"],
-        f"{identity['users']} users",
+        identity.endpoint,
+        identity.server,
+        identity.style,
+        identity.stack,
+        f"{identity.users} users",
     ]
-    if identity.get("db_mode"):
-        parts.append(identity["db_mode"])
+    if identity.db_mode:
+        parts.append(identity.db_mode)
     return " · ".join(parts)
 
 
 def summary_metric(name: str):
     """(median, min, max) of a summarised metric of a cell."""
 
-    def metric(cell: dict) -> tuple[float | None, float | None, float | None]:
-        summary = cell.get("summary", {}).get(name) or {}
-        return summary.get("median"), summary.get("min"), summary.get("max")
+    def metric(cell: CellDocument) -> tuple[float | None, float | None, float | None]:
+        spread = cell.spread(name)
+        return (spread.median, spread.min, spread.max) if spread else (None, None, None)
 
     return metric
 
 
-def percentile_median(cell: dict, name: str) -> float | None:
+def percentile_median(cell: CellDocument, name: str) -> float | None:
     """Median over repeats of percentile ``name`` ("p99_9"), or None when it is missing
     or some repeat has too few samples to back it (bench.analyse.stats.backed)."""
     if stats.beyond_answers(cell, name):
         return None  # some repeat's percentile fell among its unanswered requests
-    value = (cell.get("summary", {}).get(f"{name}_ms") or {}).get("median")
+    value = cell.median(f"{name}_ms")
     return value if value is not None and stats.backed(cell, name) else None
 
 
-def legend_handles(cells: list[dict], bound_note: bool = True, hatches: bool = True) -> list:
+def legend_handles(
+    cells: list[CellDocument], bound_note: bool = True, hatches: bool = True
+) -> list:
     """Legend entries for a panel chart: a colour per server, a hatch per view style,
     and notes for load-generator-bound and failed cells when there are any."""
     from matplotlib.patches import Patch
 
-    servers = list(dict.fromkeys(cell["cell"]["server"] for cell in cells))
-    styles = list(dict.fromkeys(cell["cell"]["style"] for cell in cells))
+    servers = list(dict.fromkeys(cell.cell.server for cell in cells))
+    styles = list(dict.fromkeys(cell.cell.style for cell in cells))
     handles = [Patch(facecolor=style.colour(s), label=s) for s in servers]
     if hatches:
         handles += [
             Patch(facecolor="#dddddd", hatch=style.STYLE_HATCHES[s], label=f"{s} view")
             for s in styles
         ]
-    if bound_note and any(cell.get("loadgen_bound") for cell in cells):
+    if bound_note and any(cell.loadgen_bound for cell in cells):
         handles.append(
             Patch(
                 facecolor="white",
@@ -88,14 +91,14 @@ def legend_handles(cells: list[dict], bound_note: bool = True, hatches: bool = T
                 label="load-generator bound: a lower bound",
             )
         )
-    if any(cell.get("status") == "failed" for cell in cells):
+    if any(cell.status == "failed" for cell in cells):
         handles.append(
             Patch(facecolor="white", edgecolor="white", label="failed: no bar (see note)")
         )
     return handles
 
 
-def panel_figure(panels: dict[str, list[dict]]) -> tuple[Figure, Any]:
+def panel_figure(panels: dict[str, list[CellDocument]]) -> tuple[Figure, Any]:
     """One panel per scenario, stacked, each as tall as its number of cells."""
     heights = [max(len(cells), 1) * 0.42 + 0.9 for cells in panels.values()]
     return plt.subplots(

@@ -10,9 +10,10 @@ from bench.report.charts import common
 import matplotlib.pyplot as plt
 
 from bench.analyse import stats
+from bench.results.rows import ComparisonRow
 
 
-def comparison(a, b, rows: list[dict], stem: Path) -> list[Path]:
+def comparison(a, b, rows: list[ComparisonRow], stem: Path) -> list[Path]:
     """Side by side, A and B, per shared cell: throughput, p99 and CPU per request."""
     import numpy as np
 
@@ -27,10 +28,10 @@ def comparison(a, b, rows: list[dict], stem: Path) -> list[Path]:
     for axis, (name, xlabel) in zip(axes, metrics, strict=True):
         for offset, side, colour in ((0.2, "a", "#9e9e9e"), (-0.2, "b", "#1f77b4")):
             # No bar for a percentile its repeats had too few samples for.
+            index = 0 if side == "a" else 1
             values = [
-                float(np.median(r["metrics"][name][side]))
-                if r["metrics"][name][side]
-                and stats.TOO_FEW_SAMPLES not in r["metrics"][name]["verdict"]
+                float(np.median(r.values[name][index]))
+                if r.values[name][index] and stats.TOO_FEW_SAMPLES not in r.metrics[name].verdict
                 else 0.0
                 for r in rows
             ]
@@ -42,8 +43,8 @@ def comparison(a, b, rows: list[dict], stem: Path) -> list[Path]:
                 label=f"{'A' if side == 'a' else 'B'}: {(a if side == 'a' else b).path.name}",
             )
         for y, row in zip(positions, rows, strict=True):
-            metric = row["metrics"][name]
-            if stats.TOO_FEW_SAMPLES in metric["verdict"]:
+            metric = row.metrics[name]
+            if stats.TOO_FEW_SAMPLES in metric.verdict:
                 axis.annotate(
                     stats.TOO_FEW_SAMPLES,
                     (0, y),
@@ -53,12 +54,11 @@ def comparison(a, b, rows: list[dict], stem: Path) -> list[Path]:
                     fontsize=7,
                     color="#666666",
                 )
-            elif metric["ratio"] is not None:
+            elif metric.ratio is not None:
                 # One repeat is no evidence either way: never marked "not significant".
-                untested = metric["p_value"] is None
-                mark = "" if metric["significant"] else (" not tested" if untested else " ns")
+                mark = "" if metric.significant else (" ns" if metric.tested else " not tested")
                 axis.annotate(
-                    f"x{metric['ratio']:.2f}{mark}",
+                    f"x{metric.ratio:.2f}{mark}",
                     (0, y),
                     xytext=(3, 0),
                     textcoords="offset points",
@@ -69,7 +69,7 @@ def comparison(a, b, rows: list[dict], stem: Path) -> list[Path]:
         axis.grid(axis="x", alpha=0.3)
     axes[0].set_yticks(
         positions,
-        [r["cell"] + (" (bound)" if r["loadgen_bound"] else "") for r in rows],
+        [r.cell + (" (bound)" if r.loadgen_bound else "") for r in rows],
         fontsize=7,
     )
     handles, labels = axes[0].get_legend_handles_labels()

@@ -11,60 +11,56 @@ import matplotlib.pyplot as plt
 from matplotlib.lines import Line2D
 
 from bench.analyse import stats
+from bench.analyse.groups import by_identity
 from bench.report import style
+from bench.results.records import CellDocument
+
+# A line of a sweep: the cells that differ only in their load.
+LINE = ("endpoint", "server", "style", "stack", "db_mode")
+RATE_LINE = ("endpoint", "server", "style", "stack")
+RATE_PERCENTILES = (("p50", ":"), ("p99", "-"), ("p99_9", "--"))
 
 
-def sweep_chart(scenario: str, cells: list[dict], label: str, stem: Path) -> list[Path]:
+def _circle() -> Line2D:
+    """The legend's hollow black circle that marks a point on a line."""
+    return Line2D(
+        [],
+        [],
+        marker="o",
+        markersize=10,
+        markerfacecolor="none",
+        markeredgecolor="black",
+        linestyle="",
+    )
+
+
+def _line_name(server: str, view: str, stack: str) -> str:
+    return f"{server} · {view}" + (f" · {stack}" if stack != "none" else "")
+
+
+def _nan(values: list[float | None]) -> list[float]:
+    """A gap in the line where a value is missing."""
+    return [v if v is not None else float("nan") for v in values]
+
+
+def _median(cell: CellDocument, metric: str) -> float | None:
+    return cell.median(metric)
+
+
+def sweep_chart(scenario: str, cells: list[CellDocument], label: str, stem: Path) -> list[Path]:
     """Throughput and p99 against users: one line per server x view style.
 
     A p99 that a repeat had too few samples for is a gap in its line, named
     under the panel.
     """
     figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.6))
-    lines: dict[tuple, list[dict]] = {}
-    for cell in cells:
-        identity = cell["cell"]
-        key = (
-            identity["endpoint"],
-            identity["server"],
-            identity["style"],
-            identity["stack"],
-            identity.get("db_mode", ""),
-        )
-        lines.setdefault(key, []).append(cell)
-    for (_endpoint, server, view, stack, _db_mode), group in lines.items():
-        group.sort(key=lambda c: c["cell"]["users"])
-        users = [c["cell"]["users"] for c in group]
-        throughput = [
-            (c.get("summary", {}).get("throughput_rps") or {}).get("median") for c in group
-        ]
-        p99 = [common.percentile_median(c, "p99") for c in group]
-        for axis, values in ((left, throughput), (right, p99)):
-            name = f"{server} · {view}" + (f" · {stack}" if stack != "none" else "")
-            axis.plot(
-                users,
-                [v if v is not None else float("nan") for v in values],
-                color=style.colour(server),
-                marker=style.STYLE_MARKERS[view],
-                linestyle="-" if view == "sync" else "--",
-                label=name,
-            )
-            for user_count, value, cell in zip(users, values, group, strict=True):
-                if value is not None and cell.get("loadgen_bound"):
-                    axis.scatter(
-                        [user_count],
-                        [value],
-                        s=120,
-                        facecolors="none",
-                        edgecolors="black",
-                        linewidths=1,
-                    )
+    for group in by_identity(cells, LINE).values():
+        _user_lines(left, right, sorted(group, key=lambda c: c.cell.users))
     left.set_ylabel("throughput (requests/s)")
     right.set_ylabel("p99 response time (ms, log scale)")
     right.set_yscale("log")
     if any(
-        common.percentile_median(c, "p99") is None
-        and (c.get("summary", {}).get("p99_ms") or {}).get("median") is not None
+        common.percentile_median(c, "p99") is None and _median(c, "p99_ms") is not None
         for c in cells
     ):
         right.set_title(
@@ -76,18 +72,8 @@ def sweep_chart(scenario: str, cells: list[dict], label: str, stem: Path) -> lis
         axis.set_xscale("log")
         axis.grid(alpha=0.3, which="both")
     handles, labels = left.get_legend_handles_labels()
-    if any(cell.get("loadgen_bound") for cell in cells):
-        handles.append(
-            Line2D(
-                [],
-                [],
-                marker="o",
-                markersize=10,
-                markerfacecolor="none",
-                markeredgecolor="black",
-                linestyle="",
-            )
-        )
+    if any(cell.loadgen_bound for cell in cells):
+        handles.append(_circle())
         labels.append("load-generator bound")
     figure.legend(
         handles,
@@ -103,11 +89,37 @@ def sweep_chart(scenario: str, cells: list[dict], label: str, stem: Path) -> lis
     return common.save(figure, stem)
 
 
-RATE_PERCENTILES = (("p50", ":"), ("p99", "-"), ("p99_9", "--"))
+def _user_lines(left, right, group: list[CellDocument]) -> None:
+    """One configuration's throughput (left) and p99 (right) against users; its
+    load-generator-bound points circled."""
+    identity = group[0].cell
+    server, view = identity.server, identity.style
+    users = [c.cell.users for c in group]
+    throughput = [_median(c, "throughput_rps") for c in group]
+    p99 = [common.percentile_median(c, "p99") for c in group]
+    for axis, values in ((left, throughput), (right, p99)):
+        axis.plot(
+            users,
+            _nan(values),
+            color=style.colour(server),
+            marker=style.STYLE_MARKERS[view],
+            linestyle="-" if view == "sync" else "--",
+            label=_line_name(server, view, identity.stack),
+        )
+        for user_count, value, cell in zip(users, values, group, strict=True):
+            if value is not None and cell.loadgen_bound:
+                axis.scatter(
+                    [user_count],
+                    [value],
+                    s=120,
+                    facecolors="none",
+                    edgecolors="black",
+                    linewidths=1,
+                )
 
 
 def rate_sweep_chart(
-    scenario: str, cells: list[dict], slo_ms: float, label: str, stem: Path
+    scenario: str, cells: list[CellDocument], slo_ms: float, label: str, stem: Path
 ) -> list[Path]:
     """Open loop: latency from the due time against offered rate, and achieved
     against offered rate; one colour per server, the objective drawn across.
@@ -118,44 +130,11 @@ def rate_sweep_chart(
     behind the schedule, dropped requests, or latency kept growing) is circled.
     """
     figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8))
-    lines: dict[tuple, list[dict]] = {}
-    for cell in cells:
-        identity = cell["cell"]
-        key = (identity["endpoint"], identity["server"], identity["style"], identity["stack"])
-        lines.setdefault(key, []).append(cell)
     top = 0
-    for (_endpoint, server, view, stack), group in lines.items():
-        group.sort(key=lambda c: c["cell"]["rate"])
-        rates = [c["cell"]["rate"] for c in group]
-        top = max(top, *rates)
-        name = f"{server} · {view}" + (f" · {stack}" if stack != "none" else "")
-        for percentile, line in RATE_PERCENTILES:
-            values = [common.percentile_median(c, percentile) for c in group]
-            left.plot(
-                rates,
-                [v if v is not None else float("nan") for v in values],
-                color=style.colour(server),
-                marker=style.STYLE_MARKERS[view],
-                markersize=4,
-                linestyle=line,
-                label=f"{name} {percentile.replace('_', '.')}",
-            )
-        achieved = [(c.get("summary", {}).get("throughput_rps") or {}).get("median") for c in group]
-        right.plot(
-            rates,
-            [v if v is not None else float("nan") for v in achieved],
-            color=style.colour(server),
-            marker=style.STYLE_MARKERS[view],
-            label=name,
-        )
-        for rate, cell, value in zip(rates, group, achieved, strict=True):
-            unsustainable = any(
-                r.get("status") == "ok" and not (r.get("open_loop") or {}).get("sustainable", True)
-                for r in cell.get("repeats", [])
-            )
-            if unsustainable and value is not None:
-                # circled where achieved is drawn: it exists even when p99 lacks samples
-                right.scatter([rate], [value], s=140, facecolors="none", edgecolors="black")
+    for group in by_identity(cells, RATE_LINE).values():
+        group = sorted(group, key=lambda c: c.cell.rate)
+        top = max(top, *(c.cell.rate for c in group))
+        _rate_lines(left, right, group)
     left.axhline(slo_ms, color="crimson", linewidth=1)
     left.annotate(
         f"objective: p99 < {slo_ms:g} ms",
@@ -180,10 +159,7 @@ def rate_sweep_chart(
         common.plain_log_ticks(axis, "x")
     common.plain_log_ticks(right, "y")
     handles, labels = left.get_legend_handles_labels()
-    handles.append(
-        Line2D([], [], marker="o", markersize=10, markerfacecolor="none", markeredgecolor="black",
-               linestyle="")
-    )  # fmt: skip
+    handles.append(_circle())
     labels.append("unsustainable in some repeat")
     figure.legend(
         handles, labels, loc="lower center", ncol=4, frameon=False, fontsize=7,
@@ -192,3 +168,41 @@ def rate_sweep_chart(
     figure.suptitle(f"{scenario}: open-loop rate sweep - {label}")
     figure.tight_layout(rect=(0, 0.1, 1, 1))
     return common.save(figure, stem)
+
+
+def _rate_lines(left, right, group: list[CellDocument]) -> None:
+    """One configuration's percentiles from the due time (left) and achieved
+    rate (right) against the offered rate; its unsustainable rates circled."""
+    identity = group[0].cell
+    server, view = identity.server, identity.style
+    rates = [c.cell.rate for c in group]
+    name = _line_name(server, view, identity.stack)
+    for percentile, line in RATE_PERCENTILES:
+        values = [common.percentile_median(c, percentile) for c in group]
+        left.plot(
+            rates,
+            _nan(values),
+            color=style.colour(server),
+            marker=style.STYLE_MARKERS[view],
+            markersize=4,
+            linestyle=line,
+            label=f"{name} {percentile.replace('_', '.')}",
+        )
+    achieved = [_median(c, "throughput_rps") for c in group]
+    right.plot(
+        rates,
+        _nan(achieved),
+        color=style.colour(server),
+        marker=style.STYLE_MARKERS[view],
+        label=name,
+    )
+    for rate, cell, value in zip(rates, group, achieved, strict=True):
+        unsustainable = any(
+            r.open_loop is not None
+            and r.open_loop.has("sustainable")
+            and not r.open_loop.sustainable
+            for r in cell.ok_repeats
+        )
+        if unsustainable and value is not None:
+            # circled where achieved is drawn: it exists even when p99 lacks samples
+            right.scatter([rate], [value], s=140, facecolors="none", edgecolors="black")
