@@ -38,10 +38,11 @@ test: $(STAMP)
 	$(PY) -m ruff check bench project tests $(wildcard scenarios/*.py)
 	$(PY) -m pytest
 
-# The suite without the tests that start servers or locust.
+# The suite without the tests that start servers or locust, for the edit loop:
+# one pytest-xdist worker per CPU (make test stays serial, as the live tests need).
 test-fast: $(STAMP)
 	$(PY) -m ruff check bench project tests $(wildcard scenarios/*.py)
-	$(PY) -m pytest -m "not live"
+	$(PY) -m pytest -m "not live" -n auto
 
 lint: $(STAMP)
 	$(PY) -m ruff check bench project tests $(wildcard scenarios/*.py)

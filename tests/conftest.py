@@ -16,6 +16,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from helpers.cpus import held
 from helpers.postgres import postgres_available
 
 # Imported a second time under another name (``from tests.conftest import``),
@@ -24,7 +25,13 @@ if __name__ != "conftest" and "conftest" in sys.modules:
     raise ImportError(f"{__file__} is pytest's to import: move what you need into tests/helpers/")
 
 ROOT = Path(__file__).resolve().parent.parent
+# Each process of the session (pytest-xdist's workers too) has its own state:
+# database, upstream port, switch counters.
 _STATE = Path(tempfile.mkdtemp(prefix="bench-tests-"))
+# The one lock every worker shares, in the state of the process that imported
+# this first (the controller under xdist, whose environment workers inherit).
+# PYTEST_*: server_env() keeps it from the servers.
+_CPUS_LOCK = Path(os.environ.setdefault("PYTEST_BENCH_CPUS_LOCK", str(_STATE / "cpus.lock")))
 
 from bench.serve.ports import free_port  # noqa: E402
 
@@ -55,6 +62,13 @@ POSTGRES_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/test"
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     call_command("setupdb", verbosity=0)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+    """Setup, call and teardown of each test under the CPUs lock (helpers.cpus)."""
+    with held(_CPUS_LOCK, alone=item.get_closest_marker("alone") is not None):
+        return (yield)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

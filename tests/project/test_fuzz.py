@@ -5,21 +5,27 @@ both styles under both handlers, with and without middleware. The answer is
 200 (parameters clamped) or a 4xx. The waits themselves (sleeps, the
 upstream's delay) and the burn workload's CPU are switched off so that
 clamped values up to 10 s cost nothing: what is fuzzed is how requests are
-read, not how long views wait.
+read, not how long views wait. For the same reason the upstream answers
+in-process, through httpx's transport, as the real one does with its waits
+off: a fan-out clamped to 500 calls would otherwise open 500 connections per
+example (over a minute for one endpoint). tests/project/test_workloads.py
+calls the real upstream over the network.
 """
 
 import asyncio
+import functools
 import json
 import types
 import warnings
 from urllib.parse import quote, urlencode
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from project.urls import DELIBERATE_MISTAKES, STYLES, WORKLOADS
-from project.workloads import async_views, responses, sync_views
+from project.workloads import async_views, responses, sync_views, upstream_client
 
 SERVED = [
     f"/{style}/{name}"
@@ -51,6 +57,15 @@ async def _no_wait(seconds: float) -> None:
     return None
 
 
+def _upstream_answer(request: httpx.Request) -> httpx.Response:
+    """What project.upstream answers with its waits off: the call number, no wait."""
+    try:
+        call = min(max(int(request.url.params.get("call", "0")), 0), 1_000_000)
+    except ValueError:
+        call = 0
+    return httpx.Response(200, json={"call": call, "waited_ms": 0})
+
+
 @pytest.fixture(scope="module", autouse=True)
 def no_waiting():
     """The views' waits and burns, replaced for this module only."""
@@ -66,10 +81,22 @@ def no_waiting():
                 sleep=_no_wait, gather=asyncio.gather, CancelledError=asyncio.CancelledError
             ),
         )
-        yield
+        transport = httpx.MockTransport(_upstream_answer)
+        patch.setattr(
+            upstream_client,
+            "httpx",
+            types.SimpleNamespace(
+                Client=functools.partial(httpx.Client, transport=transport),
+                AsyncClient=functools.partial(httpx.AsyncClient, transport=transport),
+            ),
+        )
+        upstream_client.close_sync_client()  # the next one is made with the transport
+        try:
+            yield
+        finally:
+            upstream_client.close_sync_client()
 
 
-@pytest.mark.usefixtures("upstream")
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
