@@ -89,22 +89,22 @@ def test_verdicts_of_a_built_report(tmp_path):
     shutil.copytree(FIXTURES / "run_a", run)
     built = build.build(run, charts=False)
     lines = formatter.verdicts(built)
-    asked = [
-        f"{name}: {row['question']}: " for name, rows in built.verdicts.items() for row in rows
-    ]
+    asked = [f"{name}: {row.question}: " for name, rows in built.verdicts.items() for row in rows]
     assert asked and built.site is None, "the fixture run answers questions of the bundled project"
     assert all(line.startswith(prefix) for line, prefix in zip(lines, asked, strict=False))
     assert [line for line in lines if line.startswith("caveat: ")] == [
         f"caveat: {note}" for note in built.caveats
     ]
-    assert lines[-1].startswith(f"report: {run / 'report.html'} (and report.md, charts/; built in ")
+    assert formatter.report_written(built).startswith(
+        f"report: {run / 'report.html'} (and report.md, charts/; built in "
+    )
 
 
 def test_a_sites_verdict_comes_first_and_the_report_last():
-    built = SimpleNamespace(site={"lines": ["verdict", "why"]}, verdicts={}, sustained_verdicts=[])
+    site = SimpleNamespace(lines=["verdict", "why"])
+    built = SimpleNamespace(site=site, verdicts={}, sustained_verdicts=[])
     built.caveats, built.run, built.seconds = [], SimpleNamespace(path=Path("r")), 1.26
-    assert formatter.verdicts(built) == [
-        "your site: verdict",
-        "your site: why",
-        "report: r/report.html (and report.md, charts/; built in 1.3 s)",
-    ]
+    assert formatter.verdicts(built) == ["your site: verdict", "your site: why"]
+    assert formatter.report_written(built) == (
+        "report: r/report.html (and report.md, charts/; built in 1.3 s)"
+    )

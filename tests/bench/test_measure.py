@@ -197,7 +197,7 @@ def derived(found: output.Samples, monkeypatch, primary: str | None = None) -> R
 
     monkeypatch.setattr(output, "read_samples", lambda out_dir: found)
     monkeypatch.setattr(
-        loadgen,
+        output,
         "read_locust_totals",
         lambda out_dir: {"requests": 405, "failures": 5, "by_name": {"GET /a": 300, "GET /b": 105}},
     )
