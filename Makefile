@@ -35,17 +35,17 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 test: $(STAMP)
-	$(PY) -m ruff check bench project tests $(wildcard scenarios/*.py)
+	$(PY) -m ruff check bench project tests tools $(wildcard scenarios/*.py)
 	$(PY) -m pytest
 
 # The suite without the tests that start servers or locust, for the edit loop:
 # one pytest-xdist worker per CPU (make test stays serial, as the live tests need).
 test-fast: $(STAMP)
-	$(PY) -m ruff check bench project tests $(wildcard scenarios/*.py)
+	$(PY) -m ruff check bench project tests tools $(wildcard scenarios/*.py)
 	$(PY) -m pytest -m "not live" -n auto
 
 lint: $(STAMP)
-	$(PY) -m ruff check bench project tests $(wildcard scenarios/*.py)
+	$(PY) -m ruff check bench project tests tools $(wildcard scenarios/*.py)
 	$(PY) -m ruff format --check bench project tests $(wildcard scenarios/*.py)
 
 bench: $(STAMP)
