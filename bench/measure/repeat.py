@@ -26,20 +26,10 @@ from bench.measure import counter_files, dbcpu
 from bench.measure.derive import db_record, derive
 from bench.measure.primer import logged_exception, primer
 from bench.measure.sampler import Sampler
-from bench.measure.settings import Interrupt, Plan, Settings, new_secret_key, server_env
+from bench.measure.settings import Interrupt, Plan, Settings
 from bench.results.records import RepeatRecord
 from bench.results.store import utc_now
 from bench.serve import launch
-
-__all__ = [
-    "Interrupt",
-    "Plan",
-    "Settings",
-    "measure",
-    "new_secret_key",
-    "primer",
-    "server_env",
-]
 
 SWITCH_ENDPOINT = "/__bench__/switches"
 

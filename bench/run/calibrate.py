@@ -21,6 +21,7 @@ from bench.analyse import stats
 from bench.errors import BenchError
 from bench.load import schedule
 from bench.measure import repeat as measure
+from bench.measure import settings as server_settings
 from bench.plan import scenarios
 from bench.results import store as results
 from bench.results.records import Ceiling, ScheduleCheck, ceiling_from_json
@@ -238,7 +239,7 @@ def cross_check(
     bundled = launch.served(server, servers.BUNDLED)
     scenario = scenarios.discover()["json"]
     out = run_dir / "raw" / f"crosscheck-{server}"
-    env = measure.server_env(
+    env = server_settings.server_env(
         settings.base_env, stack="none", accounting_dir=None, db_mode="", db_application_name=None
     )
     plan = measure.Plan(

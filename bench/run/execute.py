@@ -25,11 +25,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from bench import ROOT
 from bench.analyse import search
 from bench.load import schedule
 from bench.measure import repeat as measure
 from bench.measure import rowcheck
+from bench.measure import settings as server_settings
 from bench.plan import fdlimit, matrix, scenarios
 from bench.results import store as results
 from bench.results.records import Calibration, RepeatRecord
@@ -43,61 +43,19 @@ from bench.run.cells import (
     planned_repeats,
     repeat_plan,
     shuffled_passes,
-    sweep_grids,
-    sweep_seconds,
 )
 from bench.run.describe import describe_repeat
 from bench.run.options import (
-    ASYNC_UNSAFE,
-    DEFAULT_DURATION,
-    DEFAULT_LATE_BOUND_S,
-    DEFAULT_REPEATS,
-    DEFAULT_SLO_MS,
-    DEFAULT_SWEEP_REPEATS,
-    DEFAULT_WARMUP,
     RunOptions,
     base_env,
-    check_options,
     site_warnings,
-    with_site,
 )
 from bench.run.progress import RunProgress, console
-from bench.run.sweeps import Sweeps, skipped_repeat
+from bench.run.sweeps import Sweeps
 from bench.serve import database, launch, processes, servers
 from bench.serve.processes import format_cpus
 from bench.site import project as site
 from bench.site.in_server import exception_files
-
-__all__ = [
-    "ASYNC_UNSAFE",
-    "DEFAULT_DURATION",
-    "DEFAULT_LATE_BOUND_S",
-    "DEFAULT_REPEATS",
-    "DEFAULT_SLO_MS",
-    "DEFAULT_SWEEP_REPEATS",
-    "DEFAULT_WARMUP",
-    "ROOT",
-    "RunOptions",
-    "Sweeps",
-    "base_env",
-    "cell_server_options",
-    "check_options",
-    "connection_modes",
-    "connection_room_notes",
-    "describe_repeat",
-    "estimate_seconds",
-    "execute",
-    "plan_cells",
-    "planned_repeats",
-    "repeat_plan",
-    "shuffled_passes",
-    "site_warnings",
-    "skipped_repeat",
-    "sweep_grids",
-    "sweep_seconds",
-    "with_exceptions",
-    "with_site",
-]
 
 # The slow service the upstream scenario's views call; on the load generator's CPUs.
 UPSTREAM_APP = servers.Application("upstream", asgi="project.upstream:app")
@@ -145,7 +103,7 @@ def _plan(
     accounting = options.switch_accounting or scenario.accounting
     postgres = bool(cell.db_mode) and cell.db_mode != "sqlite"
     app_name = f"djbench-{os.getpid()}-{abs(hash(cell.id)) % 10**8}" if postgres else None
-    env = measure.server_env(
+    env = server_settings.server_env(
         settings.base_env,
         stack=cell.stack,
         accounting_dir=(out_dir / "switches") if accounting else None,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bench import ROOT
 from bench.analyse import held
 from bench.errors import UsageError
 from bench.measure import repeat as measure
@@ -18,6 +19,7 @@ from bench.report.contents import Report
 from bench.results import store as results
 from bench.results.records import RepeatRecord
 from bench.run import execute as run
+from bench.run import options as run_options
 from bench.serve import servers
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "runs"
@@ -72,7 +74,7 @@ def _plan(cell: matrix.Cell, scenario: scenarios.Scenario, tmp_path) -> measure.
         options=servers.ServerOptions(threads=4),
         base_env={},
     )
-    return run._plan(cell, scenario, 1, tmp_path, settings, run.RunOptions())
+    return run._plan(cell, scenario, 1, tmp_path, settings, run_options.RunOptions())
 
 
 def test_gthread_cells_get_a_thread_and_room_for_each_held_connection(scenario, tmp_path):
@@ -135,7 +137,7 @@ def test_a_run_raises_its_soft_limit_to_the_hard_one_and_children_inherit_it():
         "print(found['soft_before'], found['soft'], found['hard'], child.stdout.strip())\n"
     )
     output = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=run.ROOT
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     ).stdout.split()
     before, soft, hard, child = output
     assert before == "256"

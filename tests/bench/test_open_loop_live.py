@@ -9,6 +9,8 @@ from helpers.harness import ROOT
 
 from bench.measure import repeat as measure
 from bench.results.records import RepeatRecord
+from bench.run import describe as run_describe
+from bench.run import options as run_options
 from bench.serve import launch, servers
 
 pytestmark = pytest.mark.live
@@ -73,8 +75,8 @@ def _bundled(tmp_path: Path, rate: int) -> RepeatRecord:
     from bench.plan import matrix, scenarios
     from bench.run import execute as run
 
-    options = run.RunOptions()
-    settings = _settings(4.0, run.base_env(options))
+    options = run_options.RunOptions()
+    settings = _settings(4.0, run_options.base_env(options))
     cell = matrix.Cell("io", "io50", "gunicorn-gthread", "sync", "none", 60, rate=rate)
     plan = run._plan(cell, scenarios.discover()["io"], 1, tmp_path, settings, options)
     # 4 s, not the 1,000 requests a p99 needs: this checks the accounting, not a p99
@@ -86,7 +88,6 @@ def test_an_overload_is_marked_unsustainable_and_a_light_load_is_not(tmp_path):
     """4 gthread threads on a 50 ms sleep serve at most 80/s: 120/s offered
     builds a queue that grows through the window and leaves requests
     unanswered; 40/s does not. The overload's p99 is beyond every answer."""
-    from bench.run import execute as run
 
     light = _bundled(tmp_path / "light", 40)
     heavy = _bundled(tmp_path / "heavy", 120)
@@ -102,4 +103,4 @@ def test_an_overload_is_marked_unsustainable_and_a_light_load_is_not(tmp_path):
     assert heavy.latency_ms.count == heavy.open_loop.scheduled
     assert heavy.open_loop.unanswered > 0.01 * heavy.open_loop.scheduled
     assert heavy.latency_ms.p99 is None
-    assert "UNSUSTAINABLE" in run.describe_repeat(heavy)
+    assert "UNSUSTAINABLE" in run_describe.describe_repeat(heavy)

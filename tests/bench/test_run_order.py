@@ -4,7 +4,9 @@ import pytest
 
 from bench.plan import matrix
 from bench.results.records import RepeatRecord
-from bench.run import execute as run
+from bench.run import cells as run_cells
+from bench.run import options as run_options
+from bench.run import sweeps as run_sweeps
 
 CELLS = [
     matrix.Cell("json", "json", server, style, "none", 32)
@@ -13,31 +15,31 @@ CELLS = [
 ]
 
 
-def options(repeats: int, sweep_repeats: int = 3) -> run.RunOptions:
-    return run.RunOptions(repeats=repeats, sweep_repeats=sweep_repeats)
+def options(repeats: int, sweep_repeats: int = 3) -> run_options.RunOptions:
+    return run_options.RunOptions(repeats=repeats, sweep_repeats=sweep_repeats)
 
 
 def test_each_pass_holds_every_cell_once():
-    passes = run.shuffled_passes(CELLS, options(5), seed=7)
+    passes = run_cells.shuffled_passes(CELLS, options(5), seed=7)
     assert len(passes) == 5
     for order in passes:
         assert sorted(order, key=lambda c: c.id) == sorted(CELLS, key=lambda c: c.id)
 
 
 def test_the_seed_replays_the_order_and_passes_differ():
-    first = run.shuffled_passes(CELLS, options(4), seed=7)
-    again = run.shuffled_passes(CELLS, options(4), seed=7)
+    first = run_cells.shuffled_passes(CELLS, options(4), seed=7)
+    again = run_cells.shuffled_passes(CELLS, options(4), seed=7)
     assert first == again
     assert len({tuple(c.id for c in order) for order in first}) > 1
-    assert run.shuffled_passes(CELLS, options(4), seed=8) != first
+    assert run_cells.shuffled_passes(CELLS, options(4), seed=8) != first
 
 
 def test_open_loop_cells_take_the_sweep_repeats():
     swept = [matrix.Cell("io", "io50", "uvicorn", "async", "none", 100, rate=r) for r in (50, 100)]
-    passes = run.shuffled_passes(CELLS + swept, options(repeats=4, sweep_repeats=2), seed=1)
+    passes = run_cells.shuffled_passes(CELLS + swept, options(repeats=4, sweep_repeats=2), seed=1)
     assert [sum(cell.rate > 0 for cell in order) for order in passes] == [2, 2, 0, 0]
     assert all(len([c for c in order if not c.rate]) == len(CELLS) for order in passes)
-    longer = run.shuffled_passes(swept, options(repeats=1, sweep_repeats=3), seed=1)
+    longer = run_cells.shuffled_passes(swept, options(repeats=1, sweep_repeats=3), seed=1)
     assert [len(order) for order in longer] == [2, 2, 2]
 
 
@@ -48,7 +50,7 @@ def test_one_ceiling_per_user_count_and_connection_mode():
         matrix.Cell("io", "io50", "uvicorn", "async", "none", 200),
         matrix.Cell("io", "io50", "gunicorn-gthread", "sync", "none", 200),
     ]
-    modes = run.connection_modes(cells, run.RunOptions())
+    modes = run_cells.connection_modes(cells, run_options.RunOptions())
     assert modes == [(32, False), (32, True), (200, True)]  # gunicorn's sync worker closes
 
 
@@ -78,10 +80,10 @@ def test_the_sweeps_search_at_their_slots_and_every_cell_has_one_record_per_pass
         for rate in (400, 50, 200, 100, 800)
     ]
     knees = {"uvicorn": 610, "gunicorn-gthread": 77}
-    sweeps = run.Sweeps.of(CELLS + swept, slo_ms=100)
+    sweeps = run_sweeps.Sweeps.of(CELLS + swept, slo_ms=100)
     repeats: dict[str, list] = {}
     measured_per_pass = []
-    passes = run.shuffled_passes(CELLS + swept, options(closed_passes, 3), 11)
+    passes = run_cells.shuffled_passes(CELLS + swept, options(closed_passes, 3), 11)
     assert len(passes) == closed_passes
     for index, order in enumerate(passes, 1):
         sweeps.begin_pass(order)
@@ -136,7 +138,7 @@ def test_run_json_is_written_in_the_shape_of_the_committed_runs(tmp_path):
 
     committed = json.loads((ROOT / "docs/runs/20261202T072517Z-bench/run.json").read_text())
     opts = options(2)
-    chosen, expansion = run.plan_cells(opts)
+    chosen, expansion = run_cells.plan_cells(opts)
     settings = Settings(
         warmup=1, duration=1, server_cpus=None, loadgen_cpus=None,
         options=servers.ServerOptions(), base_env={},
@@ -144,7 +146,7 @@ def test_run_json_is_written_in_the_shape_of_the_committed_runs(tmp_path):
     doc = document.start_document(
         tmp_path, opts, expansion, chosen, settings, db_info={}, fd_limit=None, planned=3
     )
-    document.set_order(doc, 7, run.shuffled_passes(expansion.cells, opts, 7))
+    document.set_order(doc, 7, run_cells.shuffled_passes(expansion.cells, opts, 7))
     doc.harness = {"pid": 1}
     doc.searches = [[{"sweep": "x"}]]
     document.finish(doc, Interrupt())

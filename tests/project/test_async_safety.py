@@ -55,7 +55,7 @@ def test_nothing_sets_django_allow_async_unsafe():
 
 
 def test_the_run_never_passes_async_unsafe_on_to_its_servers(monkeypatch):
-    from bench.run.execute import RunOptions, base_env
+    from bench.run.options import RunOptions, base_env
 
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     assert "DJANGO_ALLOW_ASYNC_UNSAFE" not in base_env(RunOptions())

@@ -41,7 +41,7 @@ def run_from_args(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """The ceiling (a failure is an error), then the wrk cross-check (a skip is not)."""
     from bench.measure import repeat as measure
     from bench.run import calibrate
-    from bench.run.execute import RunOptions, base_env
+    from bench.run.options import RunOptions, base_env
 
     spec = servers.get(args.server)
     run_dir = results.create_run_dir(args.results, "calibrate")

@@ -15,7 +15,7 @@ from bench.run.progress import console
 from bench.serve import servers
 
 if TYPE_CHECKING:  # bench.run.execute is imported when a run starts, not for --help
-    from bench.run.execute import RunOptions
+    from bench.run.options import RunOptions
 
 NAME = "run"
 SUMMARY = "measure a matrix of cells"
@@ -112,7 +112,7 @@ def _add_open_loop_arguments(how: argparse._ArgumentGroup) -> None:
 
 def run_options(args: argparse.Namespace, argv: Sequence[str]) -> "RunOptions":
     """The run's options from its flags: --quick's shorter defaults, the label."""
-    from bench.run.execute import (
+    from bench.run.options import (
         DEFAULT_DURATION,
         DEFAULT_LATE_BOUND_S,
         DEFAULT_REPEATS,
@@ -162,7 +162,8 @@ def run_options(args: argparse.Namespace, argv: Sequence[str]) -> "RunOptions":
 
 def dry_run(run: "RunOptions") -> int:
     """List the cells, what the expansion and the site's inspection noted, the time."""
-    from bench.run.execute import estimate_seconds, plan_cells, repeat_plan, site_warnings
+    from bench.run.cells import estimate_seconds, plan_cells, repeat_plan
+    from bench.run.options import site_warnings
 
     _, expansion = plan_cells(run)
     lines = formatter.dry_run(
@@ -180,7 +181,8 @@ def dry_run(run: "RunOptions") -> int:
 
 def run_from_args(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """Measure, then print the switch fit (when the run has switch cells) and the report."""
-    from bench.run.execute import check_options, execute, with_site
+    from bench.run.execute import execute
+    from bench.run.options import check_options, with_site
 
     run = run_options(args, argv)
     check_options(run)

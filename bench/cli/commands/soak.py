@@ -10,7 +10,7 @@ from bench.errors import UsageError
 from bench.plan import matrix, scenarios
 
 if TYPE_CHECKING:
-    from bench.run.execute import RunOptions
+    from bench.run.options import RunOptions
 
 NAME = "soak"
 SUMMARY = "one cell for a long time, minute by minute"
@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def soak_options(args: argparse.Namespace, argv: Sequence[str]) -> "RunOptions":
     """A run of the one cell: one repeat as long as the soak, no calibration."""
-    from bench.run.execute import RunOptions
+    from bench.run.options import RunOptions
 
     available = scenarios.discover()
     (scenario,) = scenarios.select(available, [args.scenario])
@@ -74,7 +74,9 @@ def soak_options(args: argparse.Namespace, argv: Sequence[str]) -> "RunOptions":
 def run_from_args(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """Refuse a selection of more than one cell, run it, print the minutes."""
     from bench.run import soak
-    from bench.run.execute import check_options, execute, plan_cells
+    from bench.run.cells import plan_cells
+    from bench.run.execute import execute
+    from bench.run.options import check_options
 
     run = soak_options(args, argv)
     check_options(run)
