@@ -15,6 +15,7 @@ import pytest
 
 from bench.errors import BenchError
 from bench.measure import repeat as measure
+from bench.results.records import RepeatRecord
 from bench.run import calibrate
 from bench.serve import servers
 
@@ -30,18 +31,9 @@ def settings() -> measure.Settings:
     )
 
 
-def as_repeat(record: dict[str, Any]) -> Any:
-    """The repeat ``measure.measure`` returns: its JSON, or the typed record of it
-    where the results package has one."""
-    try:
-        from bench.results.records import RepeatRecord
-    except ImportError:
-        return record
+def as_repeat(record: dict[str, Any]) -> RepeatRecord:
+    """The repeat ``measure.measure`` returns, typed from its JSON."""
     return RepeatRecord.from_json(record)
-
-
-def as_json(value: Any) -> Any:
-    return value.to_json() if hasattr(value, "to_json") else value
 
 
 MEASURED = {
@@ -85,7 +77,6 @@ def test_a_saturated_locust_makes_a_valid_ceiling(tmp_path, measured):
     assert plan.out_dir == tmp_path / "raw" / "calibration" / "u64-close"
     assert plan.primer_path == "/" and plan.rate == 0 and plan.env == {"BENCH_X": "1"}
     assert (used.duration, used.warmup) == (7.0, 1.0)  # the run's own warm-up is not used
-    found = as_json(found)
     assert found["users"] == 64 and found["keep_alive"] is False
     assert found["status"] == "ok" and found["valid"] is True
     assert found["ceiling_rps"] == 4321.5 and found["p99_ms"] == 9.5
@@ -104,7 +95,7 @@ def test_an_idle_locust_keeps_the_rate_but_says_it_is_no_ceiling(tmp_path, measu
         **MEASURED,
         "loadgen": {**MEASURED["loadgen"], "busiest_process_percent": 35.0, "bound_reasons": []},
     }
-    found = as_json(calibrate.ceiling(tmp_path, settings(), 5.0, measure.Interrupt()))
+    found = calibrate.ceiling(tmp_path, settings(), 5.0, measure.Interrupt())
     assert found["valid"] is False and found["ceiling_rps"] == 4321.5
     assert found["users"] == calibrate.CEILING_USERS and found["keep_alive"] is True
     assert found["note"] == (
@@ -117,7 +108,7 @@ def test_an_idle_locust_keeps_the_rate_but_says_it_is_no_ceiling(tmp_path, measu
 def test_a_failed_repeat_is_a_ceiling_of_none_with_its_reason(tmp_path, measured):
     _, answer = measured
     answer["record"] = {"status": "failed", "reason": "server did not start", "raw_dir": None}
-    found = as_json(calibrate.ceiling(tmp_path, settings(), 5.0, measure.Interrupt()))
+    found = calibrate.ceiling(tmp_path, settings(), 5.0, measure.Interrupt())
     assert found["status"] == "failed" and found["ceiling_rps"] is None
     assert found["reason"] == "server did not start"
     assert calibrate.describe(found).endswith("bare ASGI app): failed: server did not start")
@@ -138,7 +129,7 @@ OPEN_LOOP = {
 def test_an_open_loop_check_sizes_its_pool_and_keeps_the_schedule(tmp_path, measured):
     calls, answer = measured
     answer["record"] = OPEN_LOOP
-    found = as_json(calibrate.schedule_check(tmp_path, settings(), 800, 6.0, measure.Interrupt()))
+    found = calibrate.schedule_check(tmp_path, settings(), 800, 6.0, measure.Interrupt()).to_json()
     ((plan, used),) = calls
     assert plan.rate == 800 and plan.users == 400  # 800/s x 0.5 s in flight
     assert plan.out_dir == tmp_path / "raw" / "calibration" / "r800-open-loop"
@@ -162,7 +153,7 @@ def test_an_unkept_schedule_says_why(tmp_path, measured):
             "unsustainable_reasons": ["31 dropped", "slip p99 40 ms"],
         },
     }
-    found = as_json(calibrate.schedule_check(tmp_path, settings(), 100, 6.0, measure.Interrupt()))
+    found = calibrate.schedule_check(tmp_path, settings(), 100, 6.0, measure.Interrupt()).to_json()
     assert found["kept"] is False and found["dropped"] == 31
     assert "NOT kept: 31 dropped; slip p99 40 ms;" in calibrate.describe(found)
 
@@ -171,7 +162,7 @@ def test_ceilings_measure_each_mode_until_interrupted(tmp_path, measured):
     calls, _ = measured
     modes = [(32, True), (500, False)]
     found = calibrate.ceilings(tmp_path, settings(), modes, 5.0, measure.Interrupt())
-    found = [as_json(ceiling) for ceiling in found]
+    found = [ceiling.to_json() for ceiling in found]
     assert [(c["users"], c["keep_alive"]) for c in found] == modes
     assert [plan.user_class for plan, _ in calls] == ["CeilingUser", "CloseCeilingUser"]
     stopped = measure.Interrupt()
