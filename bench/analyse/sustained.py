@@ -28,7 +28,7 @@ from bench.results.records import CellDocument, RepeatRecord
 from bench.results.rows import SustainedRate, SustainedVerdict
 
 
-def outcome(repeat: RepeatRecord | dict[str, Any], slo_ms: float) -> str:
+def outcome(repeat: RepeatRecord, slo_ms: float) -> str:
     """How one open-loop repeat counts in the search: met, missed, or bound.
 
     Met: sustainable and a p99 under the objective, the p99 taken over every
@@ -37,8 +37,6 @@ def outcome(repeat: RepeatRecord | dict[str, Any], slo_ms: float) -> str:
     criterion holds at every rate. A load-generator-bound repeat is never met:
     the rate was not really offered.
     """
-    if isinstance(repeat, dict):  # as the run holds it, just written
-        repeat = RepeatRecord.from_json(repeat)
     if not repeat.ok:
         return search.MISSED
     if repeat.loadgen is not None and repeat.loadgen.bound:

@@ -90,8 +90,7 @@ class Sweeps:
                     yield trial
 
     def record(self, cell: matrix.Cell, record: RepeatRecord) -> None:
-        # sustained.outcome reads a repeat's JSON, as it does from a cell file.
-        outcome = sustained.outcome(record.to_json(), self.slo_ms)
+        outcome = sustained.outcome(record, self.slo_ms)
         self.current[cell.sweep_key].record(cell.rate, outcome)
 
     def end_pass(self) -> list[dict[str, Any]]:
