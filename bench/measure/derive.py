@@ -7,6 +7,8 @@ apart they were, the steadiness of the window, the load generator's guard,
 and the hops and database figures when they were counted.
 """
 
+import os
+
 import numpy as np
 
 from bench.analyse.stats import latency_summary
@@ -35,6 +37,17 @@ from bench.serve.processes import format_cpus
 INTERVAL_TOLERANCE = 0.01  # the CPU interval and locust's window may differ by 1%
 STEADY_TOLERANCE = 0.10  # first and last thirds of the window within 10%
 MOSTLY_FAILED = 0.5  # a window where most requests failed measured the failure, not the server
+# /proc counts a process's CPU in clock ticks (10 ms here): a difference of two
+# readings is off by under one tick per process. CPU per request is given only
+# where that bound is at most a quarter of the reading; below it a 12 ms window
+# reads 0 or 10 ms, and "0.00 ms per request" would be a wrong number.
+TICK_S = 1 / os.sysconf("SC_CLK_TCK")
+TICK_SHARE = 0.25
+
+
+def cpu_resolved(cpu_s: float, processes: int | None, tick_s: float = TICK_S) -> bool:
+    """Whether a window's server CPU reading is within TICK_SHARE of itself."""
+    return cpu_s > 0 and max(processes or 1, 1) * tick_s <= TICK_SHARE * cpu_s
 
 
 def counted_names(primary: str | None, samples: output.Samples) -> list[str]:
@@ -242,6 +255,15 @@ def _guard(
     return loadgen_guard(resources, throughput, ceiling, keep_alive)
 
 
+def cpu_ms_per_request(resources: WindowResources, counted: int) -> float | None:
+    """The server's CPU per request over the CPU interval, or None where no
+    request was counted or the reading is too few ticks to divide."""
+    cpu_s = resources.server_cpu_s
+    if not counted or cpu_s is None or not cpu_resolved(cpu_s, resources.server_processes_peak):
+        return None
+    return cpu_s * 1000 / counted
+
+
 def server_figures(resources: WindowResources, cpu_ms: float | None) -> ServerFigures:
     """The server's part of the record, from what the sampler read."""
     return ServerFigures(
@@ -315,11 +337,7 @@ def derive(
     schedule = None
     if plan.rate:
         schedule, latency = open_loop_latency(plan.rate, samples, names, throughput, window)
-    cpu_ms = (
-        resources.server_cpu_s * 1000 / counted
-        if counted and resources.server_cpu_s is not None
-        else None
-    )
+    cpu_ms = cpu_ms_per_request(resources, counted)
     guard = _guard(plan, settings, resources, throughput, schedule)
     return RepeatRecord(
         status="ok",

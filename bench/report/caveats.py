@@ -174,6 +174,21 @@ def repeat_flags(identity: str, repeats: list[RepeatRecord]) -> list[str]:
             f"{identity}: the CPU interval and locust's window differ by more than 1% "
             f"({gaps}); throughput and CPU share the CPU interval, latency is locust's window."
         )
+    unresolved = [
+        r
+        for r in good
+        if r.server is not None
+        and r.server.cpu_s is not None
+        and r.server.cpu_ms_per_request is None
+        and r.requests_in_cpu_interval
+    ]
+    if unresolved:
+        readings = ", ".join(f"r{r.repeat} {r.server.cpu_s * 1000:.0f} ms" for r in unresolved)
+        notes.append(
+            f"{identity}: no CPU per request in repeats where the server's CPU in the "
+            f"window ({readings}) is too few of /proc's clock ticks to divide (one "
+            "tick per process would be over a quarter of it); a longer --duration resolves it."
+        )
     stolen = {note for r in good if r.loadgen is not None for note in r.loadgen.notes or []}
     for note in sorted(stolen):
         notes.append(f"{identity}: {note}.")

@@ -192,7 +192,9 @@ def two_names(window_start: float = 1000.0) -> output.Samples:
     )
 
 
-def derived(found: output.Samples, monkeypatch, primary: str | None = None) -> RepeatRecord:
+def derived(
+    found: output.Samples, monkeypatch, primary: str | None = None, cpu_s: float = 5.0
+) -> RepeatRecord:
     from types import SimpleNamespace
 
     monkeypatch.setattr(output, "read_samples", lambda out_dir: found)
@@ -212,7 +214,8 @@ def derived(found: output.Samples, monkeypatch, primary: str | None = None) -> R
     )  # fmt: skip
     server = SimpleNamespace(describe=lambda options: {})
     run = SimpleNamespace(out_dir=None)
-    return derive.derive(plan, settings, run, resources(), {}, server, "now")
+    window = resources(server_cpu_s=cpu_s)
+    return derive.derive(plan, settings, run, window, {}, server, "now")
 
 
 def test_every_request_name_of_a_cell_is_counted(monkeypatch):
@@ -238,6 +241,23 @@ def test_a_declared_primary_counts_its_one_name(monkeypatch):
     assert record.counted_names == ["GET /a"] and record.primary == "GET /a"
     assert record.requests == 300
     assert record.server.cpu_ms_per_request == pytest.approx(5000 / 300)
+
+
+def test_cpu_within_a_tick_per_process_of_zero_gives_no_cpu_per_request(monkeypatch):
+    """A 12 ms window reads 0, 10 or 20 ticks' worth: it gives no figure, rather
+    than 0.00 ms per request; 40 ms on one process (a quarter is one tick) does."""
+    tick = 0.01
+    assert not derive.cpu_resolved(0.0, 1, tick)
+    assert not derive.cpu_resolved(0.03, 1, tick)
+    assert derive.cpu_resolved(0.04, 1, tick)
+    assert not derive.cpu_resolved(0.04, 3, tick)  # a master and two workers
+    assert derive.cpu_resolved(0.12, 3, tick)
+    monkeypatch.setattr(derive, "TICK_S", tick)
+    record = derived(two_names(), monkeypatch, cpu_s=0.0)
+    assert record.server.cpu_s == 0.0 and record.server.cpu_ms_per_request is None
+    assert derived(two_names(), monkeypatch, cpu_s=0.04).server.cpu_ms_per_request == (
+        pytest.approx(40 / 400)
+    )
 
 
 def test_a_primary_that_recorded_nothing_falls_back_to_the_most_frequent_name():
