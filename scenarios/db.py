@@ -22,7 +22,7 @@ class QueriesUser(BenchUser):
 
 class DbBurnUser(BenchUser):
     # 80 ms of the database backend's own CPU per request, little Django work:
-    # the known answer of database CPU per request (tests/bench/test_dbcpu_live.py)
+    # the known answer of database CPU per request (tests/bench/measure/test_dbcpu_live.py)
     endpoint = "db-burn?ms=80"
 
 

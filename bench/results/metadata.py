@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psutil
 
 from bench import ROOT
+from bench.serve.database import redact_url
 
 PACKAGES = (
     "django",
@@ -90,15 +91,6 @@ def cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown"
-
-
-def redact_url(url: str) -> str:
-    """A database URL without its password."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def recorded_environment(env: dict[str, str] | None = None) -> dict[str, str]:

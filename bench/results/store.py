@@ -23,8 +23,8 @@ import psutil
 
 from bench import ROOT
 from bench.errors import BenchError
-from bench.analyse.stats import repeat_summary
 from bench.plan.matrix import Cell
+from bench.results.summary import repeat_summary
 from bench.results.records import (
     SUMMARY_METRICS,
     CellDocument,
@@ -39,7 +39,6 @@ SCHEMA_VERSION = 1
 # into a team's virtualenv), results/ in the directory the command runs from.
 DEFAULT_RESULTS = ROOT / "results" if (ROOT / "pyproject.toml").is_file() else Path("results")
 RUN_STATUSES = ("running", "complete", "partial", "interrupted", "abandoned")
-
 
 
 class ResultsError(BenchError):

@@ -14,13 +14,21 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from bench import ROOT
 from bench.errors import BenchError
-from bench.results.metadata import redact_url
 
 DEFAULT_SQLITE = ROOT / ".data" / "bench.sqlite3"
+
+
+def redact_url(url: str) -> str:
+    """A database URL without its password."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def is_postgres(env: dict[str, str]) -> bool:

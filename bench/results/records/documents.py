@@ -85,7 +85,6 @@ class CellDocument(Record):
         return self.summary.get(metric)
 
 
-
 @dataclass
 class Ceiling(Record):
     """locust's ceiling for one user count and connection mode (``bench.run.calibrate``)."""

@@ -16,7 +16,7 @@ import pytest
 
 from bench.report import build as report
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "runs"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "runs"
 CHECK = """
 <script>
 window.addEventListener("load", () => {

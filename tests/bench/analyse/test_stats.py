@@ -23,14 +23,6 @@ def test_empty_latencies_have_no_numbers():
     assert summary["count"] == 0 and summary["p99"] is None
 
 
-def test_repeat_summary_median_and_spread():
-    summary = stats.repeat_summary([100.0, 110.0, 90.0, None])
-    assert summary["n"] == 3 and summary["median"] == 100.0
-    assert summary["spread_pct"] == pytest.approx(20.0)
-    assert summary["rsd_pct"] == pytest.approx(10.0)
-    assert stats.repeat_summary([None])["median"] is None
-
-
 # ---- how many samples a percentile needs ----------------------------------
 
 

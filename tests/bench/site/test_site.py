@@ -8,7 +8,7 @@ from bench.errors import UsageError
 from bench.plan import scenarios
 from bench.site import project as site
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 GOOD = {
     "settings_error": None,
     "debug": False,

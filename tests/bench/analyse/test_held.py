@@ -22,7 +22,7 @@ from bench.run import execute as run
 from bench.run import options as run_options
 from bench.serve import servers
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "runs"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "runs"
 
 
 @pytest.fixture(scope="module")

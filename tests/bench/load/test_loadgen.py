@@ -5,7 +5,7 @@ import pytest
 
 from bench.load import loadgen, output
 
-FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "locust_run"
+FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "locust_run"
 
 
 def spec(**overrides) -> loadgen.LoadSpec:

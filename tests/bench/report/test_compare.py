@@ -11,7 +11,7 @@ from bench.errors import BenchError
 from bench.report import compare
 from bench.results import store as results
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "runs"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "runs"
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from bench.report.charts import common
 from bench.results import store as results
 from bench.results.records import CellDocument, RepeatRecord
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "runs"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "runs"
 
 
 @pytest.fixture

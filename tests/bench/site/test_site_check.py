@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from helpers.usersite import clean_env, prepared_usersite
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 LOGIN = "/admin/login/"
 UNKNOWN = "/no-such-page/"
 DEFAULT_MIDDLEWARE = [

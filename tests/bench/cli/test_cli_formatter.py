@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 from bench.cli import formatter
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "runs"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "runs"
 
 
 def test_results_line_names_the_status_only_when_there_is_one():

@@ -22,7 +22,7 @@ from helpers.harness import (
 from bench.serve import launch, ports, servers
 
 pytestmark = pytest.mark.live
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "runs"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "runs"
 ONE_CELL = [
     "--scenario", "json", "--server", "uvicorn", "--style", "sync", "--users", "32",
     "--no-calibrate",

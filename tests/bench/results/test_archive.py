@@ -11,7 +11,7 @@ from bench.errors import BenchError
 from bench.results import archive
 from bench.results import store as results
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "runs"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "runs"
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ def test_every_run_the_readme_names_is_archived():
     """A README figure is traceable: each run it names is committed under
     docs/runs/ (run.json, the cells, report.md), and none is named only by its
     uncommitted results/ directory."""
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     readme = (root / "README.md").read_text()
     named = set(RUN_ID.findall(readme))
     assert named, "the README names no run"
