@@ -24,7 +24,6 @@ import psutil
 from bench import ROOT
 from bench.errors import BenchError
 from bench.plan.matrix import Cell
-from bench.results.summary import repeat_summary
 from bench.results.records import (
     SUMMARY_METRICS,
     CellDocument,
@@ -33,6 +32,7 @@ from bench.results.records import (
     RunDocument,
     Spread,
 )
+from bench.results.summary import repeat_summary
 
 SCHEMA_VERSION = 1
 # In this checkout, results/ beside bench/; installed elsewhere (pip install

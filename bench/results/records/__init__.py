@@ -19,8 +19,8 @@ from bench.results.records.base import Json, Record
 from bench.results.records.documents import (
     SUMMARY_METRICS,
     Calibration,
-    CellDocument,
     Ceiling,
+    CellDocument,
     Harness,
     Hosts,
     MatrixRecord,
@@ -51,8 +51,8 @@ from bench.results.records.repeat import (
 __all__ = [
     "SUMMARY_METRICS",
     "Calibration",
-    "CellDocument",
     "Ceiling",
+    "CellDocument",
     "DbFigures",
     "Harness",
     "Hosts",

@@ -7,7 +7,6 @@ from bench.plan.matrix import Cell
 from bench.results.records.base import Json, Record
 from bench.results.records.repeat import RepeatRecord
 
-
 # Metrics summarised over repeats: (name in a repeat, path of keys).
 SUMMARY_METRICS: dict[str, tuple[str, ...]] = {
     "throughput_rps": ("throughput_rps",),
