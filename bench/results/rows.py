@@ -54,6 +54,11 @@ class VerdictRow:
     metrics: dict[str, Metric] = field(default_factory=dict)
     cpu_includes_database: bool | None = None  # None: a failed row, nothing compared
     failed: dict[str, str] | None = None  # cell id -> why it failed; None: compared
+    # "paired": the cells ran back to back in every pass and ``metrics`` are
+    # over per-pair ratios, with the unpaired (Welch) figures kept beside them;
+    # None: a run without blocks, whose metrics are the unpaired ones.
+    pairing: str | None = None
+    unpaired: dict[str, Metric] | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -67,6 +72,10 @@ class VerdictRow:
         data["metrics"] = _metrics_json(self.metrics)
         if self.failed is not None:
             data["failed"] = self.failed
+        if self.pairing is not None:
+            data["pairing"] = self.pairing
+        if self.unpaired is not None:
+            data["unpaired"] = _metrics_json(self.unpaired)
         return data
 
 

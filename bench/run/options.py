@@ -32,6 +32,7 @@ DEFAULT_REPEATS = 9
 DEFAULT_SWEEP_REPEATS = 3
 DEFAULT_LATE_BOUND_S = 1.0  # open loop: an unsent due request is dropped after this
 DEFAULT_SLO_MS = 100.0  # open loop: the p99 objective of the sustained-rate headline
+DEFAULT_BUDGET_S = 15 * 60.0  # --target-interval without --budget
 ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"  # never passed on to a server (base_env)
 
 
@@ -66,6 +67,10 @@ class RunOptions:
     schedule: str = "uniform"  # open loop: "uniform" or "poisson"
     late_bound: float = DEFAULT_LATE_BOUND_S
     slo_ms: float = DEFAULT_SLO_MS
+    # The stopping rule (bench.run.stopping): a half-width in percent, and the
+    # run's time limit in seconds (DEFAULT_BUDGET_S when a target is set).
+    target_interval: float | None = None
+    budget_s: float | None = None
     command: list[str] = field(default_factory=list)
 
 
@@ -118,6 +123,15 @@ def check_options(options: RunOptions) -> None:
         raise UsageError("--loadgen-workers and --loadgen-remote-workers must be >= 0")
     if options.ready_timeout <= 0:
         raise UsageError("--ready-timeout must be > 0")
+    if options.target_interval is not None and not 0 < options.target_interval < 100:
+        raise UsageError(f"--target-interval must be in (0, 100), got {options.target_interval}")
+    if options.budget_s is not None and options.target_interval is None:
+        raise UsageError("--budget limits the stopping rule: give --target-interval with it")
+    if options.target_interval is not None and options.repeats < 3:
+        raise UsageError(
+            "--target-interval needs --repeats >= 3: the minimum number of pairs, "
+            "fixed before the run, must give a paired interval (2 degrees of freedom)"
+        )
     if options.workers < 1 or options.threads < 1:
         raise UsageError("--workers and --threads must be >= 1")
     if options.server_cpus and options.loadgen_cpus and options.server_cpus & options.loadgen_cpus:

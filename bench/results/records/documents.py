@@ -176,6 +176,8 @@ class RunOptionsRecord(Record):
     ready_timeout_s: float = 30.0
     stop_timeout_s: float = 0.0
     fd_limit: Any = None
+    target_interval_pct: float | None = None
+    budget_s: float | None = None
 
 
 @dataclass
@@ -224,6 +226,34 @@ class PassOrder(Record):
 
     seed: int = 0
     passes: list[list[str]] = field(default_factory=list)
+    # The cells measured back to back in every pass (bench.analyse.pairs),
+    # and the verdicts' pairs; absent in runs from before blocks.
+    blocks: list[list[str]] | None = None
+    pairs: list[list[str]] | None = None
+
+
+@dataclass
+class PairProgress(Record):
+    """One blocked verdict when the run stopped: its pairs and half-widths."""
+
+    baseline: str = ""
+    candidate: str = ""
+    pairs: int = 0
+    half_width_pct: dict[str, float | None] = field(default_factory=dict)
+    met: bool = False
+
+
+@dataclass
+class StoppingRecord(Record):
+    """run.json's ``stopping``: the rule on the intervals' width and how it ended."""
+
+    target_interval_pct: float = 0.0
+    budget_s: float | None = None
+    minimum_pairs: int = 0
+    extra_passes: int = 0
+    stopped: str | None = None  # "met", "budget", "interrupted"
+    seconds: float | None = None
+    verdicts: list[PairProgress] = field(default_factory=list)
 
 
 @dataclass
@@ -254,6 +284,7 @@ class RunDocument(Record):
     upstream: dict[str, Any] | None = None
     searches: list[list[dict[str, Any]]] | None = None
     interrupted_reason: str | None = None
+    stopping: StoppingRecord | None = None
 
     STARTED: ClassVar[tuple[str, ...]] = (
         "schema_version", "run_id", "label", "status", "started_at", "finished_at",
