@@ -269,11 +269,12 @@ def test_the_rule_never_looks_at_the_ratio_only_at_the_width():
     a, b, c, d = CELLS[:4]
     values = [100.0, 120.0, 80.0, 110.0]
     noise = [1.0, 1.1, 0.95, 1.02]
+    moved = [v * n for v, n in zip(values, noise, strict=True)]
     repeats = {
         a.id: [closed_record(i, v) for i, v in enumerate(values, 1)],
-        b.id: [closed_record(i, v * n) for i, (v, n) in enumerate(zip(values, noise), 1)],
+        b.id: [closed_record(i, v) for i, v in enumerate(moved, 1)],
         c.id: [closed_record(i, v) for i, v in enumerate(values, 1)],
-        d.id: [closed_record(i, 2 * v * n) for i, (v, n) in enumerate(zip(values, noise), 1)],
+        d.id: [closed_record(i, 2 * v) for i, v in enumerate(moved, 1)],
     }
     same, double = stopping.widths([(a, b), (c, d)], repeats)
     assert same.widths["throughput"] == pytest.approx(double.widths["throughput"])
