@@ -49,7 +49,7 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check bench project tests $(wildcard scenarios/*.py)
 
 bench: $(STAMP)
-	$(PY) -m bench run --label bench
+	$(PY) -m bench run --label bench --repeats 5 --target-interval 5 --budget 15m
 
 bench-findings: $(STAMP)
 	$(PY) -m bench run --scenario findings --repeats 5 --label findings
