@@ -385,8 +385,7 @@ def _prepare(options: RunOptions) -> _Run:
     if options.site is not None:
         doc.site = document.site_block(options, warnings)
     seed = options.seed if options.seed is not None else secrets.randbits(32)
-    interfaces = {name: servers.get(name).interface for name in {c.server for c in expansion.cells}}
-    pairs = pairing.compared_pairs(expansion.cells, interfaces)
+    pairs = stopping.planned_pairs(expansion.cells)
     blocks = pairing.blocks(expansion.cells, pairs)
     passes = shuffled_passes(expansion.cells, options, seed, blocks)
     document.set_order(doc, seed, passes, blocks, pairs)

@@ -17,10 +17,18 @@ The coverage of the intervals it stops on is simulated in
 import time
 from dataclasses import dataclass, field
 
+from bench.analyse import pairs as pairing
 from bench.analyse import verdicts
 from bench.analyse.stats import half_width
 from bench.plan.matrix import Cell
 from bench.results.records import CellDocument, PairProgress, RepeatRecord, StoppingRecord
+from bench.serve import servers
+
+
+def planned_pairs(cells: list[Cell]) -> list[tuple[Cell, Cell]]:
+    """The pairs the verdicts will compare, from the servers' registry."""
+    interfaces = {name: servers.get(name).interface for name in {c.server for c in cells}}
+    return pairing.compared_pairs(cells, interfaces)
 
 
 @dataclass

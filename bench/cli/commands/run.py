@@ -191,6 +191,13 @@ def dry_run(run: "RunOptions") -> int:
     )
     for line in lines:
         print(line)
+    if run.target_interval is not None:
+        from bench.run import stopping
+        from bench.run.options import DEFAULT_BUDGET_S
+
+        budget = run.budget_s if run.budget_s is not None else DEFAULT_BUDGET_S
+        rule = stopping.Stopping(target=run.target_interval / 100, budget_s=budget)
+        print(stopping.plan_line(rule, len(stopping.planned_pairs(expansion.cells)), run.repeats))
     return 0
 
 
