@@ -278,3 +278,21 @@ def test_the_rule_never_looks_at_the_ratio_only_at_the_width():
     }
     same, double = stopping.widths([(a, b), (c, d)], repeats)
     assert same.widths["throughput"] == pytest.approx(double.widths["throughput"])
+
+
+def test_a_repeat_the_rule_added_is_planned_so_the_cell_stays_ok(tmp_path):
+    import json
+
+    from bench.results.records import Progress, RunDocument
+    from bench.run import document
+
+    cell = CELLS[0]
+    doc = RunDocument(progress=Progress(planned=1), json_keys=("progress",))
+    (tmp_path / "cells").mkdir()
+    files = document.RunFiles(tmp_path, doc, [cell], options(1))
+    files.store(cell, closed_record(1, 100.0))
+    files.plan_extra_pass([cell])
+    files.store(cell, closed_record(2, 110.0))
+    written = json.loads((tmp_path / "cells" / f"{cell.id}.json").read_text())
+    assert written["status"] == "ok" and written["planned_repeats"] == 2
+    assert json.loads((tmp_path / "run.json").read_text())["progress"]["planned"] == 2
