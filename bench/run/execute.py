@@ -168,6 +168,7 @@ class _Run:
     pairs: list[tuple[matrix.Cell, matrix.Cell]] = field(default_factory=list)
     rule: stopping.Stopping | None = None
     rng: random.Random = field(default_factory=random.Random)
+    done: int = 0  # repeats measured so far, for the progress lines
     interrupt: measure.Interrupt = field(default_factory=measure.Interrupt)
     upstream: launch.RunningServer | launch.ExternalTarget | None = None
     counter: site.ConnectionCounter | None = None
@@ -252,25 +253,24 @@ class _Run:
         """Every pass in its shuffled order, each sweep's trials at its slots;
         then, with a stopping rule, the passes it adds."""
         with RunProgress(total) as progress:
-            done = 0
             for repeat, order in enumerate(list(self.passes), start=1):
-                done = self.measure_pass(repeat, order, progress, done, total)
+                self.measure_pass(repeat, order, progress, total)
                 if self.interrupt.event.is_set():
                     break
             if self.rule is not None:
-                self.stop_on_width(progress, done)
+                self.stop_on_width(progress)
 
     def measure_pass(
-        self, repeat: int, order: list[matrix.Cell], progress: RunProgress, done: int, total: int
-    ) -> int:
-        """One pass; returns the repeats measured so far in the run."""
+        self, repeat: int, order: list[matrix.Cell], progress: RunProgress, total: int
+    ) -> None:
+        """One pass: its cells in order, each sweep's trials at its slots."""
         sweeps, files, interrupt = self.sweeps, self.files, self.interrupt
         sweeps.begin_pass(order)
         for cell in sweeps.slots(order):
             if interrupt.event.is_set():
                 break
-            done += 1
-            label = f"[{done}/{max(done, total)}] {cell.id} r{repeat}"
+            self.done += 1
+            label = f"[{self.done}/{max(self.done, total)}] {cell.id} r{repeat}"
             progress.begin(label)
             record = self.measure(cell, repeat, progress.throughput)
             if cell.rate:
@@ -278,45 +278,55 @@ class _Run:
             files.store(cell, record)
             progress.done(f"{label}: {describe_repeat(record)}")
         if interrupt.event.is_set():
-            return done
+            return
         if sweeps.current:
             if files.document.searches is None:
                 files.document.searches = []
             files.document.searches.append(sweeps.end_pass())
         for cell, record in sweeps.untried(files.repeats):
             files.store(cell, record)
-        return done
 
-    def stop_on_width(self, progress: RunProgress, done: int) -> None:
+    def stop_on_width(self, progress: RunProgress) -> None:
         """Passes of the blocks whose paired intervals are still wider than the
-        target, while the next pass fits in the budget (``bench.run.stopping``)."""
+        target, in batches that double their pairs between two looks, while
+        the next pass fits in the budget (``bench.run.stopping``)."""
         rule, files = self.rule, self.files
         assert rule is not None
-        while not self.interrupt.event.is_set():
-            found = stopping.widths(self.pairs, files.repeats)
-            unmet = rule.unmet_blocks(self.blocks, found)
+        looked_at = self.options.repeats
+        while not self.interrupt.event.is_set() and rule.stopped is None:
+            unmet = rule.unmet_blocks(self.blocks, stopping.widths(self.pairs, files.repeats))
             if not unmet:
                 rule.stopped = "met"
                 break
-            cells = [cell for block in unmet for cell in block]
-            measured = [r.elapsed_s for rs in files.repeats.values() for r in rs if r.elapsed_s]
-            per_repeat = sum(measured) / len(measured) if measured else 0.0
-            if not rule.affordable(len(cells), per_repeat):
-                rule.stopped = "budget"
-                break
-            order = blocked_order(cells, unmet, self.rng)
-            self.passes.append(order)
-            files.document.order.passes.append([cell.id for cell in order])
-            files.plan_extra_pass(cells)
-            rule.extra_passes += 1
-            total = files.document.progress.planned
-            done = self.measure_pass(len(self.passes), order, progress, done, total)
+            batch = rule.batch(looked_at)
+            looked_at += batch
+            for _ in range(batch):
+                if self.interrupt.event.is_set() or not self.extra_pass(unmet, progress):
+                    break
         if self.interrupt.event.is_set():
             rule.stopped = "interrupted"
         files.document.stopping = stopping.record(
             rule, self.options.repeats, stopping.widths(self.pairs, files.repeats)
         )
         console.print(stopping.describe(files.document.stopping))
+
+    def extra_pass(self, unmet: list[list[matrix.Cell]], progress: RunProgress) -> bool:
+        """One more pass of ``unmet``'s cells, or False (and the rule stopped on
+        its budget) when it would overrun the budget."""
+        rule, files = self.rule, self.files
+        assert rule is not None
+        cells = [cell for block in unmet for cell in block]
+        measured = [r.elapsed_s for rs in files.repeats.values() for r in rs if r.elapsed_s]
+        if not rule.affordable(len(cells), sum(measured) / len(measured) if measured else 0.0):
+            rule.stopped = "budget"
+            return False
+        order = blocked_order(cells, unmet, self.rng)
+        self.passes.append(order)
+        files.document.order.passes.append([cell.id for cell in order])
+        files.plan_extra_pass(cells)
+        rule.extra_passes += 1
+        self.measure_pass(len(self.passes), order, progress, files.document.progress.planned)
+        return True
 
     def stop(self) -> None:
         """Stop what the run started, and write its final status."""

@@ -33,6 +33,9 @@ DEFAULT_SWEEP_REPEATS = 3
 DEFAULT_LATE_BOUND_S = 1.0  # open loop: an unsent due request is dropped after this
 DEFAULT_SLO_MS = 100.0  # open loop: the p99 objective of the sustained-rate headline
 DEFAULT_BUDGET_S = 15 * 60.0  # --target-interval without --budget
+# Pairs before the stopping rule's first look below which its intervals
+# undercover (tools/pairing_simulation.py, README "Paired blocks").
+SAFE_MINIMUM_PAIRS = 10
 ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"  # never passed on to a server (base_env)
 
 
@@ -131,6 +134,12 @@ def check_options(options: RunOptions) -> None:
         raise UsageError(
             "--target-interval needs --repeats >= 3: the minimum number of pairs, "
             "fixed before the run, must give a paired interval (2 degrees of freedom)"
+        )
+    if options.target_interval is not None and options.repeats < SAFE_MINIMUM_PAIRS:
+        console.print(
+            f"warning: --repeats {options.repeats} pairs before the rule's first look: in "
+            "simulation, intervals it stopped on after 5 covered the truth 91.5% of the "
+            f"time, after {SAFE_MINIMUM_PAIRS} 93.8% (tools/pairing_simulation.py)"
         )
     if options.workers < 1 or options.threads < 1:
         raise UsageError("--workers and --threads must be >= 1")

@@ -4,8 +4,9 @@
 verdict (throughput, p99, CPU per request) have a 95% interval within +-5%
 of its ratio. After the planned passes (``--repeats``, the minimum number of
 pairs, fixed before the run starts) the run adds passes of the blocks whose
-verdicts are still wider, until each meets the target or the time budget
-(``--budget``) would be overrun by the next pass.
+verdicts are still wider, and looks again each time their pairs have doubled,
+until each meets the target or the time budget (``--budget``) would be
+overrun by the next pass.
 
 The rule looks at the interval's width only, never at its p-value or its
 ratio: how wide an interval is does not depend on where the ratio falls, so
@@ -98,6 +99,14 @@ class Stopping:
         wide = {p.baseline for p in found if not p.met(self.target)}
         wide |= {p.candidate for p in found if not p.met(self.target)}
         return [block for block in blocks if any(cell.id in wide for cell in block)]
+
+    def batch(self, pairs: int) -> int:
+        """Passes to add before the next look: as many as there are pairs, so
+        each look doubles them (5, 10, 20, 40). Looking after every pass
+        stops on the first run of lucky-narrow pairs; in simulation
+        (tools/pairing_simulation.py) that covered the truth 92-94% of the
+        time, looks at doubling counts 95%."""
+        return max(pairs, 1)
 
     def affordable(self, cells: int, seconds_per_repeat: float) -> bool:
         """Whether a pass of ``cells`` repeats fits in what is left of the budget."""

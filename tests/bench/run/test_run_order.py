@@ -257,6 +257,7 @@ def test_the_rule_adds_passes_only_to_a_block_wider_than_its_target():
     rule = stopping.Stopping(target=0.05, budget_s=600)
     assert rule.unmet_blocks([[a, b], [c, d]], found) == [[c, d]]
     assert rule.affordable(2, 8.0) and not rule.affordable(100, 8.0)
+    assert [rule.batch(n) for n in (5, 10, 20)] == [5, 10, 20]  # each look doubles the pairs
     written = stopping.record(rule, 4, found).to_json()
     assert [v["met"] for v in written["verdicts"]] == [True, False]
     assert written["verdicts"][1]["half_width_pct"]["throughput"] > 20
