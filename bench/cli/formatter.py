@@ -9,7 +9,7 @@ the function that needs them: ``djbench list`` should not pay for scipy.
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bench.numbers import fmt
 
@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # annotations only: bench.report.build brings the charting li
     from bench.plan.matrix import Cell
     from bench.plan.scenarios import Scenario
     from bench.report.contents import Report
+    from bench.results.records import CrossCheck
     from bench.results.records.microbench import MicrobenchSummary, Timing
     from bench.results.records.soak import SoakDocument
     from bench.serve.servers import ServerSpec
@@ -73,14 +74,14 @@ def listing(
     return lines
 
 
-def cross_check(server: str, users: int, check: Mapping[str, Any]) -> str:
+def cross_check(server: str, users: int, check: "CrossCheck") -> str:
     """``calibrate``: locust against wrk on one server, and whether they agree."""
-    verdict = "within 10%" if check["within_10_percent"] else "NOT within 10%"
-    bound = " (locust was the bottleneck)" if check["locust_bound"] else ""
+    verdict = "within 10%" if check.within_10_percent else "NOT within 10%"
+    bound = " (locust was the bottleneck)" if check.locust_bound else ""
     return (
         f"{server} /sync/json, {users} connections: locust "
-        f"{check['locust_rps']:,.0f} req/s, wrk {check['wrk_rps']:,.0f} req/s, "
-        f"ratio {check['locust_over_wrk']:.2f}: {verdict}{bound}"
+        f"{check.locust_rps:,.0f} req/s, wrk {check.wrk_rps:,.0f} req/s, "
+        f"ratio {check.locust_over_wrk:.2f}: {verdict}{bound}"
     )
 
 

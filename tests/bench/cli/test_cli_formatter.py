@@ -5,6 +5,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from bench.cli import formatter
+from bench.results.records import CrossCheck
 from bench.results.records.soak import SoakDocument
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "runs"
@@ -44,13 +45,14 @@ def test_listing_says_which_servers_are_not_installed():
 def test_cross_check_says_whether_locust_and_wrk_agree():
     check = {"within_10_percent": False, "locust_bound": True, "locust_rps": 2761.4}
     check |= {"wrk_rps": 3921.0, "locust_over_wrk": 0.704}
-    line = formatter.cross_check("gunicorn-gthread", 32, check)
+    line = formatter.cross_check("gunicorn-gthread", 32, CrossCheck.from_json(check))
     assert line == (
         "gunicorn-gthread /sync/json, 32 connections: locust 2,761 req/s, wrk 3,921 req/s, "
         "ratio 0.70: NOT within 10% (locust was the bottleneck)"
     )
     agree = check | {"within_10_percent": True, "locust_bound": False}
-    assert formatter.cross_check("uvicorn", 8, agree).endswith("ratio 0.70: within 10%")
+    text = formatter.cross_check("uvicorn", 8, CrossCheck.from_json(agree))
+    assert text.endswith("ratio 0.70: within 10%")
 
 
 def test_switches_names_the_microbenchmark_or_says_there_is_none():

@@ -169,3 +169,15 @@ def test_a_cells_values_are_the_ones_its_summary_is_made_of():
             found = [results.dig(r, keys) for r in data["repeats"] if r["status"] == "ok"]
             expected = [float(value) for value in found if value is not None]
             assert document.values(metric) == expected, (path, metric)
+
+
+def test_a_cross_check_writes_calibration_jsons_keys_in_order():
+    from bench.results.records import CrossCheck
+
+    check = CrossCheck(server="uvicorn", endpoint="/sync/json", connections=8, wrk_rps=10.0)
+    assert list(check.to_json()) == [
+        "server", "endpoint", "connections", "duration_s", "locust_rps", "locust_cpu_percent",
+        "locust_bound", "wrk_rps", "locust_over_wrk", "within_10_percent",
+    ]  # fmt: skip
+    text = json.dumps(check.to_json())
+    assert json.dumps(CrossCheck.from_json(json.loads(text)).to_json()) == text
