@@ -114,7 +114,7 @@ def site_block(options: RunOptions, warnings: list[str]) -> dict[str, Any] | Non
         "paths": [[path, weight] for path, weight in options.site.paths],
         "locustfile": str(options.site.locustfile) if options.site.locustfile else None,
         "git": metadata.git_state(options.site.directory),
-        "facts": options.site_facts,
+        "facts": options.site_facts.to_json() if options.site_facts is not None else None,
         "warnings": warnings,
     }
 

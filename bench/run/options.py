@@ -9,7 +9,6 @@ every server and locust of the run inherit.
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from bench import ROOT
 from bench.errors import UsageError
@@ -17,6 +16,7 @@ from bench.load.loadgen import Topology
 from bench.measure.settings import new_secret_key
 from bench.plan import matrix
 from bench.results import store as results
+from bench.results.records.site import SiteFacts
 from bench.run.progress import console
 from bench.serve import database, servers
 from bench.serve.processes import format_cpus
@@ -65,7 +65,7 @@ class RunOptions:
     # or a server someone else runs (--target).
     application: servers.Application = servers.BUNDLED
     site: Site | None = None
-    site_facts: dict[str, Any] | None = None  # what bench.site.in_site.check found in it
+    site_facts: SiteFacts | None = None  # what bench.site.in_site.check found in it
     seed: int | None = None  # the order of cells in each pass; None: a fresh one
     schedule: str = "uniform"  # open loop: "uniform" or "poisson"
     late_bound: float = DEFAULT_LATE_BOUND_S

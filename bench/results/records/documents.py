@@ -113,6 +113,22 @@ class Ceiling(Record):
 
 
 @dataclass
+class CrossCheck(Record):
+    """locust against wrk on one server (``bench calibrate``'s calibration.json)."""
+
+    server: str = ""
+    endpoint: str = ""
+    connections: int = 0
+    duration_s: float = 0.0
+    locust_rps: float = 0.0
+    locust_cpu_percent: float | None = None
+    locust_bound: bool = False
+    wrk_rps: float | None = None
+    locust_over_wrk: float | None = None
+    within_10_percent: bool | None = None
+
+
+@dataclass
 class ScheduleCheck(Record):
     """Could locust keep an open-loop schedule at the run's top rate (bare app)?"""
 

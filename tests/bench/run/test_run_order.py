@@ -123,7 +123,7 @@ def test_the_sweeps_search_at_their_slots_and_every_cell_has_one_record_per_pass
     assert 610 / 1.05 - 1 <= rows["uvicorn"].per_pass[0] <= 610
     skipped = [r for r in repeats["io.io50.uvicorn.sync.none.r50"] if r.status == "skipped"]
     assert skipped and "not measured in pass" in skipped[0].reason
-    assert results.cell_status([skipped[0].to_json()] * 2, 2) == "skipped"
+    assert results.status_of([skipped[0].status] * 2, 2) == "skipped"
 
 
 def test_run_json_is_written_in_the_shape_of_the_committed_runs(tmp_path):
