@@ -52,7 +52,7 @@ def _write_run(run_dir, cells):
                         "style": "async",
                         "stack": "none",
                         "users": 32,
-                    }  # fmt: skip
+                    }
                 ),
                 [RepeatRecord.from_json(repeat) for repeat in repeats],
                 planned=3,
