@@ -143,7 +143,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--minimum", type=int, default=5)
+    parser.add_argument("--minimum", type=int, default=10)
     parser.add_argument("--target", type=float, default=0.05)
     parser.add_argument("--most", type=int, default=80)
     args = parser.parse_args()
