@@ -47,15 +47,35 @@ def chart_jobs(
     """(title, name in bench.report.charts.CHARTS, arguments) of every chart a run gets."""
     if not cells:
         return []
+    # An open-loop cell's throughput is the rate it was offered, not what it
+    # could serve: it stays out of the closed-loop throughput bars.
+    closed = {
+        scenario: kept
+        for scenario, scenario_cells in grouped.items()
+        if (kept := [cell for cell in scenario_cells if not cell.cell.rate])
+    }
     bars = [
-        (title, "cell_bars", (grouped, metric, axis, heading, label, charts / stem))
+        (
+            title,
+            "cell_bars",
+            (
+                closed if metric == "throughput_rps" else grouped,
+                metric,
+                axis,
+                heading,
+                label,
+                charts / stem,
+            ),
+        )
         for title, metric, axis, heading, stem in CELL_BARS
+        if metric != "throughput_rps" or closed
     ]
     # the latency ladder comes second, after throughput
+    first = 1 if closed else 0
     jobs = [
-        bars[0],
+        *bars[:first],
         ("Latency percentiles", "latency_chart", (grouped, label, charts / "latency")),
-        *bars[1:],
+        *bars[first:],
     ]
     if any(c.median("sync_to_async_per_request") is not None for c in cells):
         jobs.append(("Switches per request", "hops_chart", (grouped, label, charts / "hops")))
