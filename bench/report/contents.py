@@ -28,6 +28,7 @@ class Report:
     sustained_verdicts: list[SustainedVerdict] = field(default_factory=list)
     held: list[HeldRow] = field(default_factory=list)  # held connections: cost, how many kept
     caveats: list[str] = field(default_factory=list)
+    cell_notes: list[str] = field(default_factory=list)  # every cell's own notes
     environment: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
     site: SiteVerdict | None = None  # a run of the user's own project: its verdict
@@ -90,6 +91,7 @@ def read(path: Path) -> Report:
     verdicts.correct(family)
     report.site = site_verdict.verdict(run.data, cells, interfaces(run))
     report.caveats = notes.caveats(run, cells) + notes.statistics_caveats(family, cells)
+    report.cell_notes = notes.cell_details(cells)
     report.environment = environment(run)
     report.seconds = time.perf_counter() - started
     return report

@@ -101,6 +101,7 @@ def _context(report: Report) -> dict[str, Any]:
             for scenario, rows in report.verdicts.items()
         },
         "caveats": report.caveats,
+        "cell_notes": report.cell_notes,
         "cells": cells,
         # a column for the database's CPU only when some cell measured it
         "db_cpu": any(cell.median("db_cpu_ms_per_request") is not None for cell in cells),
