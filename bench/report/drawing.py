@@ -8,6 +8,8 @@ from pathlib import Path
 
 from bench.report import charts
 
+FOREST = "Verdict ratios"  # the chart the answer shows, right under its sentences
+
 # The bar charts of every run: (title, metric, axis label, chart heading, file stem).
 CELL_BARS = (
     (
@@ -80,6 +82,11 @@ def chart_jobs(
     if any(c.median("sync_to_async_per_request") is not None for c in cells):
         jobs.append(("Switches per request", "hops_chart", (grouped, label, charts / "hops")))
     return jobs + sweep_jobs(grouped, label, charts, slo_ms)
+
+
+def forest_job(points: list[tuple], names: tuple[str, str], label: str, charts: Path) -> tuple:
+    """The forest plot of the answer's ratios (bench.report.answer.forest_points)."""
+    return (FOREST, "forest", (points, *names, label, charts / "verdicts"))
 
 
 def sweep_jobs(grouped: dict, label: str, charts: Path, slo_ms: float) -> list[tuple]:

@@ -27,6 +27,7 @@ def run_a(tmp_path) -> Path:
 def test_the_report_has_every_chart_and_both_documents(run_a):
     built = report.build(run_a)
     assert set(built.charts) == {
+        "Verdict ratios",
         "Throughput",
         "Latency percentiles",
         "Server CPU per request",
@@ -43,6 +44,10 @@ def test_the_report_has_every_chart_and_both_documents(run_a):
     assert "<img" in html and 'src="charts/' not in html  # self-contained
     markdown = (run_a / "report.md").read_text()
     assert "![Throughput](charts/throughput.png)" in markdown
+    # the forest plot comes right after the answer, before the environment, once
+    answer, rest = markdown.split("## Environment")
+    assert "![Verdict ratios](charts/verdicts.png)" in answer.split("## The answer")[1]
+    assert "Verdict ratios" not in rest
 
 
 def test_verdicts_pair_asgi_async_with_wsgi_sync(run_a):
