@@ -43,13 +43,15 @@ class Sentence:
     points: list[tuple[str, Metric]]
 
 
-def times(value: float) -> str:
+def times(value: float, digits: int = 3) -> str:
     """A ratio as the answer prints it, to three significant figures: 'x13.7', 'x3.40'."""
-    return f"{value:,.0f}" if value >= 100 else f"{value:#.3g}"
+    return f"{value:,.0f}" if value >= 100 else f"{value:#.{digits}g}"
 
 
-def interval(low: float | None, high: float | None) -> str:
-    return f" [{times(low)}, {times(high)}]" if low is not None and high is not None else ""
+def interval(low: float | None, high: float | None, digits: int = 3) -> str:
+    if low is None or high is None:
+        return ""
+    return f" [{times(low, digits)}, {times(high, digits)}]"
 
 
 def clause(name: str, metric: Metric, candidate: str, baseline: str) -> tuple[str | None, str]:
@@ -73,7 +75,9 @@ def clause(name: str, metric: Metric, candidate: str, baseline: str) -> tuple[st
         low = 1 / metric.ci_high if metric.ci_high else None
         high = 1 / metric.ci_low if metric.ci_low else None
     winner = candidate if candidate_wins else baseline
-    return winner, f"{verb} x{times(ratio)} {what}{interval(low, high)}"
+    # a significant ratio that rounds to 1.00 gets the digit that shows it is not 1
+    digits = 4 if times(ratio) == "1.00" else 3
+    return winner, f"{verb} x{times(ratio, digits)} {what}{interval(low, high, digits)}"
 
 
 def joined(clauses: list[tuple[str | None, str]]) -> str:

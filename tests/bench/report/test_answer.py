@@ -69,7 +69,8 @@ def test_every_figure_of_the_answer_is_a_rows_figure_or_its_reciprocal(run_dir):
         for _, found in sentence.points:
             for value in (found.ratio, found.ci_low, found.ci_high):
                 if value:
-                    figures |= {answer.times(value), answer.times(1 / value)}
+                    for digits in (3, 4):
+                        figures |= {answer.times(value, digits), answer.times(1 / value, digits)}
     for sentence in built.answers:
         text = sentence.text.split(":", 1)[1]
         numbers = re.findall(r"x(\d[\d,]*(?:\.\d+)?)", text)
@@ -121,6 +122,14 @@ def test_a_ratio_below_one_turns_with_its_interval_to_name_the_winner():
     assert answer.clause("CPU/request", metric(2.0, 1.6, 2.5), "A", "W") == (
         "W",
         "uses x2.00 less CPU per request [1.60, 2.50]",
+    )
+
+
+def test_a_significant_ratio_near_one_gets_the_digit_that_shows_it():
+    near = metric(1.0012, 1.0004, 1.002)
+    assert answer.clause("throughput", near, "A", "W") == (
+        "A",
+        "serves x1.001 the requests [1.000, 1.002]",
     )
 
 

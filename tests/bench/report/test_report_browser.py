@@ -18,7 +18,9 @@ from bench.report import build as report
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "runs"
 # A committed full `make bench`: the report a new user first opens.
-FULL_RUN = Path(__file__).resolve().parents[3] / "docs" / "runs" / "20261202T072517Z-bench"
+RUNS = Path(__file__).resolve().parents[3] / "docs" / "runs"
+FULL_RUN = RUNS / "20261202T072517Z-bench"
+SITE_RUN = RUNS / "20261202T074042Z-site"  # a user's site: its own verdict and hops too
 CHECK = """
 <script>
 window.addEventListener("load", () => {
@@ -118,7 +120,9 @@ def test_the_check_sees_an_answer_below_the_fold(tmp_path):
 
 
 @pytest.mark.live
-@pytest.mark.parametrize("run_dir", [FIXTURES / "run_a", FULL_RUN], ids=["run_a", "full-bench"])
+@pytest.mark.parametrize(
+    "run_dir", [FIXTURES / "run_a", FULL_RUN, SITE_RUN], ids=["run_a", "full-bench", "site"]
+)
 def test_the_answer_and_its_forest_plot_are_on_the_first_screen(tmp_path, run_dir):
     """At a common laptop viewport, the answer's sentences and the forest plot of
     their ratios start above the fold: a reader sees the answer before scrolling."""
