@@ -49,10 +49,10 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check bench project tests $(wildcard scenarios/*.py)
 
 bench: $(STAMP)
-	$(PY) -m bench run --label bench
+	$(PY) -m bench run --label bench --repeats 10 --target-interval 5 --budget 15m
 
 bench-findings: $(STAMP)
-	$(PY) -m bench run --scenario findings --repeats 5 --label findings
+	$(PY) -m bench run --scenario findings --repeats 10 --target-interval 5 --budget 15m --label findings
 
 bench-docs: $(STAMP)
 	$(PY) -m bench run --scenario docs --repeats 5 --label docs

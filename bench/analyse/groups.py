@@ -34,6 +34,20 @@ def figure(repeat: RepeatRecord, keys: tuple[str, ...]) -> Any:
     return value
 
 
+def paired_values(
+    a: CellDocument, b: CellDocument, keys: tuple[str, ...]
+) -> list[tuple[float, float]]:
+    """(a's figure, b's figure) of every repeat number both cells measured
+    successfully: in a blocked run, repeat i of each ran back to back."""
+    of_b = {r.repeat: figure(r, keys) for r in b.ok_repeats if r.repeat is not None}
+    found = []
+    for repeat in a.ok_repeats:
+        value_a, value_b = figure(repeat, keys), of_b.get(repeat.repeat)
+        if value_a is not None and value_b is not None:
+            found.append((float(value_a), float(value_b)))
+    return found
+
+
 def key(cell: CellDocument, names: tuple[str, ...]) -> tuple:
     """The values of the fields ``names`` of a cell's identity."""
     return tuple(getattr(cell.cell, name) for name in names)

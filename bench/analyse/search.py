@@ -21,6 +21,8 @@ import itertools
 import math
 from dataclasses import dataclass, field
 
+from bench.results.rows import PassResult
+
 RESOLUTION = 0.05  # the bracket's upper end within 5% of its lower end
 MET, MISSED, BOUND = "met", "missed", "bound"
 
@@ -111,16 +113,20 @@ class Search:
             return None  # neighbouring whole rates: as fine as a rate can be
         return middle
 
-    def result(self) -> dict:
-        """The pass's bracket, JSON-ready."""
+    def bracket(self) -> PassResult:
+        """The pass's bracket."""
         low, high = self.lower, self.upper
-        return {
-            "lower": low,
-            "upper": high,
-            "resolution": (high / low - 1) if low and high else None,
-            "trials": [[rate, outcome] for rate, outcome in self.trials],
-            "ended": self.ended,
-        }
+        return PassResult(
+            lower=low,
+            upper=high,
+            resolution=(high / low - 1) if low and high else None,
+            trials=[[rate, outcome] for rate, outcome in self.trials],
+            ended=self.ended,
+        )
+
+    def result(self) -> dict:
+        """The pass's bracket, JSON-ready (run.json's ``searches``)."""
+        return self.bracket().to_json()
 
 
 def expected_trials(grid: list[int], passes: int, resolution: float = RESOLUTION) -> int:

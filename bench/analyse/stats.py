@@ -206,6 +206,57 @@ def compare(a: Sequence[float], b: Sequence[float], alpha: float = ALPHA) -> Com
     )
 
 
+def compare_paired(
+    pairs: Sequence[tuple[float | None, float | None]], alpha: float = ALPHA
+) -> Comparison:
+    """B against A over pairs (a_i, b_i) measured back to back: the ratio is the
+    geometric mean of the per-pair ratios, its interval the paired t interval
+    on log ratios, the test a one-sample t-test of those logs against 0.
+
+    A pair shares the host's state, so drift that moves both cells cancels in
+    b_i / a_i; what is left is the noise between two adjacent windows. A pair
+    with a missing or non-positive side is dropped (both sides go).
+    """
+    kept = [
+        (float(a), float(b))
+        for a, b in pairs
+        if a is not None and b is not None and math.isfinite(a) and math.isfinite(b)
+    ]
+    n = len(kept)
+    if n == 0:
+        return not_tested("no data", 0, 0)
+    if any(a <= 0 or b <= 0 for a, b in kept):
+        return not_tested("a value <= 0", n, n)
+    logs = np.log([b for _, b in kept]) - np.log([a for a, _ in kept])
+    ratio = float(np.exp(logs.mean()))
+    if n < 2:
+        return not_tested("1 pair", n, n, ratio)
+    if np.ptp(logs) == 0:
+        return not_tested("no spread between pairs", n, n, ratio)
+    result = scipy_stats.ttest_1samp(logs, 0.0)
+    interval = result.confidence_interval(confidence_level=1 - alpha)
+    p_value = float(result.pvalue)
+    significant = p_value < alpha
+    return Comparison(
+        ratio=ratio,
+        ci_low=float(np.exp(interval.low)),
+        ci_high=float(np.exp(interval.high)),
+        p_value=p_value,
+        significant=significant,
+        n_a=n,
+        n_b=n,
+        verdict="significant" if significant else "not significant",
+    )
+
+
+def half_width(low: float | None, high: float | None) -> float | None:
+    """An interval's half-width as a fraction, on the log scale it was built on:
+    [0.95, 1.05 * 1.0526...] around 1 is +-5%, exp((log high - log low) / 2) - 1."""
+    if low is None or high is None or low <= 0 or high <= 0:
+        return None
+    return math.exp((math.log(high) - math.log(low)) / 2) - 1
+
+
 def holm(p_values: Sequence[float]) -> list[float]:
     """Holm's step-down adjusted p-values, in the order given.
 

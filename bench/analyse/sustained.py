@@ -25,7 +25,7 @@ from bench.analyse.groups import documents
 from bench.analyse.stats import compare, supports
 from bench.analyse.verdicts import ASGI_PREFERENCE, WSGI_PREFERENCE, metric_text, preferred, record
 from bench.results.records import CellDocument, RepeatRecord
-from bench.results.rows import SustainedRate, SustainedVerdict
+from bench.results.rows import PassResult, SustainedRate, SustainedVerdict
 
 
 def outcome(repeat: RepeatRecord, slo_ms: float) -> str:
@@ -48,7 +48,7 @@ def outcome(repeat: RepeatRecord, slo_ms: float) -> str:
     return search.MET if met else search.MISSED
 
 
-def pass_results(by_rate: dict[int, CellDocument], slo_ms: float) -> list[dict[str, Any]]:
+def pass_results(by_rate: dict[int, CellDocument], slo_ms: float) -> list[PassResult]:
     """Each pass's bracket of the knee, from the repeats the search measured in it
     (a repeat's ``repeat`` is its pass; skipped ones were not measured)."""
     found: dict[int, search.Search] = {}
@@ -59,7 +59,7 @@ def pass_results(by_rate: dict[int, CellDocument], slo_ms: float) -> list[dict[s
                 continue
             index = int(repeat.repeat or 1)
             found.setdefault(index, search.Search(grid)).record(rate, outcome(repeat, slo_ms))
-    return [found[index].result() for index in sorted(found)]
+    return [found[index].bracket() for index in sorted(found)]
 
 
 def sustained_rates(
@@ -74,8 +74,8 @@ def sustained_rates(
     for key, by_rate in sorted(sweeps.items()):
         rates = sorted(by_rate)
         passes = pass_results(by_rate, slo_ms)
-        per_pass = [float(result["lower"]) for result in passes]
-        resolutions = [r["resolution"] for r in passes if r["resolution"] is not None]
+        per_pass = [float(result.lower) for result in passes]
+        resolutions = [r.resolution for r in passes if r.resolution is not None]
         scenario, endpoint, server, style, stack, db_mode = key
         rows.append(
             SustainedRate(
@@ -90,11 +90,11 @@ def sustained_rates(
                 per_pass=per_pass,
                 passes=passes,
                 resolution=max(resolutions) if resolutions else None,
-                ended=sorted({r["ended"] for r in passes if r["ended"]}),
-                at_least_top=bool(passes) and all(r["upper"] is None for r in passes),
+                ended=sorted({r.ended for r in passes if r.ended}),
+                at_least_top=bool(passes) and all(r.upper is None for r in passes),
                 # passes that met the grid's top rate: their figure is a lower bound
-                capped_passes=sum(1 for r in passes if r["upper"] is None and r["lower"]),
-                below_lowest=bool(passes) and all(r["lower"] == 0 for r in passes),
+                capped_passes=sum(1 for r in passes if r.capped),
+                below_lowest=bool(passes) and all(r.lower == 0 for r in passes),
             )
         )
     return rows
@@ -106,7 +106,7 @@ def describe_rate(row: SustainedRate) -> str:
     if not values:
         return "not measured"
     middle = values[len(values) // 2]
-    capped = [bool(r["upper"] is None and r["lower"]) for r in row.passes] or [False] * len(values)
+    capped = [r.capped for r in row.passes] or [False] * len(values)
     passes = ", ".join(
         f"{'>= ' if top else ''}{value:g}" for value, top in zip(row.per_pass, capped, strict=True)
     )

@@ -40,13 +40,35 @@ class Point:
 
 
 @dataclass
+class Residual:
+    """One point against the fit: the worst are reported, so a poor fit shows."""
+
+    cell_id: str
+    repeat: int
+    cpu_ms: float
+    fitted_ms: float
+    residual_ms: float
+    residual_pct: float | None
+    outlier: bool
+
+
+@dataclass
+class HopWall:
+    """The accounting's own wall time of one kind of hop, weighted by hops."""
+
+    mean_us: float
+    sd_us: float
+    cells: int
+
+
+@dataclass
 class Fit:
     n: int
     slopes_us: dict[str, dict[str, float | None]] = field(default_factory=dict)
     fixed_ms: dict[str, float] = field(default_factory=dict)
     r_squared: float | None = None
     residual_sd_ms: float | None = None
-    residuals: list[dict[str, Any]] = field(default_factory=list)
+    residuals: list[Residual] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
     note: str = ""
 
@@ -133,15 +155,15 @@ def fit(points: list[Point]) -> Fit:
         }
     order = np.argsort(-np.abs(residual))
     result.residuals = [
-        {
-            "cell_id": points[i].cell_id,
-            "repeat": points[i].repeat,
-            "cpu_ms": float(y[i]),
-            "fitted_ms": float(fitted[i]),
-            "residual_ms": float(residual[i]),
-            "residual_pct": float(residual[i] / y[i] * 100) if y[i] else None,
-            "outlier": bool(abs(residual[i]) > 2 * sigma2**0.5),
-        }
+        Residual(
+            cell_id=points[i].cell_id,
+            repeat=points[i].repeat,
+            cpu_ms=float(y[i]),
+            fitted_ms=float(fitted[i]),
+            residual_ms=float(residual[i]),
+            residual_pct=float(residual[i] / y[i] * 100) if y[i] else None,
+            outlier=bool(abs(residual[i]) > 2 * sigma2**0.5),
+        )
         for i in order
     ]
     return result
@@ -149,7 +171,7 @@ def fit(points: list[Point]) -> Fit:
 
 def accounting_wall_us(
     cells: Iterable[CellDocument | dict[str, Any]], max_users: int = 1
-) -> dict[str, Any]:
+) -> dict[str, HopWall | None]:
     """The accounting's own timing of each hop (wall time outside the wrapped
     function), weighted by hops, over cells light enough that no queueing hides
     in it (``max_users``)."""
@@ -168,13 +190,13 @@ def accounting_wall_us(
                 if value is not None and hops:
                     totals[kind].append(value)
                     weights[kind].append(hops)
-    summary = {}
+    summary: dict[str, HopWall | None] = {}
     for kind in totals:
         if totals[kind]:
             values, w = np.array(totals[kind]), np.array(weights[kind], dtype=float)
             mean = float(np.average(values, weights=w))
             spread = float(np.sqrt(np.average((values - mean) ** 2, weights=w)))
-            summary[kind] = {"mean_us": mean, "sd_us": spread, "cells": len(values)}
+            summary[kind] = HopWall(mean_us=mean, sd_us=spread, cells=len(values))
         else:
             summary[kind] = None
     return summary

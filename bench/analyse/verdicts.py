@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from bench.analyse import groups as grouping
-from bench.analyse.groups import by_identity, documents, repeat_values
+from bench.analyse.groups import by_identity, documents, paired_values, repeat_values
 from bench.analyse.stats import (
     ALPHA,
     PERCENTILES,
@@ -23,6 +23,7 @@ from bench.analyse.stats import (
     backed,
     beyond_answers,
     compare,
+    compare_paired,
     holm,
     not_tested,
 )
@@ -47,8 +48,11 @@ SERVER_AND_DB_CPU = ("db", "server_and_db_cpu_ms_per_request")
 PAIRED_BY = ("endpoint", "stack", "users", "db_mode", "rate")
 
 
-def compare_cells(a: CellDocument, b: CellDocument, keys: tuple[str, ...]) -> Comparison:
-    """One metric of cell B against cell A over their repeats.
+def compare_cells(
+    a: CellDocument, b: CellDocument, keys: tuple[str, ...], paired: bool = False
+) -> Comparison:
+    """One metric of cell B against cell A over their repeats; ``paired``: over
+    the per-pass ratios of repeats measured back to back.
 
     A latency percentile that some repeat has too few samples for is not
     tested: its repeats' values are mostly noise, and a ratio of them would
@@ -65,6 +69,8 @@ def compare_cells(a: CellDocument, b: CellDocument, keys: tuple[str, ...]) -> Co
         )
     if percentile and not (backed(a, percentile) and backed(b, percentile)):
         return not_tested(TOO_FEW_SAMPLES, len(values_a), len(values_b))
+    if paired:
+        return compare_paired(paired_values(a, b, keys))
     return compare(values_a, values_b)
 
 
@@ -203,9 +209,21 @@ def includes_database(cell: CellDocument) -> bool:
     return bool(good) and len(repeat_values(cell, SERVER_AND_DB_CPU)) == len(good)
 
 
-def pair(candidate: CellDocument, baseline: CellDocument, question: str) -> VerdictRow:
+Blocked = set[frozenset[str]]  # pairs of cell ids a run measured back to back
+
+
+def pair(
+    candidate: CellDocument,
+    baseline: CellDocument,
+    question: str,
+    blocked: Blocked | None = None,
+) -> VerdictRow:
     """Ratios candidate / baseline with their intervals and uncorrected tests; no
     ratio, and why, when either configuration failed (see ``failure``).
+
+    Where the run measured the two cells back to back (``blocked``, from
+    run.json), the metrics are paired and the unpaired ones are kept beside
+    them; ``blocked`` None is a run that blocked nothing (an older run).
 
     CPU per request is the server's plus the database's when both cells
     measured their PostgreSQL backends (``cpu_includes_database``): the server
@@ -219,26 +237,40 @@ def pair(candidate: CellDocument, baseline: CellDocument, question: str) -> Verd
         (name, SERVER_AND_DB_CPU if with_db and name == "CPU/request" else keys)
         for name, keys in METRICS
     )
-    return VerdictRow(
+    unpaired = {name: record(compare_cells(baseline, candidate, keys)) for name, keys in metrics}
+    row = VerdictRow(
         question=question,
         candidate=candidate.id,
         baseline=baseline.id,
         loadgen_bound=bool(candidate.loadgen_bound or baseline.loadgen_bound),
         cpu_includes_database=with_db,
-        metrics={name: record(compare_cells(baseline, candidate, keys)) for name, keys in metrics},
+        metrics=unpaired,
     )
+    if blocked is None:
+        return row
+    if frozenset((candidate.id, baseline.id)) not in blocked:
+        row.pairing = "unpaired"
+        return row
+    row.pairing, row.unpaired = "paired", unpaired
+    row.metrics = {
+        name: record(compare_cells(baseline, candidate, keys, paired=True))
+        for name, keys in metrics
+    }
+    return row
 
 
 def verdicts(
     cells: Iterable[CellDocument | dict],
     interfaces: dict[str, str],
     baselines: dict[str, str] | None = None,
+    blocked: Blocked | None = None,
 ) -> dict[str, list[VerdictRow]]:
     """For each scenario, the paired comparisons its cells allow, Holm-corrected together.
 
     ``baselines`` maps a scenario to the endpoint it declares as its baseline
     (BENCH "baseline"): each other endpoint is then also compared with it, in
-    the same server, style, stack and load ("gzip_page vs json").
+    the same server, style, stack and load ("gzip_page vs json"). ``blocked``:
+    the pairs of cells the run measured back to back (``pair``).
     """
     by_scenario: dict[str, dict[tuple, list[CellDocument]]] = defaultdict(dict)
     for (scenario, *shared), group in by_identity(
@@ -256,11 +288,13 @@ def verdicts(
             wsgi_own = _pick(group, "wsgi", OWN, interfaces, WSGI_PREFERENCE)
             asgi_own = _pick(group, "asgi", OWN, interfaces, ASGI_PREFERENCE)
             if wsgi_own and asgi_own:
-                rows.append(pair(asgi_own, wsgi_own, "ASGI vs WSGI for your site" + at))
+                rows.append(pair(asgi_own, wsgi_own, "ASGI vs WSGI for your site" + at, blocked))
             wsgi_sync = _pick(group, "wsgi", "sync", interfaces, WSGI_PREFERENCE)
             asgi_async = _pick(group, "asgi", "async", interfaces, ASGI_PREFERENCE)
             if wsgi_sync and asgi_async:
-                rows.append(pair(asgi_async, wsgi_sync, "ASGI + async vs WSGI + sync" + at))
+                rows.append(
+                    pair(asgi_async, wsgi_sync, "ASGI + async vs WSGI + sync" + at, blocked)
+                )
             if asgi_async:
                 same_server = [
                     c
@@ -275,9 +309,10 @@ def verdicts(
                             asgi_async,
                             same_server[0],
                             "async vs sync views, same ASGI server" + at,
+                            blocked,
                         )
                     )
-        rows += against_baseline(groups, (baselines or {}).get(scenario))
+        rows += against_baseline(groups, (baselines or {}).get(scenario), blocked)
         if rows:
             found[scenario] = rows
     correct(row for rows in found.values() for row in rows)
@@ -302,7 +337,7 @@ def _where(key: tuple, keys: list[tuple]) -> str:
 
 
 def against_baseline(
-    groups: dict[tuple, list[CellDocument]], baseline: str | None
+    groups: dict[tuple, list[CellDocument]], baseline: str | None, blocked: Blocked | None = None
 ) -> list[VerdictRow]:
     """Each endpoint's cells against the baseline endpoint's cell that differs
     from them in the endpoint only."""
@@ -324,7 +359,7 @@ def against_baseline(
         reference = references.get(rest(cell))
         if endpoint != baseline and reference is not None:
             where = f"{cell.cell.server}, {cell.cell.style}"
-            rows.append(pair(cell, reference, f"{endpoint} vs {baseline} ({where})"))
+            rows.append(pair(cell, reference, f"{endpoint} vs {baseline} ({where})", blocked))
     return rows
 
 
@@ -361,4 +396,18 @@ def describe(row: VerdictRow) -> str:
             return "CPU/request (server + database)"
         return name
 
-    return ", ".join(f"{label(name)} {metric_text(metric)}" for name, metric in row.metrics.items())
+    text = ", ".join(f"{label(name)} {metric_text(metric)}" for name, metric in row.metrics.items())
+    return text + pairing_text(row)
+
+
+def pairing_text(row: VerdictRow) -> str:
+    """'; paired over 9 passes' (the cells ran back to back, the intervals are
+    the paired ones), '; unpaired' where the run blocked others but not these."""
+    if row.pairing == "paired":
+        counts = {m.n_a for m in row.metrics.values() if m.tested}
+        if counts:
+            return f"; paired over {'-'.join(map(str, sorted(counts)))} passes"
+        return "; paired"
+    if row.pairing == "unpaired":
+        return "; unpaired (not measured back to back)"
+    return ""

@@ -23,6 +23,19 @@ def cpu_list(text: str) -> frozenset[int]:
         ) from None
 
 
+def duration(text: str) -> float:
+    """Seconds from '900', '900s', '15m' or '1h' (a time budget)."""
+    units = {"s": 1.0, "m": 60.0, "h": 3600.0}
+    number, unit = (text[:-1], text[-1]) if text[-1:] in units else (text, "s")
+    try:
+        seconds = float(number) * units[unit]
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (e.g. 900s, 15m, 1h)")
+    return seconds
+
+
 def default_cpus() -> tuple[frozenset[int] | None, frozenset[int] | None]:
     """Server on the first CPU, locust on the second; unpinned on a one-CPU machine."""
     available = sorted(os.sched_getaffinity(0))

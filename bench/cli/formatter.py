@@ -9,7 +9,7 @@ the function that needs them: ``djbench list`` should not pay for scipy.
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bench.numbers import fmt
 
@@ -17,6 +17,9 @@ if TYPE_CHECKING:  # annotations only: bench.report.build brings the charting li
     from bench.plan.matrix import Cell
     from bench.plan.scenarios import Scenario
     from bench.report.contents import Report
+    from bench.results.records import CrossCheck
+    from bench.results.records.microbench import MicrobenchSummary, Timing
+    from bench.results.records.soak import SoakDocument
     from bench.serve.servers import ServerSpec
 
 
@@ -71,14 +74,14 @@ def listing(
     return lines
 
 
-def cross_check(server: str, users: int, check: Mapping[str, Any]) -> str:
+def cross_check(server: str, users: int, check: "CrossCheck") -> str:
     """``calibrate``: locust against wrk on one server, and whether they agree."""
-    verdict = "within 10%" if check["within_10_percent"] else "NOT within 10%"
-    bound = " (locust was the bottleneck)" if check["locust_bound"] else ""
+    verdict = "within 10%" if check.within_10_percent else "NOT within 10%"
+    bound = " (locust was the bottleneck)" if check.locust_bound else ""
     return (
         f"{server} /sync/json, {users} connections: locust "
-        f"{check['locust_rps']:,.0f} req/s, wrk {check['wrk_rps']:,.0f} req/s, "
-        f"ratio {check['locust_over_wrk']:.2f}: {verdict}{bound}"
+        f"{check.locust_rps:,.0f} req/s, wrk {check.wrk_rps:,.0f} req/s, "
+        f"ratio {check.locust_over_wrk:.2f}: {verdict}{bound}"
     )
 
 
@@ -128,52 +131,50 @@ def archived(target: Path, size_bytes: int) -> str:
     return f"archived: {target} ({size_bytes / 1024:,.0f} KiB)"
 
 
-def soak_table(analysis: Mapping[str, Any]) -> str:
+def soak_table(analysis: "SoakDocument") -> str:
     """``soak``: one row per minute, the RSS growth and anything flagged."""
-    if analysis["status"] != "ok":
-        return f"soak of {analysis['cell']} {analysis['status']}: {analysis['reason']}"
+    if not analysis.ok:
+        return f"soak of {analysis.cell} {analysis.status}: {analysis.reason}"
     lines = [
-        f"soak of {analysis['cell']} ({analysis['window_s'] / 60:.1f} min):",
+        f"soak of {analysis.cell} ({analysis.window_s / 60:.1f} min):",
         f"  {'minute':>6} {'req/s':>9} {'p99 ms':>9} {'errors':>7} {'RSS MiB':>8}",
     ]
-    for minute in analysis["minutes"]:
+    for minute in analysis.minutes:
         lines.append(
-            f"  {minute['minute']:>6} {minute['throughput_rps'] or 0:>9,.0f} "
-            f"{minute['p99_ms'] or 0:>9.1f} {minute['errors']:>7} "
-            f"{minute['rss_peak_mb'] or 0:>8.1f}"
+            f"  {minute.minute:>6} {minute.throughput_rps or 0:>9,.0f} "
+            f"{minute.p99_ms or 0:>9.1f} {minute.errors:>7} "
+            f"{minute.rss_peak_mb or 0:>8.1f}"
         )
-    growth = analysis["rss_growth_pct"]
+    growth = analysis.rss_growth_pct
     lines.append(
-        f"  errors {analysis['total_errors']}, RSS growth "
-        + fmt(growth, "{:+.1f}%", none="unknown")
+        f"  errors {analysis.total_errors}, RSS growth " + fmt(growth, "{:+.1f}%", none="unknown")
     )
-    lines += [f"  FLAG: {flag}" for flag in analysis["flags"]] or ["  no flags"]
+    lines += [f"  FLAG: {flag}" for flag in analysis.flags] or ["  no flags"]
     return "\n".join(lines)
 
 
-def _microbench_row(label: str, values: Mapping[str, Any]) -> str:
-    cells = [f"{values[c]['mean_us']:9.2f} ± {values[c]['stdev_us']:6.2f}" for c in ("wall", "cpu")]
+def _microbench_row(label: str, timing: "Timing") -> str:
+    cells = [f"{c.mean_us:9.2f} ± {c.stdev_us:6.2f}" for c in (timing.wall, timing.cpu)]
     return f"{label:<48} {cells[0]:>20} {cells[1]:>20}"
 
 
-def microbench_table(summary: Mapping[str, Any]) -> str:
+def microbench_table(summary: "MicrobenchSummary") -> str:
     """``microbench``: every benchmark, the per-switch costs, the accounting's own cost."""
     lines = [f"{'benchmark':<48} {'wall µs':>20} {'CPU µs':>20}"]
-    for name, values in summary["benchmarks"].items():
-        lines.append(_microbench_row(name, values))
+    for name, timing in summary.benchmarks.items():
+        lines.append(_microbench_row(name, timing))
     lines.append("")
     lines.append("per switch (benchmark minus its floor):")
-    for label, values in summary["per_switch"].items():
-        lines.append(_microbench_row(label, values))
+    for label, timing in summary.per_switch.items():
+        lines.append(_microbench_row(label, timing))
     lines.append("")
-    for handler, figures in summary["accounting_overhead"].items():
-        if not isinstance(figures, dict):
-            kind = handler.removeprefix("per_").removesuffix("_us")
-            lines.append(f"switch accounting's own cost per {kind} hop: {figures:.2f} µs CPU")
-            continue
+    overhead = summary.accounting_overhead
+    for kind, cost in overhead.per_hop_us().items():
+        lines.append(f"switch accounting's own cost per {kind} hop: {cost:.2f} µs CPU")
+    for handler, figures in overhead.handlers().items():
         lines.append(
             f"switch accounting on a {handler.upper()} request (default stack): "
-            f"{figures['without_us']:.0f} -> {figures['with_us']:.0f} µs CPU "
-            f"({fmt(figures['overhead_pct'], '{:+.1f}%')})"
+            f"{figures.without_us:.0f} -> {figures.with_us:.0f} µs CPU "
+            f"({fmt(figures.overhead_pct, '{:+.1f}%')})"
         )
     return "\n".join(lines)

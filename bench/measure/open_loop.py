@@ -41,14 +41,16 @@ def open_loop_figures(
     "unsustainable": its percentiles describe a queue still filling when the
     window closed, so they depend on the window's length.
     """
-    # The plugin's own JSON (bench.load.in_locust): read at its boundary.
-    loop = samples.open_loop or {}
-    counts = loop.get("window") or {}
-    dropped = int(counts.get("dropped", (loop.get("dropped") or {}).get("window", 0)))
-    scheduled = int(counts.get("scheduled", (loop.get("scheduled") or {}).get("window", 0)))
-    answered = counts.get("answered")
+    loop = samples.open_loop or output.ScheduleTotals()
+    counts = loop.window or output.WindowCounts()
+    # A process without window counts: the phase totals stand in.
+    dropped = int(counts.dropped if counts.dropped is not None else loop.dropped.get("window", 0))
+    scheduled = int(
+        counts.scheduled if counts.scheduled is not None else loop.scheduled.get("window", 0)
+    )
+    answered = counts.answered
     due = samples.due_of(names)
-    outside = sum(int((counts.get("undue") or {}).get(name, 0)) for name in names)
+    outside = sum(int(counts.undue.get(name, 0)) for name in names)
     from_due = due is not None and due.size > 0 and outside == 0
     growth = _growth(due, window, from_due)
     reasons = []
@@ -65,19 +67,19 @@ def open_loop_figures(
         scheduled=scheduled,
         answered=answered,
         answered_fraction=answered / scheduled if answered is not None and scheduled else None,
-        unanswered=counts.get("unanswered"),
+        unanswered=counts.unanswered,
         dropped=dropped,
-        dropped_all_phases=int(sum((loop.get("dropped") or {}).values())),
+        dropped_all_phases=int(sum(loop.dropped.values())),
         latency_growth_s_per_s=growth,
         latency_from_due=bool(from_due),
         made_outside_schedule=outside,
-        scheduler_slip_ms_p99=loop.get("slip_ms_p99"),
-        scheduler_slip_ms_max=loop.get("slip_ms_max"),
-        free_user_slip_ms_p99=counts.get("free_slip_ms_p99"),
-        free_user_slip_count=counts.get("free_slip_count"),
-        schedule=loop.get("schedule"),
-        seed=loop.get("seed"),
-        late_bound_s=loop.get("late_bound_s"),
+        scheduler_slip_ms_p99=loop.slip_ms_p99,
+        scheduler_slip_ms_max=loop.slip_ms_max,
+        free_user_slip_ms_p99=counts.free_slip_ms_p99,
+        free_user_slip_count=counts.free_slip_count,
+        schedule=loop.schedule,
+        seed=loop.seed,
+        late_bound_s=loop.late_bound_s,
         sustainable=not reasons,
         unsustainable_reasons=reasons,
     )

@@ -86,6 +86,8 @@ class Scenario:
     # A cell's warm-up is at least users x this (seconds): thousands of held
     # connections take seconds to open, and the window must not measure that.
     warmup_per_user: float = 0.0
+    # The table whose rows the harness counts around each repeat, if any.
+    verify_rows: str | None = None
 
     def warmup_for(self, users: int, warmup: float) -> float:
         """The warm-up of a cell with ``users``, given the run's ``warmup``."""
@@ -107,11 +109,6 @@ class Scenario:
         if path is None:
             return None
         return f"/{style}/{path}" if self.styled else path
-
-    @property
-    def verify_rows(self) -> str | None:
-        """The table whose rows the harness counts around each repeat, if any."""
-        return self.declared.get("verify_rows")
 
     @property
     def summary(self) -> str:
@@ -219,6 +216,7 @@ def load(path: Path) -> Scenario:
         rates=rates,
         threads_per_user=bool(declared.get("threads_per_user", False)),
         warmup_per_user=float(warmup_per_user),
+        verify_rows=verify_rows,
     )
 
 

@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.analyse import held, sustained, verdicts
+from bench.analyse import held, pairs, sustained, verdicts
 from bench.report import answer
 from bench.report import caveats as notes
 from bench.results import store as results
@@ -73,6 +73,15 @@ def baselines(run: results.Run) -> dict[str, str]:
     }
 
 
+def blocked(run: results.Run) -> set[frozenset[str]] | None:
+    """The pairs of cells the run measured back to back, or None for a run
+    from before blocks (its verdicts are unpaired, as they always were)."""
+    order = run.document.order
+    if order is None or order.blocks is None:
+        return None
+    return pairs.blocked_ids(order.blocks)
+
+
 def read(path: Path) -> Report:
     """The contents of the run at ``path``: verdicts, rates, caveats; no chart, no file."""
     started = time.perf_counter()
@@ -81,7 +90,7 @@ def read(path: Path) -> Report:
     cells = ordered_cells(run)
     slo_ms = slo(run)
     report.verdicts = verdicts.verdicts(
-        [c for c in cells if c.repeats], interfaces(run), baselines(run)
+        [c for c in cells if c.repeats], interfaces(run), baselines(run), blocked(run)
     )
     report.sustained = sustained.sustained_rates(cells, slo_ms)
     report.sustained_verdicts = sustained.headline_verdicts(report.sustained, interfaces(run))

@@ -54,6 +54,11 @@ class VerdictRow:
     metrics: dict[str, Metric] = field(default_factory=dict)
     cpu_includes_database: bool | None = None  # None: a failed row, nothing compared
     failed: dict[str, str] | None = None  # cell id -> why it failed; None: compared
+    # "paired": the cells ran back to back in every pass and ``metrics`` are
+    # over per-pair ratios, with the unpaired (Welch) figures kept beside them;
+    # None: a run without blocks, whose metrics are the unpaired ones.
+    pairing: str | None = None
+    unpaired: dict[str, Metric] | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -67,6 +72,10 @@ class VerdictRow:
         data["metrics"] = _metrics_json(self.metrics)
         if self.failed is not None:
             data["failed"] = self.failed
+        if self.pairing is not None:
+            data["pairing"] = self.pairing
+        if self.unpaired is not None:
+            data["unpaired"] = _metrics_json(self.unpaired)
         return data
 
 
@@ -96,6 +105,26 @@ class ComparisonRow:
 
 
 @dataclass
+class PassResult:
+    """One pass's search of a configuration's rates (``bench.analyse.search``):
+    the bracket it found, the trials it made, why it ended early if it did."""
+
+    lower: int  # the highest rate met below every rate missed (0: none met)
+    upper: int | None  # the lowest rate missed (None: none: met at the grid's top)
+    resolution: float | None  # upper / lower - 1, where both are known
+    trials: list[list[Any]]  # [rate, outcome]
+    ended: str | None
+
+    @property
+    def capped(self) -> bool:
+        """Met the grid's top rate: its figure is a lower bound."""
+        return self.upper is None and bool(self.lower)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
 class SustainedRate:
     """One configuration swept open-loop: the highest rate it sustained, per pass."""
 
@@ -108,7 +137,7 @@ class SustainedRate:
     rates: list[int]  # the grid swept
     slo_ms: float
     per_pass: list[float]  # each pass's sustained rate (its bracket's lower end)
-    passes: list[dict[str, Any]]  # each pass's search result (bench.analyse.search)
+    passes: list[PassResult]  # each pass's search result (bench.analyse.search)
     resolution: float | None  # the widest bracket of a pass, relative to its figure
     ended: list[str]  # why searches ended early (the load generator)
     at_least_top: bool  # every pass met the grid's top rate

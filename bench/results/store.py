@@ -24,7 +24,6 @@ import psutil
 from bench import ROOT
 from bench.errors import BenchError
 from bench.plan.matrix import Cell
-from bench.results.summary import repeat_summary
 from bench.results.records import (
     SUMMARY_METRICS,
     CellDocument,
@@ -33,6 +32,7 @@ from bench.results.records import (
     RunDocument,
     Spread,
 )
+from bench.results.summary import repeat_summary
 
 SCHEMA_VERSION = 1
 # In this checkout, results/ beside bench/; installed elsewhere (pip install
@@ -129,29 +129,10 @@ def dig(data: Any, keys: tuple[str, ...]) -> Any:
     return data
 
 
-def repeat_values(cell: dict, keys: tuple[str, ...]) -> list[float]:
-    """One metric of every successful repeat of a cell (missing values skipped)."""
-    values = [dig(repeat, keys) for repeat in cell["repeats"] if repeat.get("status") == "ok"]
-    return [float(value) for value in values if value is not None]
-
-
-def summarise_repeats(repeats: list[dict[str, Any]]) -> dict[str, Any]:
-    """Median and spread of every summary metric over the repeats that succeeded."""
-    good = [repeat for repeat in repeats if repeat.get("status") == "ok"]
-    return {
-        metric: repeat_summary([dig(repeat, keys) for repeat in good])
-        for metric, keys in SUMMARY_METRICS.items()
-    }
-
-
-def cell_status(repeats: list[dict[str, Any]], planned: int) -> str:
-    """ok, partial, failed, interrupted; or skipped (an open-loop rate above one
-    its configuration could not sustain: every repeat skipped on purpose)."""
-    return status_of([repeat.get("status") for repeat in repeats], planned)
-
-
 def status_of(statuses: list[str | None], planned: int) -> str:
-    """A cell's status from its repeats' (``cell_status``)."""
+    """A cell's status from its repeats': ok, partial, failed, interrupted; or
+    skipped (an open-loop rate above one its configuration could not sustain:
+    every repeat skipped on purpose)."""
     ok, skipped = statuses.count("ok"), statuses.count("skipped")
     if "interrupted" in statuses and ok + skipped < planned:
         return "interrupted"
@@ -162,24 +143,8 @@ def status_of(statuses: list[str | None], planned: int) -> str:
     return "partial" if ok else "failed"
 
 
-def cell_document(cell: dict[str, Any], repeats: list[dict[str, Any]], planned: int) -> dict:
-    """The JSON of one cell: its identity, raw repeats and derived summary."""
-    bound = [r["repeat"] for r in repeats if r.get("loadgen", {}).get("bound")]
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "cell": cell,
-        "status": cell_status(repeats, planned),
-        "planned_repeats": planned,
-        "loadgen_bound": bool(bound),
-        "loadgen_bound_repeats": bound,
-        "repeats": repeats,
-        "summary": summarise_repeats(repeats),
-    }
-
-
 def cell_record(cell: Cell, repeats: list[RepeatRecord], planned: int) -> CellDocument:
-    """One cell's document: its identity, raw repeats and the summary over them
-    (the same JSON ``cell_document`` makes of dicts)."""
+    """One cell's document: its identity, raw repeats and the summary over them."""
     good = [repeat for repeat in repeats if repeat.ok]
     bound = [r.repeat for r in repeats if r.loadgen is not None and r.loadgen.bound]
     summary = {
@@ -213,7 +178,7 @@ class Run:
 
     @property
     def label(self) -> str:
-        return str(self.data.get("label", self.path.name))
+        return str(self.document.label) if self.document.has("label") else self.path.name
 
     @functools.cached_property
     def document(self) -> RunDocument:

@@ -41,4 +41,3 @@ def repeat_summary(values: Sequence[float | None]) -> dict[str, float | int | No
         "spread_pct": float((data.max() - data.min()) / median * 100) if median else None,
         "rsd_pct": float(stdev / mean * 100) if mean else None,
     }
-

@@ -24,7 +24,7 @@ from bench.measure import repeat as measure
 from bench.measure import settings as server_settings
 from bench.plan import scenarios
 from bench.results import store as results
-from bench.results.records import Ceiling, ScheduleCheck, ceiling_from_json
+from bench.results.records import Ceiling, CrossCheck, ScheduleCheck, ceiling_from_json
 from bench.serve import launch, processes, servers
 
 WRK_RATE = re.compile(r"Requests/sec:\s+([\d.]+)")
@@ -234,7 +234,7 @@ def cross_check(
     server: str,
     users: int,
     duration: float,
-) -> dict[str, Any]:
+) -> CrossCheck:
     """locust and wrk against the same server configuration, one after the other."""
     bundled = launch.served(server, servers.BUNDLED)
     scenario = scenarios.discover()["json"]
@@ -273,18 +273,18 @@ def cross_check(
     finally:
         running.stop()
     locust = record.throughput_rps
-    return {
-        "server": server,
-        "endpoint": "/sync/json",
-        "connections": users,
-        "duration_s": duration,
-        "locust_rps": locust,
-        "locust_cpu_percent": record.loadgen.cpu_percent,
-        "locust_bound": record.loadgen.bound,
-        "wrk_rps": wrk,
-        "locust_over_wrk": locust / wrk if wrk else None,
-        "within_10_percent": abs(locust / wrk - 1) <= 0.10 if wrk else None,
-    }
+    return CrossCheck(
+        server=server,
+        endpoint="/sync/json",
+        connections=users,
+        duration_s=duration,
+        locust_rps=locust,
+        locust_cpu_percent=record.loadgen.cpu_percent,
+        locust_bound=record.loadgen.bound,
+        wrk_rps=wrk,
+        locust_over_wrk=locust / wrk if wrk else None,
+        within_10_percent=abs(locust / wrk - 1) <= 0.10 if wrk else None,
+    )
 
 
 def write(run_dir: Path, document: dict[str, Any]) -> None:

@@ -105,23 +105,42 @@ def planned_repeats(cell: matrix.Cell, options: RunOptions) -> int:
 
 
 def shuffled_passes(
-    cells: list[matrix.Cell], options: RunOptions, seed: int
+    cells: list[matrix.Cell],
+    options: RunOptions,
+    seed: int,
+    blocks: list[list[matrix.Cell]] | None = None,
 ) -> list[list[matrix.Cell]]:
     """Each pass holds every cell that still has a repeat to run, in its own
-    random order.
+    random order; the cells of a block (``bench.analyse.pairs``) adjacent.
 
     Randomized multiple interleaved trials (Abedi and Brecht, ICPE 2017): on a
     shared machine, drift inside a pass would otherwise fall on the same cells
-    every time and become a fixed offset between them. The seed is recorded,
-    so the order can be replayed with ``--seed``.
+    every time and become a fixed offset between them. The cells a verdict
+    compares run back to back, in a fresh random order each pass (AB or BA),
+    so that the pair shares the host's state (Laaber et al., 2019). The seed
+    is recorded, so the order can be replayed with ``--seed``.
     """
     rng = random.Random(seed)
     passes = []
     for index in range(max(options.repeats, options.sweep_repeats)):
-        order = [cell for cell in cells if index < planned_repeats(cell, options)]
-        rng.shuffle(order)
-        passes.append(order)
+        due = [cell for cell in cells if index < planned_repeats(cell, options)]
+        passes.append(blocked_order(due, blocks or [[cell] for cell in cells], rng))
     return passes
+
+
+def blocked_order(
+    due: list[matrix.Cell], blocks: list[list[matrix.Cell]], rng: random.Random
+) -> list[matrix.Cell]:
+    """``due`` in a random order of blocks, each block's due cells shuffled
+    within it and kept together; a due cell in no block stands alone."""
+    wanted = {cell.id for cell in due}
+    units = [[cell for cell in block if cell.id in wanted] for block in blocks]
+    placed = {cell.id for unit in units for cell in unit}
+    units = [unit for unit in units if unit] + [[c] for c in due if c.id not in placed]
+    rng.shuffle(units)
+    for unit in units:
+        rng.shuffle(unit)
+    return [cell for unit in units for cell in unit]
 
 
 def connection_room_notes(

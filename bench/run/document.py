@@ -54,6 +54,8 @@ def options_record(options: RunOptions, fd_limit: Any) -> RunOptionsRecord:
         ready_timeout_s=options.ready_timeout,
         stop_timeout_s=STOP_TIMEOUT,
         fd_limit=fd_limit,
+        target_interval_pct=options.target_interval,
+        budget_s=options.budget_s,
     )
 
 
@@ -112,13 +114,26 @@ def site_block(options: RunOptions, warnings: list[str]) -> dict[str, Any] | Non
         "paths": [[path, weight] for path, weight in options.site.paths],
         "locustfile": str(options.site.locustfile) if options.site.locustfile else None,
         "git": metadata.git_state(options.site.directory),
-        "facts": options.site_facts,
+        "facts": options.site_facts.to_json() if options.site_facts is not None else None,
         "warnings": warnings,
     }
 
 
-def set_order(document: RunDocument, seed: int, passes: list[list[matrix.Cell]]) -> None:
-    document.order = PassOrder(seed=seed, passes=[[cell.id for cell in order] for order in passes])
+def set_order(
+    document: RunDocument,
+    seed: int,
+    passes: list[list[matrix.Cell]],
+    blocks: list[list[matrix.Cell]] | None = None,
+    pairs: list[tuple[matrix.Cell, matrix.Cell]] | None = None,
+) -> None:
+    """run.json's ``order``: the seed, each pass's cells, and the blocks and
+    pairs that make a verdict paired (a block of one cell is not listed)."""
+    document.order = PassOrder(
+        seed=seed,
+        passes=[[cell.id for cell in order] for order in passes],
+        blocks=[[c.id for c in block] for block in blocks or [] if len(block) > 1],
+        pairs=[[a.id, b.id] for a, b in pairs or []],
+    )
 
 
 def finish(document: RunDocument, interrupt: Interrupt) -> None:
@@ -146,6 +161,14 @@ class RunFiles:
         self.repeats: dict[str, list[RepeatRecord]] = {
             cell.id: [] for cell in cells if not cell.rate
         }
+        # repeats the stopping rule added to a cell beyond --repeats
+        self.extra: dict[str, int] = {}
+
+    def plan_extra_pass(self, cells: list[matrix.Cell]) -> None:
+        """One more repeat of each of ``cells``, counted before it is measured."""
+        for cell in cells:
+            self.extra[cell.id] = self.extra.get(cell.id, 0) + 1
+        self.document.progress.planned += len(cells)
 
     def write_run(self) -> None:
         results.write_json(self.run_dir / "run.json", self.document.to_json())
@@ -160,7 +183,7 @@ class RunFiles:
             host = worker.rsplit("_", 1)[0]
             if hosts is not None and host not in hosts.loadgen:
                 hosts.loadgen.append(host)
-        planned = planned_repeats(cell, self.options)
+        planned = planned_repeats(cell, self.options) + self.extra.get(cell.id, 0)
         document = results.cell_record(cell, repeats, planned)
         results.write_json(results.cell_path(self.run_dir, cell.id), document.to_json())
         progress = self.document.progress

@@ -17,6 +17,7 @@ goes through.
 """
 
 import os
+import random
 import secrets
 import signal
 import time
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from bench.analyse import pairs as pairing
 from bench.analyse import search
 from bench.load import schedule
 from bench.measure import repeat as measure
@@ -33,8 +35,9 @@ from bench.measure import settings as server_settings
 from bench.plan import fdlimit, matrix, scenarios
 from bench.results import store as results
 from bench.results.records import Calibration, RepeatRecord
-from bench.run import calibrate, document
+from bench.run import calibrate, document, stopping
 from bench.run.cells import (
+    blocked_order,
     cell_server_options,
     connection_modes,
     connection_room_notes,
@@ -46,6 +49,7 @@ from bench.run.cells import (
 )
 from bench.run.describe import describe_repeat
 from bench.run.options import (
+    DEFAULT_BUDGET_S,
     RunOptions,
     base_env,
     site_warnings,
@@ -160,6 +164,11 @@ class _Run:
     sweeps: Sweeps
     files: document.RunFiles
     passes: list[list[matrix.Cell]]
+    blocks: list[list[matrix.Cell]] = field(default_factory=list)
+    pairs: list[tuple[matrix.Cell, matrix.Cell]] = field(default_factory=list)
+    rule: stopping.Stopping | None = None
+    rng: random.Random = field(default_factory=random.Random)
+    done: int = 0  # repeats measured so far, for the progress lines
     interrupt: measure.Interrupt = field(default_factory=measure.Interrupt)
     upstream: launch.RunningServer | launch.ExternalTarget | None = None
     counter: site.ConnectionCounter | None = None
@@ -241,31 +250,83 @@ class _Run:
         return record
 
     def measure_passes(self, total: int) -> None:
-        """Every pass in its shuffled order, each sweep's trials at its slots."""
-        sweeps, files, interrupt = self.sweeps, self.files, self.interrupt
+        """Every pass in its shuffled order, each sweep's trials at its slots;
+        then, with a stopping rule, the passes it adds."""
         with RunProgress(total) as progress:
-            done = 0
-            for repeat, order in enumerate(self.passes, start=1):
-                sweeps.begin_pass(order)
-                for cell in sweeps.slots(order):
-                    if interrupt.event.is_set():
-                        break
-                    done += 1
-                    label = f"[{done}/{max(done, total)}] {cell.id} r{repeat}"
-                    progress.begin(label)
-                    record = self.measure(cell, repeat, progress.throughput)
-                    if cell.rate:
-                        sweeps.record(cell, record)
-                    files.store(cell, record)
-                    progress.done(f"{label}: {describe_repeat(record)}")
-                if interrupt.event.is_set():
+            for repeat, order in enumerate(list(self.passes), start=1):
+                self.measure_pass(repeat, order, progress, total)
+                if self.interrupt.event.is_set():
                     break
-                if sweeps.current:
-                    if files.document.searches is None:
-                        files.document.searches = []
-                    files.document.searches.append(sweeps.end_pass())
-                for cell, record in sweeps.untried(files.repeats):
-                    files.store(cell, record)
+            if self.rule is not None:
+                self.stop_on_width(progress)
+
+    def measure_pass(
+        self, repeat: int, order: list[matrix.Cell], progress: RunProgress, total: int
+    ) -> None:
+        """One pass: its cells in order, each sweep's trials at its slots."""
+        sweeps, files, interrupt = self.sweeps, self.files, self.interrupt
+        sweeps.begin_pass(order)
+        for cell in sweeps.slots(order):
+            if interrupt.event.is_set():
+                break
+            self.done += 1
+            label = f"[{self.done}/{max(self.done, total)}] {cell.id} r{repeat}"
+            progress.begin(label)
+            record = self.measure(cell, repeat, progress.throughput)
+            if cell.rate:
+                sweeps.record(cell, record)
+            files.store(cell, record)
+            progress.done(f"{label}: {describe_repeat(record)}")
+        if interrupt.event.is_set():
+            return
+        if sweeps.current:
+            if files.document.searches is None:
+                files.document.searches = []
+            files.document.searches.append(sweeps.end_pass())
+        for cell, record in sweeps.untried(files.repeats):
+            files.store(cell, record)
+
+    def stop_on_width(self, progress: RunProgress) -> None:
+        """Passes of the blocks whose paired intervals are still wider than the
+        target, in batches that double their pairs between two looks, while
+        the next pass fits in the budget (``bench.run.stopping``)."""
+        rule, files = self.rule, self.files
+        assert rule is not None
+        looked_at = self.options.repeats
+        while not self.interrupt.event.is_set() and rule.stopped is None:
+            unmet = rule.unmet_blocks(self.blocks, stopping.widths(self.pairs, files.repeats))
+            if not unmet:
+                rule.stopped = "met"
+                break
+            batch = rule.batch(looked_at)
+            looked_at += batch
+            for _ in range(batch):
+                if self.interrupt.event.is_set() or not self.extra_pass(unmet, progress):
+                    break
+        if self.interrupt.event.is_set():
+            rule.stopped = "interrupted"
+        files.document.stopping = stopping.record(
+            rule, self.options.repeats, stopping.widths(self.pairs, files.repeats)
+        )
+        console.print(stopping.describe(files.document.stopping))
+
+    def extra_pass(self, unmet: list[list[matrix.Cell]], progress: RunProgress) -> bool:
+        """One more pass of ``unmet``'s cells, or False (and the rule stopped on
+        its budget) when it would overrun the budget."""
+        rule, files = self.rule, self.files
+        assert rule is not None
+        cells = [cell for block in unmet for cell in block]
+        measured = [r.elapsed_s for rs in files.repeats.values() for r in rs if r.elapsed_s]
+        if not rule.affordable(len(cells), sum(measured) / len(measured) if measured else 0.0):
+            rule.stopped = "budget"
+            return False
+        order = blocked_order(cells, unmet, self.rng)
+        self.passes.append(order)
+        files.document.order.passes.append([cell.id for cell in order])
+        files.plan_extra_pass(cells)
+        rule.extra_passes += 1
+        self.measure_pass(len(self.passes), order, progress, files.document.progress.planned)
+        return True
 
     def stop(self) -> None:
         """Stop what the run started, and write its final status."""
@@ -334,14 +395,20 @@ def _prepare(options: RunOptions) -> _Run:
     if options.site is not None:
         doc.site = document.site_block(options, warnings)
     seed = options.seed if options.seed is not None else secrets.randbits(32)
-    passes = shuffled_passes(expansion.cells, options, seed)
-    document.set_order(doc, seed, passes)
+    pairs = stopping.planned_pairs(expansion.cells)
+    blocks = pairing.blocks(expansion.cells, pairs)
+    passes = shuffled_passes(expansion.cells, options, seed, blocks)
+    document.set_order(doc, seed, passes, blocks, pairs)
     doc.harness = results.harness_identity()
     files = document.RunFiles(run_dir, doc, expansion.cells, options)
     files.write_run()
+    rule = None
+    if options.target_interval is not None:
+        budget = options.budget_s if options.budget_s is not None else DEFAULT_BUDGET_S
+        rule = stopping.Stopping(target=options.target_interval / 100, budget_s=budget)
     return _Run(
         options, expansion, by_name, env, run_dir, replace(settings, schedule_seed=seed),
-        sweeps, files, passes,
+        sweeps, files, passes, blocks, pairs, rule, random.Random(seed + 1),
     )  # fmt: skip
 
 
@@ -355,6 +422,9 @@ def execute(options: RunOptions) -> Path:
         f"locust CPUs {format_cpus(options.loadgen_cpus)}; "
         f"expected about {estimate_seconds(options, cells) / 60:.1f} min"
     )
+    if run.rule is not None:
+        run.rule.started = time.monotonic()
+        console.print(stopping.plan_line(run.rule, len(run.pairs), options.repeats))
     own_cpus = os.sched_getaffinity(0)
     if options.loadgen_cpus:
         # The harness's own threads (sampler, locust's stdout) stay off the server's CPUs.

@@ -11,13 +11,19 @@ command prints is worded in ``bench.cli.formatter``.
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pyperf
 
 from bench import ROOT
 from bench.errors import BenchError
 from bench.results import store as results
+from bench.results.records.microbench import (
+    AccountingOverhead,
+    ClockFigure,
+    HandlerOverhead,
+    MicrobenchSummary,
+    Timing,
+)
 from bench.serve import processes
 
 # (derived figure, benchmark, floor it is measured against)
@@ -69,60 +75,63 @@ def _stats(suite: pyperf.BenchmarkSuite, name: str) -> tuple[float, float]:
     return bench.mean() * 1e6, stdev * 1e6
 
 
-def summarise(path: Path) -> dict[str, Any]:
-    """Per-benchmark mean and standard deviation (µs), and the derived figures."""
-    suite = pyperf.BenchmarkSuite.load(str(path))
-    names = sorted({name.rsplit(":", 1)[0] for name in suite.get_benchmark_names()})
-    table = {}
-    for name in names:
-        row = {}
-        for clock in ("wall", "cpu"):
-            mean, stdev = _stats(suite, f"{name}:{clock}")
-            row[clock] = {"mean_us": mean, "stdev_us": stdev}
-        table[name] = row
-    derived = {}
-    for label, (name, floor) in DERIVED.items():
-        if name not in table or floor not in table:
-            continue
-        derived[label] = {}
-        for clock in ("wall", "cpu"):
-            mean = table[name][clock]["mean_us"] - table[floor][clock]["mean_us"]
-            stdev = (
-                table[name][clock]["stdev_us"] ** 2 + table[floor][clock]["stdev_us"] ** 2
-            ) ** 0.5
-            derived[label][clock] = {"mean_us": mean, "stdev_us": stdev}
-    overhead: dict[str, Any] = {}
+def _timing(suite: pyperf.BenchmarkSuite, name: str) -> Timing:
+    clocks = {clock: ClockFigure(*_stats(suite, f"{name}:{clock}")) for clock in ("wall", "cpu")}
+    return Timing(**clocks)
+
+
+def _less(timing: Timing, floor: Timing) -> Timing:
+    """``timing`` minus its ``floor``, their deviations added in quadrature."""
+
+    def clock(a: ClockFigure, b: ClockFigure) -> ClockFigure:
+        return ClockFigure(a.mean_us - b.mean_us, (a.stdev_us**2 + b.stdev_us**2) ** 0.5)
+
+    return Timing(wall=clock(timing.wall, floor.wall), cpu=clock(timing.cpu, floor.cpu))
+
+
+def _overhead(table: dict[str, Timing]) -> AccountingOverhead:
+    """The accounting's own cost, of the benchmarks that ran (only those keys)."""
+    overhead = AccountingOverhead(json_keys=())
     for kind in ("sync_to_async", "async_to_sync"):
         name = f"accounting_per_{kind}"
         if name in table:
-            overhead[f"per_{kind}_us"] = table[name]["cpu"]["mean_us"]
+            setattr(overhead, f"per_{kind}_us", table[name].cpu.mean_us)
     for handler in ("asgi", "wsgi"):
         if f"{handler}_request_django_stack_accounting" not in table:
             continue
-        plain = table[f"{handler}_request_django_stack"]["cpu"]["mean_us"]
-        counted = table[f"{handler}_request_django_stack_accounting"]["cpu"]["mean_us"]
-        overhead[handler] = {
-            "without_us": plain,
-            "with_us": counted,
-            "overhead_pct": (counted - plain) / plain * 100,
-        }
-    metadata = suite.get_metadata() if hasattr(suite, "get_metadata") else {}
-    return {
-        "schema_version": results.SCHEMA_VERSION,
-        "benchmarks": table,
-        "per_switch": derived,
-        "accounting_overhead": overhead,
-        "metadata": {k: str(v) for k, v in metadata.items()},
+        plain = table[f"{handler}_request_django_stack"].cpu.mean_us
+        counted = table[f"{handler}_request_django_stack_accounting"].cpu.mean_us
+        setattr(overhead, handler, HandlerOverhead(plain, counted, (counted - plain) / plain * 100))
+    return overhead
+
+
+def summarise(path: Path) -> MicrobenchSummary:
+    """Per-benchmark mean and standard deviation (µs), and the derived figures."""
+    suite = pyperf.BenchmarkSuite.load(str(path))
+    names = sorted({name.rsplit(":", 1)[0] for name in suite.get_benchmark_names()})
+    table = {name: _timing(suite, name) for name in names}
+    derived = {
+        label: _less(table[name], table[floor])
+        for label, (name, floor) in DERIVED.items()
+        if name in table and floor in table
     }
+    metadata = suite.get_metadata() if hasattr(suite, "get_metadata") else {}
+    return MicrobenchSummary(
+        schema_version=results.SCHEMA_VERSION,
+        benchmarks=table,
+        per_switch=derived,
+        accounting_overhead=_overhead(table),
+        metadata={k: str(v) for k, v in metadata.items()},
+    )
 
 
 def execute(
     results_root: Path, *, cpus: frozenset[int] | None, quick: bool, only: list[str] | None = None
-) -> tuple[Path, dict[str, Any]]:
+) -> tuple[Path, MicrobenchSummary]:
     """A new microbench run directory with pyperf's JSON and its summary.json;
     the directory and the summary (the command line prints it)."""
     run_dir = results.create_run_dir(results_root, "microbench")
     path = run_pyperf(run_dir, cpus=cpus, quick=quick, only=only)
     summary = summarise(path)
-    results.write_json(run_dir / "summary.json", summary)
+    results.write_json(run_dir / "summary.json", summary.to_json())
     return run_dir, summary

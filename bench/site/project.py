@@ -26,6 +26,7 @@ from typing import Any
 from bench import ROOT
 from bench.errors import BenchError, UsageError
 from bench.plan import scenarios
+from bench.results.records.site import SiteFacts
 from bench.serve import launch, servers
 
 SITE_LOCUSTFILE = Path(__file__).resolve().parent / "in_locust" / "locustfile.py"
@@ -68,10 +69,10 @@ def parse_path(text: str) -> tuple[str, float]:
     match = _WEIGHT.match(text)
     if not match:
         raise UsageError(f"--path {text!r}: a path starts with / (weight: /page@3)")
-    weight = float(match["weight"]) if match["weight"] else 1.0
+    weight = float(match.group("weight")) if match.group("weight") else 1.0
     if weight <= 0:
         raise UsageError(f"--path {text!r}: the weight must be > 0")
-    return match["path"], weight
+    return match.group("path"), weight
 
 
 def settings_from_manage_py(directory: Path) -> str:
@@ -85,7 +86,7 @@ def settings_from_manage_py(directory: Path) -> str:
         raise UsageError(
             f"--settings is needed: no manage.py in {directory} names DJANGO_SETTINGS_MODULE"
         )
-    return match["module"]
+    return match.group("module")
 
 
 def project_environment(site: Site) -> dict[str, str]:
@@ -107,7 +108,7 @@ def check_environment(site: Site) -> dict[str, str]:
     return {**env, **project_environment(site)}
 
 
-def inspect(site: Site, probe: bool = True) -> dict[str, Any]:
+def inspect(site: Site, probe: bool = True) -> SiteFacts:
     """Run ``bench.site.in_site.check`` in their project; its facts, or one line on why not."""
     if not site.directory.is_dir():
         raise UsageError(f"--project {site.directory}: no such directory")
@@ -132,8 +133,8 @@ def inspect(site: Site, probe: bool = True) -> dict[str, Any]:
     except subprocess.TimeoutExpired:
         raise SiteError(f"inspecting {site.settings} took longer than 180 s") from None
     try:
-        facts = json.loads(result.stdout)
-    except ValueError:
+        facts = SiteFacts.from_json(json.loads(result.stdout))
+    except (ValueError, TypeError, AttributeError):
         lines = [line for line in result.stderr.splitlines() if line.strip()]
         raise SiteError(
             f"inspecting {site.settings} failed: {lines[-1] if lines else 'no output'}"
@@ -142,39 +143,40 @@ def inspect(site: Site, probe: bool = True) -> dict[str, Any]:
     return facts
 
 
-def refuse(site: Site, facts: dict[str, Any]) -> None:
+def refuse(site: Site, facts: SiteFacts) -> None:
     """One line for the first thing that makes the site unfit to measure."""
-    if facts.get("settings_error"):
+    if facts.settings_error:
         raise SiteError(
-            f"settings {site.settings} do not load from {site.directory}: {facts['settings_error']}"
+            f"settings {site.settings} do not load from {site.directory}: {facts.settings_error}"
         )
-    if facts.get("debug") and not site.allow_debug:
+    if facts.debug and not site.allow_debug:
         raise SiteError(
             f"DEBUG is True in {site.settings}: a DEBUG site keeps every query in memory "
             "and is not the site your users get; set DEBUG = False, or pass --allow-debug "
             "to measure it anyway"
         )
-    if not facts.get("host_allowed"):
+    if not facts.host_allowed:
         raise SiteError(
-            f"ALLOWED_HOSTS {facts.get('allowed_hosts')} does not allow {HOST}, where the "
+            f"ALLOWED_HOSTS {facts.allowed_hosts} does not allow {HOST}, where the "
             f"harness serves your site: add {HOST!r} to ALLOWED_HOSTS"
         )
-    for alias, database in (facts.get("databases") or {}).items():
-        if database.get("exists") is False:
+    for alias, database in facts.databases.items():
+        if database.exists is False:
             raise SiteError(
-                f"database {alias!r} ({database['name']}) does not exist: create it with "
+                f"database {alias!r} ({database.name}) does not exist: create it with "
                 "`python manage.py migrate`; the harness never creates or writes to your database"
             )
-    default = (facts.get("databases") or {}).get("default") or {}
-    if facts.get("migrations_error") and default.get("vendor") != "dummy":  # DATABASES = {}
-        raise SiteError(f"cannot read your migrations: {facts['migrations_error']}")
-    if unapplied := facts.get("unapplied_migrations") or []:
+    default = facts.databases.get("default")
+    vendor = default.vendor if default is not None else None
+    if facts.migrations_error and vendor != "dummy":  # DATABASES = {}
+        raise SiteError(f"cannot read your migrations: {facts.migrations_error}")
+    if unapplied := facts.unapplied_migrations or []:
         shown = ", ".join(unapplied[:3]) + (", ..." if len(unapplied) > 3 else "")
         raise SiteError(
             f"{len(unapplied)} unapplied migrations ({shown}): run `python manage.py migrate` "
             "first; the harness never migrates your database"
         )
-    if not facts.get("wsgi") and not facts.get("asgi"):
+    if not facts.wsgi and not facts.asgi:
         raise SiteError(
             f"no WSGI or ASGI application found next to {site.settings}: "
             "pass --wsgi module:application or --asgi module:application"
@@ -189,17 +191,13 @@ ASGI_CONNECTIONS_RULE = (
 )
 
 
-def persistent_databases(facts: dict[str, Any]) -> dict[str, Any]:
+def persistent_databases(facts: SiteFacts) -> dict[str, float | None]:
     """alias -> CONN_MAX_AGE of each database that keeps its connections open
     (CONN_MAX_AGE None or > 0); an empty DATABASES ("dummy") has nothing to keep."""
-    return {
-        alias: database.get("conn_max_age")
-        for alias, database in (facts.get("databases") or {}).items()
-        if database.get("vendor") not in (None, "dummy") and database.get("conn_max_age") != 0
-    }
+    return facts.persistent_databases()
 
 
-def connection_warnings(facts: dict[str, Any], asgi_servers: list[str]) -> list[str]:
+def connection_warnings(facts: SiteFacts, asgi_servers: list[str]) -> list[str]:
     """One warning per database with persistent connections when an ASGI server is
     in the matrix: under ASGI each request's sync code runs on a thread of its own,
     each thread opens its own connection and keeps it, and the idle connections pile
@@ -208,7 +206,7 @@ def connection_warnings(facts: dict[str, Any], asgi_servers: list[str]) -> list[
         return []
     lines = []
     for alias, age in persistent_databases(facts).items():
-        name = (facts["databases"][alias] or {}).get("name")
+        name = facts.databases[alias].name
         lines.append(
             f"database {alias!r} ({name}) has CONN_MAX_AGE={age!r} and "
             f"{', '.join(asgi_servers)} serve{'s' if len(asgi_servers) == 1 else ''} it "
@@ -221,18 +219,18 @@ def connection_warnings(facts: dict[str, Any], asgi_servers: list[str]) -> list[
     return lines
 
 
-def application(site: Site, facts: dict[str, Any]) -> servers.Application:
+def application(site: Site, facts: SiteFacts) -> servers.Application:
     """Their site as an application of the server registry: served through the
     wrapper that adds switch accounting, from their directory."""
     env = project_environment(site)
-    if facts.get("wsgi"):
-        env["BENCH_SITE_WSGI"] = facts["wsgi"]
-    if facts.get("asgi"):
-        env["BENCH_SITE_ASGI"] = facts["asgi"]
+    if facts.wsgi:
+        env["BENCH_SITE_WSGI"] = facts.wsgi
+    if facts.asgi:
+        env["BENCH_SITE_ASGI"] = facts.asgi
     return servers.Application(
         name=f"site:{site.settings}",
-        wsgi=SITE_WSGI if facts.get("wsgi") else None,
-        asgi=SITE_ASGI if facts.get("asgi") else None,
+        wsgi=SITE_WSGI if facts.wsgi else None,
+        asgi=SITE_ASGI if facts.asgi else None,
         ready_path=site.first_path,
         env=tuple(sorted(env.items())),
         cwd=site.directory,
@@ -378,10 +376,10 @@ class ConnectionCounter:
             self.process.stdout.close()
 
 
-def connection_counter(site: Site, facts: dict[str, Any]) -> ConnectionCounter | None:
+def connection_counter(site: Site, facts: SiteFacts) -> ConnectionCounter | None:
     """A counter for the site's databases when one of them lists its connections
     (its ``error`` says why it cannot count, if it cannot)."""
-    vendors = {db.get("vendor") for db in (facts.get("databases") or {}).values()}
+    vendors = {db.vendor for db in facts.databases.values()}
     if not vendors & set(COUNTED_VENDORS):
         return None
     return ConnectionCounter(site)

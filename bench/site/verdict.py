@@ -25,6 +25,7 @@ from bench.analyse.groups import documents, figure
 from bench.analyse.stats import backed
 from bench.analyse.verdicts import failure
 from bench.results.records import CellDocument
+from bench.results.records.site import SiteAbout, SiteFacts
 from bench.results.rows import SiteVerdict
 from bench.site.in_site.check import HOOKS
 from bench.site.project import ASGI_CONNECTIONS_RULE, persistent_databases
@@ -54,17 +55,17 @@ def _hops(cell: CellDocument) -> float | None:
     return statistics.median(values) if values else None
 
 
-def hop_sources(facts: dict[str, Any], weights: dict[str, float]) -> list[tuple[str, float]]:
+def hop_sources(facts: SiteFacts, weights: dict[str, float]) -> list[tuple[str, float]]:
     """Who makes the hops under ASGI, from the in-process probe: the owner of each
     wrapped function (a middleware class or a view), hops per request weighted by
     how often each path is asked for, most first."""
-    probe = facts.get("probe") or {}
+    paths = facts.probe.paths if facts.probe is not None else {}
     total = sum(weights.values()) or 1.0
     owners: dict[str, float] = defaultdict(float)
-    for path, found in (probe.get("paths") or {}).items():
+    for path, found in paths.items():
         share = weights.get(path, 0.0) / total
         for direction in ("sync_to_async", "async_to_sync"):
-            for name, per_request in (found.get(direction) or {}).items():
+            for name, per_request in found.hops(direction).items():
                 owners[_owner(name)] += per_request * share
     return sorted(owners.items(), key=lambda item: -item[1])
 
@@ -75,9 +76,9 @@ def _owner(function: str) -> str:
     return head if last in HOOKS else function
 
 
-def one_change(facts: dict[str, Any], weights: dict[str, float]) -> str | None:
+def one_change(facts: SiteFacts, weights: dict[str, float]) -> str | None:
     """The change that would cut most hops under ASGI, in a sentence."""
-    sync_only = [m["path"] for m in facts.get("middleware") or [] if m.get("sync_only")]
+    sync_only = [m.path for m in facts.middleware if m.sync_only]
     if sync_only:
         names = ", ".join(sync_only)
         return (
@@ -85,8 +86,8 @@ def one_change(facts: dict[str, Any], weights: dict[str, float]) -> str | None:
             "and every middleware above it, in a thread under ASGI (a sync_to_async into "
             "the chain and an async_to_sync back out, per request)"
         )
-    middleware = {m["path"] for m in facts.get("middleware") or []}
-    signals = (facts.get("probe") or {}).get("signals") or {}
+    middleware = {m.path for m in facts.middleware}
+    signals = facts.signals
     sources = hop_sources(facts, weights)
     in_middleware = sum(hops for owner, hops in sources if owner in middleware)
     for owner, per_request in sources:
@@ -95,11 +96,11 @@ def one_change(facts: dict[str, Any], weights: dict[str, float]) -> str | None:
             # none is left, so only a signal whose sync receivers are all theirs
             # is a change they can make.
             hop = signals[owner]
-            if hop["receivers"] and not any(map(is_djangos, hop["receivers"])):
-                names = ", ".join(hop["receivers"])
+            if hop.receivers and not any(map(is_djangos, hop.receivers)):
+                names = ", ".join(hop.receivers)
                 return (
-                    f"your sync receiver{'s' if len(hop['receivers']) > 1 else ''} {names} "
-                    f"of {hop['signal']} ({per_request:.1f} hops per request): Django sends it "
+                    f"your sync receiver{'s' if len(hop.receivers) > 1 else ''} {names} "
+                    f"of {hop.signal} ({per_request:.1f} hops per request): Django sends it "
                     "with asend, which runs the sync receivers through sync_to_async; "
                     "async def receivers run on the event loop and remove the hop"
                 )
@@ -132,18 +133,18 @@ def is_djangos(name: str) -> bool:
     return name.startswith(DJANGO_MODULES)
 
 
-def hop_labels(facts: dict[str, Any], weights: dict[str, float]) -> list[tuple[str, float]]:
+def hop_labels(facts: SiteFacts, weights: dict[str, float]) -> list[tuple[str, float]]:
     """``hop_sources`` named for a reader: whose each one is, and for a signal's hop
     the sync receivers it runs (Django's or yours)."""
-    signals = (facts.get("probe") or {}).get("signals") or {}
+    signals = facts.signals
     labels = []
     for owner, hops in hop_sources(facts, weights):
         hop = signals.get(owner)
         if hop:
             receivers = ", ".join(
-                f"{name} ({'Django' if is_djangos(name) else 'yours'})" for name in hop["receivers"]
+                f"{name} ({'Django' if is_djangos(name) else 'yours'})" for name in hop.receivers
             )
-            label = f"{hop['signal']} (sent with asend), its sync receivers {receivers}"
+            label = f"{hop.signal} (sent with asend), its sync receivers {receivers}"
         else:
             label = f"{owner} ({'Django' if is_djangos(owner) else 'yours'})"
         labels.append((label, hops))
@@ -156,9 +157,7 @@ def _peak_connections(cell: CellDocument) -> int | None:
     return max(peaks) if peaks else None
 
 
-def failed_line(
-    cell: CellDocument, why: str, facts: dict[str, Any], interfaces: dict[str, str]
-) -> str:
+def failed_line(cell: CellDocument, why: str, facts: SiteFacts, interfaces: dict[str, str]) -> str:
     """'uvicorn (ASGI) failed: ... no ratio ... The cause ... Set ...': the failure, its
     exception, the setting behind it when the inspection found one, what to change."""
     server = cell.cell.server
@@ -191,10 +190,10 @@ def verdict(
     run: dict[str, Any], cells: Iterable[CellDocument | dict], interfaces: dict[str, str]
 ) -> SiteVerdict | None:
     """The verdict of a site run, or None for a run of the bundled project."""
-    about = run.get("site")
-    if not about:
+    if not run.get("site"):
         return None
-    facts = about.get("facts") or {}
+    about = SiteAbout.from_json(run["site"])
+    facts = about.facts or SiteFacts()
     lines: list[str] = []
     cells = documents(cells)
     failed = [(c, why) for c in cells if c.repeats and (why := failure(c))]
@@ -234,11 +233,11 @@ def verdict(
         )
     held = [f"{peak} under {c.cell.server}" for c in cells if (peak := _peak_connections(c))]
     if held:
-        counted = ", ".join(about.get("counted_databases") or []) or "your database"
+        counted = ", ".join(about.counted_databases or []) or "your database"
         lines.append(
             f"Connections open on {counted} at the peak of the window: " + "; ".join(held) + "."
         )
-    weights = {str(path): float(weight) for path, weight in about.get("paths", [])}
+    weights = about.weights
     change = one_change(facts, weights)
     if change:
         lines.append(f"The one change that would cut most hops under ASGI: {change}.")

@@ -67,7 +67,7 @@ def run_from_args(args: argparse.Namespace, argv: Sequence[str]) -> int:
     except BenchError as exc:
         print(formatter.cross_check_skipped(exc))
     else:
-        document["cross_check"] = check
+        document["cross_check"] = check.to_json()
         print(formatter.cross_check(spec.name, args.users, check))
     calibrate.write(run_dir, document)
     print(formatter.results_line(run_dir))

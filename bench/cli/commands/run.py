@@ -75,6 +75,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="repeats per open-loop (--rate) cell (default 3; --quick 1)",
     )
     how.add_argument(
+        "--target-interval",
+        type=float,
+        metavar="PCT",
+        help="after --repeats passes, add passes to the verdicts whose paired 95%% interval "
+        "is wider than +-PCT%%, until each meets it or --budget is spent (default: off)",
+    )
+    how.add_argument(
+        "--budget",
+        type=arguments.duration,
+        help="with --target-interval: the run's time limit, e.g. 15m or 900s (default 15m); "
+        "no pass starts that would overrun it",
+    )
+    how.add_argument(
         "--quick", action="store_true", help="the same cells, short: 4 s windows, 1 repeat"
     )
     how.add_argument("--no-calibrate", action="store_true", help="skip the load-generator ceiling")
@@ -155,6 +168,8 @@ def run_options(args: argparse.Namespace, argv: Sequence[str]) -> "RunOptions":
         schedule=args.schedule,
         late_bound=args.late_bound if args.late_bound is not None else DEFAULT_LATE_BOUND_S,
         slo_ms=args.slo if args.slo is not None else DEFAULT_SLO_MS,
+        target_interval=args.target_interval,
+        budget_s=args.budget,
         command=["python -m bench", *argv],
         **options.where(args),
     )
@@ -176,6 +191,13 @@ def dry_run(run: "RunOptions") -> int:
     )
     for line in lines:
         print(line)
+    if run.target_interval is not None:
+        from bench.run import stopping
+        from bench.run.options import DEFAULT_BUDGET_S
+
+        budget = run.budget_s if run.budget_s is not None else DEFAULT_BUDGET_S
+        rule = stopping.Stopping(target=run.target_interval / 100, budget_s=budget)
+        print(stopping.plan_line(rule, len(stopping.planned_pairs(expansion.cells)), run.repeats))
     return 0
 
 

@@ -153,10 +153,14 @@ def _decoder(hint: Any) -> Any:
     if origin is list and args and isinstance(args[0], type) and issubclass(args[0], Record):
         item = args[0]
         return lambda value: ([item.from_json(v) for v in value], None)
-    if origin is dict and len(args) == 2 and isinstance(args[1], type):
-        if issubclass(args[1], Record):
-            item = args[1]
-            return lambda value: ({k: item.from_json(v) for k, v in value.items()}, None)
+    if (
+        origin is dict
+        and len(args) == 2
+        and isinstance(args[1], type)
+        and issubclass(args[1], Record)
+    ):
+        item = args[1]
+        return lambda value: ({k: item.from_json(v) for k, v in value.items()}, None)
     return None
 
 

@@ -7,7 +7,6 @@ from bench.plan.matrix import Cell
 from bench.results.records.base import Json, Record
 from bench.results.records.repeat import RepeatRecord
 
-
 # Metrics summarised over repeats: (name in a repeat, path of keys).
 SUMMARY_METRICS: dict[str, tuple[str, ...]] = {
     "throughput_rps": ("throughput_rps",),
@@ -114,6 +113,22 @@ class Ceiling(Record):
 
 
 @dataclass
+class CrossCheck(Record):
+    """locust against wrk on one server (``bench calibrate``'s calibration.json)."""
+
+    server: str = ""
+    endpoint: str = ""
+    connections: int = 0
+    duration_s: float = 0.0
+    locust_rps: float = 0.0
+    locust_cpu_percent: float | None = None
+    locust_bound: bool = False
+    wrk_rps: float | None = None
+    locust_over_wrk: float | None = None
+    within_10_percent: bool | None = None
+
+
+@dataclass
 class ScheduleCheck(Record):
     """Could locust keep an open-loop schedule at the run's top rate (bare app)?"""
 
@@ -177,6 +192,8 @@ class RunOptionsRecord(Record):
     ready_timeout_s: float = 30.0
     stop_timeout_s: float = 0.0
     fd_limit: Any = None
+    target_interval_pct: float | None = None
+    budget_s: float | None = None
 
 
 @dataclass
@@ -225,6 +242,34 @@ class PassOrder(Record):
 
     seed: int = 0
     passes: list[list[str]] = field(default_factory=list)
+    # The cells measured back to back in every pass (bench.analyse.pairs),
+    # and the verdicts' pairs; absent in runs from before blocks.
+    blocks: list[list[str]] | None = None
+    pairs: list[list[str]] | None = None
+
+
+@dataclass
+class PairProgress(Record):
+    """One blocked verdict when the run stopped: its pairs and half-widths."""
+
+    baseline: str = ""
+    candidate: str = ""
+    pairs: int = 0
+    half_width_pct: dict[str, float | None] = field(default_factory=dict)
+    met: bool = False
+
+
+@dataclass
+class StoppingRecord(Record):
+    """run.json's ``stopping``: the rule on the intervals' width and how it ended."""
+
+    target_interval_pct: float = 0.0
+    budget_s: float | None = None
+    minimum_pairs: int = 0
+    extra_passes: int = 0
+    stopped: str | None = None  # "met", "budget", "interrupted"
+    seconds: float | None = None
+    verdicts: list[PairProgress] = field(default_factory=list)
 
 
 @dataclass
@@ -255,6 +300,7 @@ class RunDocument(Record):
     upstream: dict[str, Any] | None = None
     searches: list[list[dict[str, Any]]] | None = None
     interrupted_reason: str | None = None
+    stopping: StoppingRecord | None = None
 
     STARTED: ClassVar[tuple[str, ...]] = (
         "schema_version", "run_id", "label", "status", "started_at", "finished_at",

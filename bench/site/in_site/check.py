@@ -32,8 +32,9 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any
 from urllib.parse import unquote
 
 from bench.site.in_site.probe import callable_name, one_line, probe
@@ -55,7 +56,10 @@ READ_ONLY_SQL: dict[str, str | None] = {
 }
 
 
-class CheckArgs(TypedDict):
+@dataclass(frozen=True)
+class CheckArgs:
+    """The one JSON argument, read once (``parse_args``)."""
+
     paths: list[str]
     wsgi: str | None
     asgi: str | None
@@ -63,27 +67,64 @@ class CheckArgs(TypedDict):
     probe: bool
 
 
-class DatabaseFacts(TypedDict):
+@dataclass
+class DatabaseFacts:
     engine: str
     name: str
-    vendor: str | None
-    exists: bool | None  # SQLite only: does the file exist (or is it in memory)
+    vendor: str | None = None
+    exists: bool | None = None  # SQLite only: does the file exist (or is it in memory)
     # seconds a connection is kept; None: forever (Django's own None). 0: closed per request
-    conn_max_age: float | None
-    error: str | None
+    conn_max_age: float | None = 0
+    error: str | None = None
 
 
-class MiddlewareFacts(TypedDict):
+@dataclass
+class MiddlewareFacts:
     path: str
-    sync_capable: bool | None
-    async_capable: bool | None
-    sync_only: bool | None
-    hooks: list[str]
-    error: str | None
+    sync_capable: bool | None = None
+    async_capable: bool | None = None
+    sync_only: bool | None = None
+    hooks: list[str] = field(default_factory=list)
+    error: str | None = None
 
 
-# "async" is a keyword, hence the functional form.
-ViewFacts = TypedDict("ViewFacts", {"view": str | None, "async": bool | None, "error": str | None})
+@dataclass
+class ViewFacts:
+    view: str | None = None
+    is_async: bool | None = None  # written as "async", a keyword
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"view": self.view, "async": self.is_async, "error": self.error}
+
+
+@dataclass
+class Report:
+    """Every fact about the project; a project whose settings do not load has
+    ``settings_error`` alone (``to_json``)."""
+
+    settings_error: str | None = None
+    django_version: str = ""
+    settings_module: str = ""
+    debug: bool = False
+    allowed_hosts: list[str] = field(default_factory=list)
+    host_allowed: bool = False
+    entry_notes: list[str] = field(default_factory=list)
+    wsgi: str | None = None
+    asgi: str | None = None
+    databases: dict[str, DatabaseFacts] = field(default_factory=dict)
+    unapplied_migrations: list[str] | None = None
+    migrations_error: str | None = None
+    middleware: list[MiddlewareFacts] = field(default_factory=list)
+    views: dict[str, ViewFacts] = field(default_factory=dict)
+    probe: dict[str, Any] | None = None  # bench.site.in_site.probe's own JSON
+    probe_skipped: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        if self.settings_error is not None:
+            return {"settings_error": self.settings_error}
+        views = {path: view.to_json() for path, view in self.views.items()}
+        return {**asdict(self), "views": views}  # "views" keeps its place
 
 
 # --- settings -----------------------------------------------------------------------
@@ -117,17 +158,15 @@ def host_allowed(host: str) -> bool:
     return True
 
 
-def settings_facts(settings: Any, host: str) -> dict[str, Any]:
-    """Version, settings module, DEBUG and the Host header check."""
+def settings_facts(report: Report, settings: Any, host: str) -> None:
+    """Version, settings module, DEBUG and the Host header check, into ``report``
+    (all of them or, when one raises, none)."""
     import django
 
-    return {
-        "django_version": django.get_version(),
-        "settings_module": settings.SETTINGS_MODULE,
-        "debug": bool(settings.DEBUG),
-        "allowed_hosts": list(settings.ALLOWED_HOSTS),
-        "host_allowed": host_allowed(host),
-    }
+    version, module = django.get_version(), settings.SETTINGS_MODULE
+    debug, hosts, allowed = bool(settings.DEBUG), list(settings.ALLOWED_HOSTS), host_allowed(host)
+    report.django_version, report.settings_module, report.debug = version, module, debug
+    report.allowed_hosts, report.host_allowed = hosts, allowed
 
 
 # --- entry points -------------------------------------------------------------------
@@ -170,18 +209,16 @@ def find_entry(entry: str) -> str | None:
     return None if spec is not None else f"module {module!r} not found"
 
 
-def entry_points(settings: Any, args: CheckArgs) -> dict[str, Any]:
-    """The resolved "wsgi" and "asgi" entry points, with a note for each one dropped."""
+def entry_points(report: Report, settings: Any, args: CheckArgs) -> None:
+    """The resolved wsgi and asgi entry points, with a note for each one dropped."""
     defaults = default_entries(settings)
-    facts: dict[str, Any] = {"entry_notes": []}
+    given = {"wsgi": args.wsgi, "asgi": args.asgi}
     for kind in ("wsgi", "asgi"):
-        given = args[kind]
-        entry, source = (given, "the argument") if given else defaults[kind]
+        entry, source = (given[kind], "the argument") if given[kind] else defaults[kind]
         problem = find_entry(entry)
-        facts[kind] = None if problem else entry
+        setattr(report, kind, None if problem else entry)
         if problem:
-            facts["entry_notes"].append(f"{kind} {entry!r} (from {source}): {problem}")
-    return facts
+            report.entry_notes.append(f"{kind} {entry!r} (from {source}): {problem}")
 
 
 # --- databases and migrations -------------------------------------------------------
@@ -210,27 +247,25 @@ def database_facts() -> dict[str, DatabaseFacts]:
         entry = DatabaseFacts(
             engine=str(settings_dict.get("ENGINE", "")),
             name=str(settings_dict.get("NAME", "")),
-            vendor=None,
-            exists=None,
             conn_max_age=settings_dict.get("CONN_MAX_AGE", 0),
-            error=None,
         )
         try:
             connection = connections[alias]
-            entry["vendor"] = connection.vendor
+            entry.vendor = connection.vendor
             if connection.vendor == "sqlite":
                 name = connection.settings_dict["NAME"]
-                entry["exists"] = connection.is_in_memory_db() or (
-                    bool(name) and Path(name).is_file()
-                )
+                entry.exists = connection.is_in_memory_db() or (bool(name) and Path(name).is_file())
         except Exception as exc:
-            entry["error"] = one_line(exc)
+            entry.error = one_line(exc)
         facts[alias] = entry
     return facts
 
 
-def unapplied_migrations(databases: dict[str, DatabaseFacts]) -> dict[str, Any]:
-    """The default database's migration plan, read without writing.
+def unapplied_migrations(
+    databases: dict[str, DatabaseFacts],
+) -> tuple[list[str] | None, str | None]:
+    """The default database's migration plan (the unapplied, or why it could not
+    be read), read without writing.
 
     MigrationExecutor builds its loader from MigrationRecorder.applied_migrations,
     which checks for django_migrations with has_table (introspection only) and
@@ -240,25 +275,21 @@ def unapplied_migrations(databases: dict[str, DatabaseFacts]) -> dict[str, Any]:
     from django.db.migrations.executor import MigrationExecutor
 
     default = databases.get(DEFAULT_DB_ALIAS)
-    if default is None or default["error"]:
-        problem = default["error"] if default else "no 'default' database"
-        return {"unapplied_migrations": None, "migrations_error": problem}
-    if default["exists"] is False:
-        return {
-            "unapplied_migrations": None,
-            "migrations_error": f"SQLite database {default['name']} does not exist",
-        }
+    if default is None or default.error:
+        return None, default.error if default else "no 'default' database"
+    if default.exists is False:
+        return None, f"SQLite database {default.name} does not exist"
     try:
         executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
         plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
     except Exception as exc:
-        return {"unapplied_migrations": None, "migrations_error": one_line(exc)}
+        return None, one_line(exc)
     finally:
         # The probe runs on an event loop in this thread, where Django refuses a
         # connection left open; SQLite's file is released too.
         connections.close_all()
     pending = [f"{m.app_label}.{m.name}" for m, backwards in plan if not backwards]
-    return {"unapplied_migrations": pending, "migrations_error": None}
+    return pending, None
 
 
 # --- middleware and views -----------------------------------------------------------
@@ -270,23 +301,16 @@ def middleware_facts(paths: list[str]) -> list[MiddlewareFacts]:
 
     facts: list[MiddlewareFacts] = []
     for path in paths:
-        entry = MiddlewareFacts(
-            path=path,
-            sync_capable=None,
-            async_capable=None,
-            sync_only=None,
-            hooks=[],
-            error=None,
-        )
+        entry = MiddlewareFacts(path=path)
         try:
             middleware = import_string(path)
         except (Exception, SystemExit) as exc:
-            entry["error"] = one_line(exc)
+            entry.error = one_line(exc)
         else:
-            entry["sync_capable"] = bool(getattr(middleware, "sync_capable", True))
-            entry["async_capable"] = bool(getattr(middleware, "async_capable", False))
-            entry["sync_only"] = not entry["async_capable"]
-            entry["hooks"] = [hook for hook in HOOKS if hasattr(middleware, hook)]
+            entry.sync_capable = bool(getattr(middleware, "sync_capable", True))
+            entry.async_capable = bool(getattr(middleware, "async_capable", False))
+            entry.sync_only = not entry.async_capable
+            entry.hooks = [hook for hook in HOOKS if hasattr(middleware, hook)]
         facts.append(entry)
     return facts
 
@@ -314,20 +338,20 @@ def view_facts(paths: list[str]) -> dict[str, ViewFacts]:
 
     facts: dict[str, ViewFacts] = {}
     for path in paths:
-        entry = ViewFacts({"view": None, "async": None, "error": None})
+        entry = ViewFacts()
         try:
             match = resolve(unquote(path.partition("?")[0].partition("#")[0]))
-            entry["view"] = callable_name(view_target(match.func))
+            entry.view = callable_name(view_target(match.func))
             view_class = getattr(match.func, "view_class", None)
             if view_class is not None:
                 # Raises ImproperlyConfigured for a class mixing sync and async handlers.
                 view_class.view_is_async  # noqa: B018
             # What BaseHandler decides on: the callable itself, decorators included.
-            entry["async"] = iscoroutinefunction(match.func)
+            entry.is_async = iscoroutinefunction(match.func)
         except Resolver404:
-            entry["error"] = "no URL pattern matches"
+            entry.error = "no URL pattern matches"
         except (Exception, SystemExit) as exc:
-            entry["error"] = one_line(exc)
+            entry.error = one_line(exc)
         facts[path] = entry
     return facts
 
@@ -335,20 +359,19 @@ def view_facts(paths: list[str]) -> dict[str, ViewFacts]:
 # --- whether to probe --------------------------------------------------------------
 
 
-def probe_blocker(report: dict[str, Any]) -> str | None:
+def probe_blocker(report: Report) -> str | None:
     """Why the probe must not run against this project as it stands, if it must not."""
-    if report["asgi"] is None:
+    if report.asgi is None:
         return "no ASGI entry point"
-    databases: dict[str, DatabaseFacts] = report["databases"]
-    for alias, facts in databases.items():
-        if facts["exists"] is False:
+    for alias, facts in report.databases.items():
+        if facts.exists is False:
             return f"database {alias!r} does not exist"
-        if facts["vendor"] not in READ_ONLY_SQL:
-            return f"database {alias!r} ({facts['vendor']}) cannot be made read-only"
-    if report["unapplied_migrations"]:
+        if facts.vendor not in READ_ONLY_SQL:
+            return f"database {alias!r} ({facts.vendor}) cannot be made read-only"
+    if report.unapplied_migrations:
         return "unapplied migrations"
-    default = databases.get("default")
-    if report["migrations_error"] and not (default and default["vendor"] == "dummy"):
+    default = report.databases.get("default")
+    if report.migrations_error and not (default and default.vendor == "dummy"):
         return "migrations could not be checked"
     return None
 
@@ -356,29 +379,26 @@ def probe_blocker(report: dict[str, Any]) -> str | None:
 # --- the whole check ----------------------------------------------------------------
 
 
-def check(args: CheckArgs) -> dict[str, Any]:
-    """Every fact about the project, as one JSON-ready dict."""
-    report: dict[str, Any] = {"settings_error": None}
+def check(args: CheckArgs) -> Report:
+    """Every fact about the project (``Report.to_json`` is what is printed)."""
+    report = Report()
     try:
         settings = setup_django()
-        report.update(settings_facts(settings, args["host"]))
+        settings_facts(report, settings, args.host)
     except (Exception, SystemExit) as exc:
-        report["settings_error"] = one_line(exc)
-        return report
+        return Report(settings_error=one_line(exc))
     make_connections_read_only()
-    report.update(entry_points(settings, args))
-    report["databases"] = database_facts()
-    report.update(unapplied_migrations(report["databases"]))
-    report["middleware"] = middleware_facts(list(settings.MIDDLEWARE))
-    report["views"] = view_facts(args["paths"])
-    report["probe"] = None
-    report["probe_skipped"] = None
-    if args["probe"]:
+    entry_points(report, settings, args)
+    report.databases = database_facts()
+    report.unapplied_migrations, report.migrations_error = unapplied_migrations(report.databases)
+    report.middleware = middleware_facts(list(settings.MIDDLEWARE))
+    report.views = view_facts(args.paths)
+    if args.probe:
         blocker = probe_blocker(report)
         if blocker:
-            report["probe_skipped"] = blocker
+            report.probe_skipped = blocker
         else:
-            report["probe"] = probe(report["asgi"], args["paths"], args["host"])
+            report.probe = probe(report.asgi, args.paths, args.host)
     return report
 
 
@@ -410,7 +430,7 @@ def main(argv: list[str]) -> int:
     os.dup2(2, 1)
     report = check(args)
     sys.stdout.flush()
-    json.dump(report, report_out)
+    json.dump(report.to_json(), report_out)
     report_out.write("\n")
     report_out.close()
     return 0

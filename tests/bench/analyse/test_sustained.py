@@ -49,7 +49,7 @@ def test_each_pass_scores_the_lower_end_of_its_bracket_with_its_resolution():
     (row,) = sustained.sustained_rates(cells, slo_ms=100)
     assert row.per_pass == [283.0, 200.0]
     assert row.resolution == pytest.approx(0.05)  # 210 / 200 - 1, the coarser pass
-    assert row.passes[0]["upper"] == 297
+    assert row.passes[0].upper == 297
     text = sustained.describe_rate(row)
     assert text.startswith("283 req/s (passes: 283, 200; each pass's knee within +5.0%")
 

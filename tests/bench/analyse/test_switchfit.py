@@ -58,7 +58,7 @@ def test_the_95_percent_intervals_cover_the_true_slope_95_percent_of_the_time():
     for name, hits in covered.items():
         assert 0.90 <= hits / trials <= 0.99, (name, hits / trials)
     # Residuals are kept, worst first, for the report to show.
-    sizes = [abs(r["residual_ms"]) for r in fit.residuals]
+    sizes = [abs(r.residual_ms) for r in fit.residuals]
     assert sizes == sorted(sizes, reverse=True) and len(sizes) == fit.n
 
 
@@ -75,7 +75,7 @@ def test_a_bad_point_is_reported_not_hidden():
         bad.async_to_sync_new_loop,
     )
     fit = switchfit.fit(points)
-    assert fit.residuals[0]["cell_id"] == bad.cell_id and fit.residuals[0]["outlier"]
+    assert fit.residuals[0].cell_id == bad.cell_id and fit.residuals[0].outlier
 
 
 def test_switch_kinds_that_never_happen_are_dropped():
@@ -138,4 +138,4 @@ def test_in_request_wall_times_come_from_light_cells_only():
         _cell(32, [_repeat(1.0, 2, 0, wall=9000.0)]),
     ]
     wall = switchfit.accounting_wall_us(cells, max_users=1)
-    assert wall["sync_to_async"]["mean_us"] == 80.0 and wall["async_to_sync"] is None
+    assert wall["sync_to_async"].mean_us == 80.0 and wall["async_to_sync"] is None

@@ -5,6 +5,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from bench.cli import formatter
+from bench.results.records import CrossCheck
+from bench.results.records.soak import SoakDocument
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "runs"
 
@@ -43,13 +45,14 @@ def test_listing_says_which_servers_are_not_installed():
 def test_cross_check_says_whether_locust_and_wrk_agree():
     check = {"within_10_percent": False, "locust_bound": True, "locust_rps": 2761.4}
     check |= {"wrk_rps": 3921.0, "locust_over_wrk": 0.704}
-    line = formatter.cross_check("gunicorn-gthread", 32, check)
+    line = formatter.cross_check("gunicorn-gthread", 32, CrossCheck.from_json(check))
     assert line == (
         "gunicorn-gthread /sync/json, 32 connections: locust 2,761 req/s, wrk 3,921 req/s, "
         "ratio 0.70: NOT within 10% (locust was the bottleneck)"
     )
     agree = check | {"within_10_percent": True, "locust_bound": False}
-    assert formatter.cross_check("uvicorn", 8, agree).endswith("ratio 0.70: within 10%")
+    text = formatter.cross_check("uvicorn", 8, CrossCheck.from_json(agree))
+    assert text.endswith("ratio 0.70: within 10%")
 
 
 def test_switches_names_the_microbenchmark_or_says_there_is_none():
@@ -69,17 +72,20 @@ def test_soak_table_rows_growth_and_flags():
     minute = {"minute": 1, "throughput_rps": 1046.4, "p99_ms": 37.61, "errors": 0}
     analysis = {"status": "ok", "cell": "json.json", "window_s": 120.0, "total_errors": 0}
     analysis |= {"rss_growth_pct": 0.4, "flags": [], "minutes": [minute | {"rss_peak_mb": 60.2}]}
-    table = formatter.soak_table(analysis).splitlines()
+    table = formatter.soak_table(SoakDocument.from_json(analysis)).splitlines()
     assert table[0] == "soak of json.json (2.0 min):"
     assert table[2].split() == ["1", "1,046", "37.6", "0", "60.2"]
     assert table[-2:] == ["  errors 0, RSS growth +0.4%", "  no flags"]
     flagged = analysis | {"rss_growth_pct": None, "flags": ["server RSS grew 25.0%"]}
-    assert formatter.soak_table(flagged).splitlines()[-2:] == [
+    assert formatter.soak_table(SoakDocument.from_json(flagged)).splitlines()[-2:] == [
         "  errors 0, RSS growth unknown",
         "  FLAG: server RSS grew 25.0%",
     ]
     failed = {"status": "failed", "cell": "json.json", "reason": "server died"}
-    assert formatter.soak_table(failed) == "soak of json.json failed: server died"
+    assert (
+        formatter.soak_table(SoakDocument.from_json(failed))
+        == "soak of json.json failed: server died"
+    )
 
 
 def test_verdicts_of_a_built_report(tmp_path):

@@ -49,7 +49,9 @@ def samples(due_ms: np.ndarray, window: dict, name: str = "GET /io") -> output.S
         failures={}, errors={}, warmup={}, drained={}, drained_failures={},
         window_s=5.0, roles=["local"],
         due={name: due_ms},
-        open_loop={"scheduled": {}, "dropped": {}, "window": window, "schedule": "poisson"},
+        open_loop=output.ScheduleTotals.from_json(
+            {"scheduled": {}, "dropped": {}, "window": window, "schedule": "poisson"}
+        ),
     )  # fmt: skip
 
 
@@ -73,7 +75,7 @@ def test_a_poisson_schedule_is_judged_against_what_it_scheduled():
     nominal_failures = 0
     for seed in range(200):
         sample = perfect_server(50, seed)
-        scheduled = sample.open_loop["window"]["scheduled"]
+        scheduled = sample.open_loop.window.scheduled
         nominal_failures += scheduled / 5.0 < 0.98 * 50
         figures = open_loop_figures(50, sample, ["GET /io"], scheduled / 5.0, 5.0)
         assert figures.sustainable, figures.unsustainable_reasons

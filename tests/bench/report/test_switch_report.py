@@ -13,6 +13,7 @@ import pytest
 
 from bench.report import switch_report
 from bench.results import store as results
+from bench.results.records.microbench import MicrobenchSummary
 
 FIXED_MS = {"uvicorn": 0.5, "gunicorn-gthread": 0.8}
 S2A_MS, A2S_MS = 0.040, 0.100
@@ -91,36 +92,38 @@ def run(tmp_path: Path) -> results.Run:
     return results.read_run(run_dir)
 
 
-MICROBENCH = {
-    "schema_version": results.SCHEMA_VERSION,
-    "per_switch": {
-        "sync_to_async, warm context, thread_sensitive=True": {
-            "wall": {"mean_us": 25.0, "stdev_us": 2.0},
-            "cpu": {"mean_us": 20.0, "stdev_us": 1.5},
-        }
-    },
-}
+MICROBENCH = MicrobenchSummary.from_json(
+    {
+        "schema_version": results.SCHEMA_VERSION,
+        "per_switch": {
+            "sync_to_async, warm context, thread_sensitive=True": {
+                "wall": {"mean_us": 25.0, "stdev_us": 2.0},
+                "cpu": {"mean_us": 20.0, "stdev_us": 1.5},
+            }
+        },
+    }
+)
 
 
 def test_the_fit_finds_the_cost_built_into_the_run(run):
     analysis = switch_report.analyse(run, MICROBENCH)
-    assert analysis["cells"] == len(CELLS)  # the switches scenario only
-    assert analysis["run"] == run.path.name
-    fit = analysis["fits"]["u1"]
-    assert fit["n"] == 2 * len(CELLS) + 2 and fit["note"] == ""
-    assert fit["r_squared"] == pytest.approx(1.0)
-    assert fit["dropped"] == ["async_to_sync_new_loop"]  # never made, so not fitted
-    assert fit["slopes_us"]["sync_to_async"]["us_per_switch"] == pytest.approx(40.0)
-    assert fit["slopes_us"]["async_to_sync_warm"]["us_per_switch"] == pytest.approx(100.0)
-    assert fit["fixed_ms"] == {
+    assert analysis.cells == len(CELLS)  # the switches scenario only
+    assert analysis.run == run.path.name
+    fit = analysis.fits[1]
+    assert fit.n == 2 * len(CELLS) + 2 and fit.note == ""
+    assert fit.r_squared == pytest.approx(1.0)
+    assert fit.dropped == ["async_to_sync_new_loop"]  # never made, so not fitted
+    assert fit.slopes_us["sync_to_async"]["us_per_switch"] == pytest.approx(40.0)
+    assert fit.slopes_us["async_to_sync_warm"]["us_per_switch"] == pytest.approx(100.0)
+    assert fit.fixed_ms == {
         "gunicorn-gthread/json/u1": pytest.approx(0.8),
         "uvicorn/json/u1": pytest.approx(0.5),
     }
-    assert len(analysis["points"]) == 2 * len(CELLS) + 2
+    assert len(analysis.points) == 2 * len(CELLS) + 2
 
 
 def test_three_figures_side_by_side_beside_the_docs_claim(run):
-    side = switch_report.analyse(run, MICROBENCH)["side_by_side"]
+    side = switch_report.analyse(run, MICROBENCH).to_json()["side_by_side"]
     s2a = side["sync_to_async"]
     assert (s2a["microbench_wall_us"], s2a["microbench_wall_sd_us"]) == (25.0, 2.0)
     assert (s2a["microbench_cpu_us"], s2a["microbench_cpu_sd_us"]) == (20.0, 1.5)
@@ -136,8 +139,8 @@ def test_three_figures_side_by_side_beside_the_docs_claim(run):
 
 
 def test_the_hops_table_is_the_median_of_good_repeats_in_order(run):
-    rows = switch_report.analyse(run, None)["hops"]
-    assert [(r["stack"], r["server"], r["style"]) for r in rows] == [
+    rows = switch_report.analyse(run, None).hops
+    assert [(r.stack, r.server, r.style) for r in rows] == [
         ("django", "gunicorn-gthread", "sync"),
         ("django", "uvicorn", "async"),
         ("none", "gunicorn-gthread", "async"),
@@ -146,8 +149,8 @@ def test_the_hops_table_is_the_median_of_good_repeats_in_order(run):
         ("none", "uvicorn", "sync"),
     ]
     django_async = rows[1]
-    assert (django_async["sync_to_async"], django_async["async_to_sync"]) == (3, 1)
-    assert django_async["cpu_ms"] == pytest.approx(0.5 + 3 * 0.04 + 0.1)  # not the 99 ms one
+    assert (django_async.sync_to_async, django_async.async_to_sync) == (3, 1)
+    assert django_async.cpu_ms == pytest.approx(0.5 + 3 * 0.04 + 0.1)  # not the 99 ms one
 
 
 def test_the_printed_report_says_each_figure(run):
@@ -167,7 +170,8 @@ def test_write_keeps_the_analysis_and_draws_one_chart_per_user_count(run):
     analysis = switch_report.analyse(run, None)
     written = switch_report.write(run, analysis)
     assert written[0] == run.path / "switches.json"
-    assert results.read_json(run.path / "switches.json") == json.loads(json.dumps(analysis))
+    written_json = results.read_json(run.path / "switches.json")
+    assert written_json == json.loads(json.dumps(analysis.to_json()))
     charts = [path for path in written[1:] if path.name.startswith("switch-fit-u1")]
     assert charts and all(path.exists() and path.stat().st_size > 0 for path in charts)
 
@@ -180,7 +184,7 @@ def test_the_newest_microbenchmark_is_found_or_none(tmp_path):
         results.write_json(path, {"schema_version": results.SCHEMA_VERSION, "mean": mean})
     path, summary = switch_report.load_microbench(tmp_path)
     assert path == tmp_path / "20261202T000000Z-microbench" / "summary.json"
-    assert summary["mean"] == 2.0
+    assert summary.json_extra["mean"] == 2.0
     old = tmp_path / "old.json"
     old.write_text(json.dumps({"schema_version": 0}))
     with pytest.raises(results.ResultsError, match="schema version 0"):

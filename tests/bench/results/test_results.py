@@ -4,7 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from bench.plan.matrix import Cell
 from bench.results import store as results
+from bench.results.records import RepeatRecord
 
 
 def test_run_directories_are_never_overwritten(tmp_path):
@@ -40,7 +42,21 @@ def _write_run(run_dir, cells):
     for cell_id, repeats in cells.items():
         results.write_json(
             results.cell_path(run_dir, cell_id),
-            results.cell_document({"id": cell_id, "scenario": "json"}, repeats, planned=3),
+            results.cell_record(
+                Cell.from_json(
+                    {
+                        "id": cell_id,
+                        "scenario": "json",
+                        "endpoint": "json",
+                        "server": "uvicorn",
+                        "style": "async",
+                        "stack": "none",
+                        "users": 32,
+                    }
+                ),
+                [RepeatRecord.from_json(repeat) for repeat in repeats],
+                planned=3,
+            ).to_json(),
         )
 
 
@@ -69,12 +85,12 @@ def test_write_then_read_back(tmp_path):
 
 
 def test_cell_status_from_repeats():
-    ok, bad = {"status": "ok"}, {"status": "failed"}
-    assert results.cell_status([ok, ok], 2) == "ok"
-    assert results.cell_status([ok, bad], 2) == "partial"
-    assert results.cell_status([bad, bad], 2) == "failed"
-    assert results.cell_status([ok, {"status": "interrupted"}], 3) == "interrupted"
-    assert results.cell_status([ok], 3) == "partial"
+    ok, bad = "ok", "failed"
+    assert results.status_of([ok, ok], 2) == "ok"
+    assert results.status_of([ok, bad], 2) == "partial"
+    assert results.status_of([bad, bad], 2) == "failed"
+    assert results.status_of([ok, "interrupted"], 3) == "interrupted"
+    assert results.status_of([ok], 3) == "partial"
 
 
 def test_a_wrong_schema_version_is_refused(tmp_path):

@@ -1,9 +1,12 @@
 """The microbenchmark: its functions run, and its summary derives per-switch costs."""
 
+import json
+
 import pyperf
 import pytest
 
 from bench.cli import formatter
+from bench.results.records.microbench import MicrobenchSummary
 from bench.run import microbench
 from project import microbench as suite
 
@@ -46,12 +49,22 @@ def test_summary_subtracts_the_floor_and_states_the_accounting_overhead(tmp_path
     path = tmp_path / "suite.json"
     pyperf.BenchmarkSuite(benchmarks).dump(str(path))
     summary = microbench.summarise(path)
-    per_switch = summary["per_switch"]
-    warm = per_switch["sync_to_async, warm context, thread_sensitive=True"]["cpu"]
-    assert warm["mean_us"] == pytest.approx(100.0)
-    cold = per_switch["async_to_sync with a new event loop (cold)"]["wall"]
-    assert cold["mean_us"] == pytest.approx(700.0)
-    assert summary["accounting_overhead"]["asgi"]["overhead_pct"] == pytest.approx(2.0)
-    assert summary["accounting_overhead"]["wsgi"]["overhead_pct"] == pytest.approx(1.0)
+    per_switch = summary.per_switch
+    warm = per_switch["sync_to_async, warm context, thread_sensitive=True"].cpu
+    assert warm.mean_us == pytest.approx(100.0)
+    cold = per_switch["async_to_sync with a new event loop (cold)"].wall
+    assert cold.mean_us == pytest.approx(700.0)
+    assert summary.accounting_overhead.asgi.overhead_pct == pytest.approx(2.0)
+    assert summary.accounting_overhead.wsgi.overhead_pct == pytest.approx(1.0)
     table = formatter.microbench_table(summary)
     assert "per switch" in table and "+2.0%" in table
+    # summary.json's keys: the figures measured, in the order they were made
+    data = summary.to_json()
+    assert list(data) == [
+        "schema_version", "benchmarks", "per_switch", "accounting_overhead", "metadata"
+    ]  # fmt: skip
+    assert list(data["accounting_overhead"]) == ["asgi", "wsgi"]
+    assert list(data["benchmarks"]["plain_call"]) == ["wall", "cpu"]
+    assert list(data["benchmarks"]["plain_call"]["cpu"]) == ["mean_us", "stdev_us"]
+    text = json.dumps(data)
+    assert json.dumps(MicrobenchSummary.from_json(json.loads(text)).to_json()) == text

@@ -157,3 +157,41 @@ def test_failing_servers_fail_their_cells_and_the_run_goes_on(tmp_path):
         assert repeat["status"] == "failed"
         assert "exited with code" in repeat["reason"] and "no_such_settings" in repeat["reason"]
     assert output.count("FAILED: ") == 2
+
+
+def test_the_cells_a_verdict_compares_run_back_to_back_and_the_rule_is_recorded(tmp_path):
+    """Four cells, one block of three (WSGI sync, ASGI sync, ASGI async): in
+    every pass the block's cells are adjacent, and the report's verdicts are
+    the paired ones; with a target of +-50% after 3 passes the rule records
+    each verdict's pairs and whether it met the target."""
+    proc = run(
+        tmp_path, "--scenario", "json", "--server", "gunicorn-gthread", "uvicorn",
+        "--style", "sync", "async", "--users", "8", "--no-calibrate", "--duration", "1.5",
+        "--warmup", "0.5", "--repeats", "3", "--target-interval", "50", "--budget", "4m",
+    )  # fmt: skip
+    output, _ = proc.communicate(timeout=240)
+    assert proc.returncode == 0, output
+    run_dir = only_run(tmp_path)
+    document = json.loads((run_dir / "run.json").read_text())
+    (block,) = document["order"]["blocks"]
+    assert sorted(block) == [
+        "json.json.gunicorn-gthread.sync.none.u8",
+        "json.json.uvicorn.async.none.u8",
+        "json.json.uvicorn.sync.none.u8",
+    ]
+    assert len(document["order"]["passes"]) >= 3
+    for order in document["order"]["passes"]:
+        at = sorted(order.index(cell) for cell in block if cell in order)
+        assert at == list(range(at[0], at[0] + len(at)))
+    stopping = document["stopping"]
+    assert stopping["target_interval_pct"] == 50 and stopping["minimum_pairs"] == 3
+    assert stopping["stopped"] in ("met", "budget")
+    assert len(stopping["verdicts"]) == 2
+    for verdict in stopping["verdicts"]:
+        assert verdict["pairs"] >= 3
+        tested = [w for w in verdict["half_width_pct"].values() if w is not None]
+        assert verdict["met"] == all(w <= 50 for w in tested)
+        assert verdict["half_width_pct"]["throughput"] is not None
+    assert "stopping rule:" in output
+    report = (run_dir / "report.md").read_text()
+    assert "paired over" in report

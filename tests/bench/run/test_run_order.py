@@ -123,7 +123,7 @@ def test_the_sweeps_search_at_their_slots_and_every_cell_has_one_record_per_pass
     assert 610 / 1.05 - 1 <= rows["uvicorn"].per_pass[0] <= 610
     skipped = [r for r in repeats["io.io50.uvicorn.sync.none.r50"] if r.status == "skipped"]
     assert skipped and "not measured in pass" in skipped[0].reason
-    assert results.cell_status([skipped[0].to_json()] * 2, 2) == "skipped"
+    assert results.status_of([skipped[0].status] * 2, 2) == "skipped"
 
 
 def test_run_json_is_written_in_the_shape_of_the_committed_runs(tmp_path):
@@ -152,8 +152,11 @@ def test_run_json_is_written_in_the_shape_of_the_committed_runs(tmp_path):
     document.finish(doc, Interrupt())
     made = doc.to_json()
     assert list(made) == list(committed)
+    # keys added since that run, at the end: the stopping rule's options, the
+    # blocks a pass keeps together and the verdicts' pairs
+    added = {"options": ["target_interval_pct", "budget_s"], "order": ["blocks", "pairs"]}
     for part in ("options", "matrix", "progress", "hosts", "order"):
-        assert list(made[part]) == list(committed[part]), part
+        assert list(made[part]) == list(committed[part]) + added.get(part, []), part
     assert list(made["matrix"]["cells"][0]) == list(committed["matrix"]["cells"][0])
     assert made["status"] == "complete" and made["progress"]["planned"] == 3
 
@@ -210,3 +213,87 @@ def test_a_repeat_is_one_console_line():
         "1,234 req/s, p99 12.3 ms, CPU 0.500 ms/req, db connections peak 4"
         "  [LOADGEN-BOUND: locust at 99%]"
     )
+
+
+def test_a_block_s_cells_run_back_to_back_in_either_order():
+    from bench.analyse import pairs
+
+    interfaces = {"gunicorn-gthread": "wsgi", "gunicorn-sync": "wsgi", "uvicorn": "asgi"}
+    blocks = pairs.blocks(CELLS, pairs.compared_pairs(CELLS, interfaces))
+    block = next(b for b in blocks if len(b) > 1)
+    ids = {c.id for c in block}
+    orders = set()
+    for order in run_cells.shuffled_passes(CELLS, options(40), seed=3, blocks=blocks):
+        assert sorted(c.id for c in order) == sorted(c.id for c in CELLS)
+        at = [i for i, c in enumerate(order) if c.id in ids]
+        assert at == list(range(at[0], at[0] + len(block)))  # adjacent
+        orders.add(tuple(order[i].id for i in at))
+    assert len(orders) == 6  # every order of the three, over 40 passes
+
+
+def closed_record(number: int, throughput: float) -> RepeatRecord:
+    return RepeatRecord.from_json({
+        "status": "ok", "repeat": number, "error_rate": 0.0, "throughput_rps": throughput,
+        "latency_ms": {"p99": 10.0, "count": 50}, "server": {"cpu_ms_per_request": 5.0},
+        "elapsed_s": 8.0,
+    })  # fmt: skip
+
+
+def test_the_rule_adds_passes_only_to_a_block_wider_than_its_target():
+    from bench.run import stopping
+
+    a, b, c, d = CELLS[:4]
+    # a/b drift together (+-20%) with a steady ratio: narrow; c/d do not
+    steady = {a.id: [100, 120, 80, 110], b.id: [200, 241, 160, 219]}
+    noisy = {c.id: [100, 120, 80, 110], d.id: [100, 180, 60, 150]}
+    repeats = {
+        cell_id: [closed_record(i, t) for i, t in enumerate(values, start=1)]
+        for cell_id, values in {**steady, **noisy}.items()
+    }
+    found = stopping.widths([(a, b), (c, d)], repeats)
+    assert found[0].pairs == 4 and found[0].widest < 0.02
+    assert found[1].widest > 0.2
+    assert found[0].widths["p99"] is None  # 50 samples back no p99
+    rule = stopping.Stopping(target=0.05, budget_s=600)
+    assert rule.unmet_blocks([[a, b], [c, d]], found) == [[c, d]]
+    assert rule.affordable(2, 8.0) and not rule.affordable(100, 8.0)
+    assert [rule.batch(n) for n in (5, 10, 20)] == [5, 10, 20]  # each look doubles the pairs
+    written = stopping.record(rule, 4, found).to_json()
+    assert [v["met"] for v in written["verdicts"]] == [True, False]
+    assert written["verdicts"][1]["half_width_pct"]["throughput"] > 20
+
+
+def test_the_rule_never_looks_at_the_ratio_only_at_the_width():
+    """Two pairs of the same spread, one at x1.0 and one at x2.0: the same width."""
+    from bench.run import stopping
+
+    a, b, c, d = CELLS[:4]
+    values = [100.0, 120.0, 80.0, 110.0]
+    noise = [1.0, 1.1, 0.95, 1.02]
+    moved = [v * n for v, n in zip(values, noise, strict=True)]
+    repeats = {
+        a.id: [closed_record(i, v) for i, v in enumerate(values, 1)],
+        b.id: [closed_record(i, v) for i, v in enumerate(moved, 1)],
+        c.id: [closed_record(i, v) for i, v in enumerate(values, 1)],
+        d.id: [closed_record(i, 2 * v) for i, v in enumerate(moved, 1)],
+    }
+    same, double = stopping.widths([(a, b), (c, d)], repeats)
+    assert same.widths["throughput"] == pytest.approx(double.widths["throughput"])
+
+
+def test_a_repeat_the_rule_added_is_planned_so_the_cell_stays_ok(tmp_path):
+    import json
+
+    from bench.results.records import Progress, RunDocument
+    from bench.run import document
+
+    cell = CELLS[0]
+    doc = RunDocument(progress=Progress(planned=1), json_keys=("progress",))
+    (tmp_path / "cells").mkdir()
+    files = document.RunFiles(tmp_path, doc, [cell], options(1))
+    files.store(cell, closed_record(1, 100.0))
+    files.plan_extra_pass([cell])
+    files.store(cell, closed_record(2, 110.0))
+    written = json.loads((tmp_path / "cells" / f"{cell.id}.json").read_text())
+    assert written["status"] == "ok" and written["planned_repeats"] == 2
+    assert json.loads((tmp_path / "run.json").read_text())["progress"]["planned"] == 2

@@ -6,6 +6,7 @@ import pytest
 
 from bench.errors import UsageError
 from bench.plan import scenarios
+from bench.results.records.site import SiteFacts
 from bench.site import project as site
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -66,25 +67,25 @@ def test_the_settings_come_from_manage_py(tmp_path):
 )
 def test_an_unfit_site_is_refused(change, expected):
     with pytest.raises(site.SiteError) as caught:
-        site.refuse(SITE, {**GOOD, **change})
+        site.refuse(SITE, SiteFacts.from_json({**GOOD, **change}))
     assert expected in str(caught.value)
     assert caught.value.exit_code == 2
 
 
 def test_a_fit_site_passes_and_debug_may_be_allowed():
-    site.refuse(SITE, GOOD)
+    site.refuse(SITE, SiteFacts.from_json(GOOD))
     allowed = site.Site(directory=SITE.directory, settings=SITE.settings, allow_debug=True)
-    site.refuse(allowed, {**GOOD, "debug": True})
+    site.refuse(allowed, SiteFacts.from_json({**GOOD, "debug": True}))
 
 
 def test_a_site_without_a_database_is_not_refused_for_its_migrations():
     dummy = {"default": {"name": "", "vendor": "dummy", "exists": None}}
     unread = {"unapplied_migrations": None, "migrations_error": "DATABASES is improperly set"}
-    site.refuse(SITE, {**GOOD, "databases": dummy, **unread})
+    site.refuse(SITE, SiteFacts.from_json({**GOOD, "databases": dummy, **unread}))
 
 
 def test_the_application_serves_only_the_interfaces_the_site_has():
-    app = site.application(SITE, {**GOOD, "asgi": None})
+    app = site.application(SITE, SiteFacts.from_json({**GOOD, "asgi": None}))
     assert app.entry("wsgi") == site.SITE_WSGI and app.entry("asgi") is None
     env = dict(app.env)
     assert env["BENCH_SITE_WSGI"] == "mysite.wsgi:application"
@@ -108,8 +109,8 @@ def test_the_generated_scenario_and_a_locustfile_scenario():
     assert mine.primer_path("locustfile", scenarios.OWN) is None
 
 
-def _facts(**databases: dict) -> dict:
-    return {"databases": databases}
+def _facts(**databases: dict) -> SiteFacts:
+    return SiteFacts.from_json({"databases": databases})
 
 
 def test_persistent_connections_under_asgi_are_warned_with_djangos_rule():

@@ -1,5 +1,6 @@
 """bench.site.verdict: the plain-language verdict of a site run."""
 
+from bench.results.records.site import SiteFacts
 from bench.site import verdict as site_verdict
 
 MIDDLEWARE = [
@@ -17,20 +18,22 @@ def test_hop_sources_are_weighted_by_the_share_of_each_page():
         a={"sync_to_async": {"shop.middleware.Audit.process_request": 1.0}, "async_to_sync": {}},
         b={"sync_to_async": {"shop.views.cart": 1.0}, "async_to_sync": {"shop.x": 2.0}},
     )
-    sources = dict(site_verdict.hop_sources(facts, {"a": 3.0, "b": 1.0}))
+    sources = dict(site_verdict.hop_sources(SiteFacts.from_json(facts), {"a": 3.0, "b": 1.0}))
     assert sources == {"shop.middleware.Audit": 0.75, "shop.views.cart": 0.25, "shop.x": 0.5}
 
 
 def test_a_sync_only_middleware_is_the_change_to_make():
     facts = {"middleware": [*MIDDLEWARE, {"path": "shop.middleware.Old", "sync_only": True}]}
-    assert "make shop.middleware.Old async-capable" in site_verdict.one_change(facts, {})
+    assert "make shop.middleware.Old async-capable" in site_verdict.one_change(
+        SiteFacts.from_json(facts), {}
+    )
 
 
 def test_the_biggest_source_of_hops_is_named():
     own = probe(a={"sync_to_async": {"shop.middleware.Audit.process_request": 2.0,
                                      "shop.middleware.Audit.process_response": 1.0,
                                      "shop.views.page": 1.0}})  # fmt: skip
-    assert site_verdict.one_change(own, {"a": 1.0}).startswith(
+    assert site_verdict.one_change(SiteFacts.from_json(own), {"a": 1.0}).startswith(
         "give shop.middleware.Audit an async path"
     )
     django = probe(a={"sync_to_async": {
@@ -38,12 +41,17 @@ def test_the_biggest_source_of_hops_is_named():
         "django.middleware.csrf.CsrfViewMiddleware.process_view": 1.0,
         "shop.middleware.Audit.process_request": 1.0,
     }})  # fmt: skip
-    text = site_verdict.one_change(django, {"a": 1.0})
+    text = site_verdict.one_change(SiteFacts.from_json(django), {"a": 1.0})
     assert "Django's own django.middleware.csrf.CsrfViewMiddleware makes the most (2.0" in text
     assert "(3.0 hops per request from your MIDDLEWARE in all)" in text
     view = probe(a={"sync_to_async": {"shop.views.page": 1.0}})
-    assert site_verdict.one_change(view, {"a": 1.0}).startswith("shop.views.page is sync")
-    assert site_verdict.one_change(probe(a={"sync_to_async": {}}), {"a": 1.0}) is None
+    assert site_verdict.one_change(SiteFacts.from_json(view), {"a": 1.0}).startswith(
+        "shop.views.page is sync"
+    )
+    assert (
+        site_verdict.one_change(SiteFacts.from_json(probe(a={"sync_to_async": {}})), {"a": 1.0})
+        is None
+    )
 
 
 def cell(server: str, throughput: float, cpu: float, p99: float, hops: float) -> dict:
@@ -110,8 +118,10 @@ def test_a_signal_hop_of_djangos_own_receivers_is_never_the_change_to_make():
             "receivers": ["django.db.reset_queries", "django.db.close_old_connections"],
         }
     }
-    assert site_verdict.one_change(facts, {"a": 1.0}).startswith("shop.views.page is sync")
-    labels = dict(site_verdict.hop_labels(facts, {"a": 1.0}))
+    assert site_verdict.one_change(SiteFacts.from_json(facts), {"a": 1.0}).startswith(
+        "shop.views.page is sync"
+    )
+    labels = dict(site_verdict.hop_labels(SiteFacts.from_json(facts), {"a": 1.0}))
     assert labels == {
         "django.core.signals.request_started (sent with asend), its sync receivers "
         "django.db.reset_queries (Django), django.db.close_old_connections (Django)": 1.0,
@@ -119,7 +129,7 @@ def test_a_signal_hop_of_djangos_own_receivers_is_never_the_change_to_make():
     }
     # Django's own code that is not middleware is not a change either
     response = probe(a={"sync_to_async": {"django.http.response.HttpResponse.close": 2.0}})
-    assert site_verdict.one_change(response, {"a": 1.0}) is None
+    assert site_verdict.one_change(SiteFacts.from_json(response), {"a": 1.0}) is None
 
 
 def test_a_signal_whose_sync_receivers_are_all_yours_is_named():
@@ -128,7 +138,7 @@ def test_a_signal_whose_sync_receivers_are_all_yours_is_named():
     facts["probe"]["signals"] = {
         name: {"signal": "shop.signals.order_paid", "receivers": ["shop.receivers.mail"]}
     }
-    text = site_verdict.one_change(facts, {"a": 1.0})
+    text = site_verdict.one_change(SiteFacts.from_json(facts), {"a": 1.0})
     assert text.startswith("your sync receiver shop.receivers.mail of shop.signals.order_paid")
     assert "(2.0 hops per request)" in text
 
