@@ -9,7 +9,7 @@ copied elsewhere is still readable. What the report says is computed first
 import time
 from pathlib import Path
 
-from bench.report import drawing, pages, switch_report
+from bench.report import answer, drawing, pages, switch_report
 from bench.report.contents import Report, ordered_cells, panels, read, slo
 
 
@@ -39,6 +39,10 @@ def draw_charts(report: Report) -> None:
     run = report.run
     cells = ordered_cells(run)
     jobs = drawing.chart_jobs(cells, panels(cells), run.label, run.path / "charts", slo(run))
+    points = answer.forest_points(report.answers)
+    if points:
+        names = answer.names(report.verdicts)
+        jobs.insert(0, drawing.forest_job(points, names, run.label, run.path / "charts"))
     report.charts.update(drawing.draw_all(jobs))
     if any(cell.cell.scenario == "switches" for cell in cells):
         _, microbench = switch_report.load_microbench(run.path.parent)

@@ -9,6 +9,7 @@ from bench.analyse import stats
 from bench.analyse.groups import figure
 from bench.analyse.verdicts import Tested
 from bench.numbers import fmt
+from bench.report import noise
 from bench.results import store as results
 from bench.results.records import (
     Calibration,
@@ -18,11 +19,14 @@ from bench.results.records import (
     Steadiness,
 )
 
-NOISE_LIMIT_PCT = 5.0
+NOISE_LIMIT_PCT = noise.NOISE_LIMIT_PCT
 
 
 def caveats(run: results.Run, cells: list[CellDocument]) -> list[str]:
-    """What a reader must know before trusting a number of this run."""
+    """What a reader must know before trusting a number of this run: the run's
+    state, the calibration, each cell's serious notes one by one, and the kinds
+    that recur cell after cell (noise, steal, partial sweeps) said once each
+    (``bench.report.noise``); every note of a cell stays in ``cell_details``."""
     notes = []
     document = run.document
     if document.status != "complete":
@@ -32,33 +36,53 @@ def caveats(run: results.Run, cells: list[CellDocument]) -> list[str]:
         )
     notes += calibration_caveats(document.calibration)
     for cell in cells:
-        notes += cell_caveats(cell)
-    return notes
+        notes += [text for kind, text in cell_notes(cell) if kind not in noise.GROUPED]
+    return notes + noise.grouped(cells, {cell.id: cell_notes(cell) for cell in cells})
+
+
+def cell_details(cells: list[CellDocument]) -> list[str]:
+    """Every note of every cell, one line each: the report's lower sections."""
+    return [text for cell in cells for text in cell_caveats(cell)]
 
 
 def cell_caveats(cell: CellDocument) -> list[str]:
     """What a reader must know about one cell: its state, its repeats, its noise."""
-    notes = []
+    return [text for _kind, text in cell_notes(cell)]
+
+
+def cell_notes(cell: CellDocument) -> list[tuple[str, str]]:
+    """Each note of one cell with its kind (a key of ``noise.KINDS`` or "serious")."""
+    notes: list[tuple[str, str]] = []
     identity, state = cell.id, cell.status
     if state in ("failed", "not run", "interrupted"):
         reasons = [r.reason for r in cell.repeats if r.reason]
         first = reasons[0].splitlines()[0] if reasons else "it did not run"
-        notes.append(f"{identity}: {state}, no figure shown ({first}).")
+        notes.append(("serious", f"{identity}: {state}, no figure shown ({first})."))
     elif state == "skipped":
         notes.append(
-            f"{identity}: not measured: no pass's search of its configuration needed this rate."
+            (
+                "skipped",
+                f"{identity}: not measured: no pass's search of its configuration "
+                "needed this rate.",
+            )
         )
     elif any(r.status == "skipped" for r in cell.repeats):
         measured = [r.repeat for r in cell.ok_repeats]
         notes.append(
-            f"{identity}: measured in pass(es) {', '.join(map(str, measured)) or 'none'} "
-            f"of {len(cell.repeats)} only: the other passes' searches did not need "
-            "this rate, so its figures come from fewer repeats."
+            (
+                "passes",
+                f"{identity}: measured in pass(es) {', '.join(map(str, measured)) or 'none'} "
+                f"of {len(cell.repeats)} only: the other passes' searches did not need "
+                "this rate, so its figures come from fewer repeats.",
+            )
         )
     if any(figure(r, ("open_loop", "latency_from_due")) is False for r in cell.ok_repeats):
         notes.append(
-            f"{identity}: latency from sending, not from the due time, in some repeats: "
-            "requests were made outside the open-loop schedule (on_start)."
+            (
+                "serious",
+                f"{identity}: latency from sending, not from the due time, in some repeats: "
+                "requests were made outside the open-loop schedule (on_start).",
+            )
         )
     if state == "partial":
         failed = [r for r in cell.repeats if r.status == "failed"]
@@ -67,7 +91,9 @@ def cell_caveats(cell: CellDocument) -> list[str]:
             first = (failed[0].reason or "no reason recorded").splitlines()[0]
             number = failed[0].repeat if failed[0].has("repeat") else "?"
             why = f" (repeat {number} failed: {first})"
-        notes.append(f"{identity}: only some repeats succeeded; its figures use those{why}.")
+        notes.append(
+            ("serious", f"{identity}: only some repeats succeeded; its figures use those{why}.")
+        )
     if cell.loadgen_bound:
         reasons = {
             reason
@@ -76,10 +102,13 @@ def cell_caveats(cell: CellDocument) -> list[str]:
             for reason in r.loadgen.bound_reasons
         }
         notes.append(
-            f"{identity}: load-generator bound in repeats {cell.loadgen_bound_repeats} "
-            f"({'; '.join(sorted(reasons))}); its throughput is a lower bound and "
-            "its latency includes locust's own delays; its CPU per request is "
-            "still a measurement."
+            (
+                "serious",
+                f"{identity}: load-generator bound in repeats {cell.loadgen_bound_repeats} "
+                f"({'; '.join(sorted(reasons))}); its throughput is a lower bound and "
+                "its latency includes locust's own delays; its CPU per request is "
+                "still a measurement.",
+            )
         )
     notes += repeat_flags(identity, cell.repeats)
     for metric in ("throughput_rps", "cpu_ms_per_request"):
@@ -90,12 +119,15 @@ def cell_caveats(cell: CellDocument) -> list[str]:
             and spread.spread_pct > NOISE_LIMIT_PCT
         ):
             notes.append(
-                f"{identity}: {metric} varies {spread.spread_pct:.1f}% between repeats "
-                f"(above {NOISE_LIMIT_PCT:.0f}%)."
+                (
+                    "noise",
+                    f"{identity}: {metric} varies {spread.spread_pct:.1f}% between repeats "
+                    f"(above {NOISE_LIMIT_PCT:.0f}%).",
+                )
             )
     errors = cell.median("error_rate")
     if errors:
-        notes.append(f"{identity}: {errors:.1%} of requests failed.")
+        notes.append(("serious", f"{identity}: {errors:.1%} of requests failed."))
     return notes
 
 
@@ -156,23 +188,31 @@ def _change(steady: Steadiness) -> str:
     return f"from none to {steady.last_rps or 0:,.0f}/s"
 
 
-def repeat_flags(identity: str, repeats: list[RepeatRecord]) -> list[str]:
-    """Repeats whose figures describe a moving target or mismatched seconds."""
-    notes = []
+def repeat_flags(identity: str, repeats: list[RepeatRecord]) -> list[tuple[str, str]]:
+    """Repeats whose figures describe a moving target or mismatched seconds, and
+    what the load generator's guard noted (steal among it), each with its kind."""
+    notes: list[tuple[str, str]] = []
     good = [r for r in repeats if r.ok]
     unsteady = [r for r in good if r.steady is not None and r.steady.steady is False]
     if unsteady:
         changes = ", ".join(f"r{r.repeat} {_change(r.steady)}" for r in unsteady)
         notes.append(
-            f"{identity}: not steady: throughput in the window's last third differs "
-            f"from its first by more than 10% ({changes})."
+            (
+                "unsteady",
+                f"{identity}: not steady: throughput in the window's last third differs "
+                f"from its first by more than 10% ({changes}).",
+            )
         )
     mismatched = [r for r in good if r.intervals is not None and r.intervals.differ]
     if mismatched:
         gaps = ", ".join(f"r{r.repeat} {r.intervals.mismatch_pct:.1f}%" for r in mismatched)
         notes.append(
-            f"{identity}: the CPU interval and locust's window differ by more than 1% "
-            f"({gaps}); throughput and CPU share the CPU interval, latency is locust's window."
+            (
+                "serious",
+                f"{identity}: the CPU interval and locust's window differ by more than 1% "
+                f"({gaps}); throughput and CPU share the CPU interval, latency is locust's "
+                "window.",
+            )
         )
     unresolved = [
         r
@@ -185,13 +225,17 @@ def repeat_flags(identity: str, repeats: list[RepeatRecord]) -> list[str]:
     if unresolved:
         readings = ", ".join(f"r{r.repeat} {r.server.cpu_s * 1000:.0f} ms" for r in unresolved)
         notes.append(
-            f"{identity}: no CPU per request in repeats where the server's CPU in the "
-            f"window ({readings}) is too few of /proc's clock ticks to divide (one "
-            "tick per process would be over a quarter of it); a longer --duration resolves it."
+            (
+                "serious",
+                f"{identity}: no CPU per request in repeats where the server's CPU in the "
+                f"window ({readings}) is too few of /proc's clock ticks to divide (one "
+                "tick per process would be over a quarter of it); a longer --duration "
+                "resolves it.",
+            )
         )
     stolen = {note for r in good if r.loadgen is not None for note in r.loadgen.notes or []}
     for note in sorted(stolen):
-        notes.append(f"{identity}: {note}.")
+        notes.append((noise.note_kind(note), f"{identity}: {note}."))
     return notes
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.analyse import held, pairs, sustained, verdicts
+from bench.report import answer
 from bench.report import caveats as notes
 from bench.results import store as results
 from bench.results.records import CellDocument
@@ -27,7 +28,10 @@ class Report:
     sustained: list[SustainedRate] = field(default_factory=list)  # open loop: rate under the SLO
     sustained_verdicts: list[SustainedVerdict] = field(default_factory=list)
     held: list[HeldRow] = field(default_factory=list)  # held connections: cost, how many kept
+    question: str = ""
+    answers: list[answer.Sentence] = field(default_factory=list)  # the report's first lines
     caveats: list[str] = field(default_factory=list)
+    cell_notes: list[str] = field(default_factory=list)  # every cell's own notes
     environment: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
     site: SiteVerdict | None = None  # a run of the user's own project: its verdict
@@ -97,11 +101,25 @@ def read(path: Path) -> Report:
         *report.sustained_verdicts,
     ]
     verdicts.correct(family)
+    report.question = answer.question(report.verdicts)
+    report.answers = answer.sentences(
+        report.verdicts, report.sustained_verdicts, scenario_docs(run)
+    )
     report.site = site_verdict.verdict(run.data, cells, interfaces(run))
     report.caveats = notes.caveats(run, cells) + notes.statistics_caveats(family, cells)
+    report.cell_notes = notes.cell_details(cells)
     report.environment = environment(run)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def scenario_docs(run: results.Run) -> dict[str, str]:
+    """Each scenario's docstring as the run recorded it: what its views do."""
+    return {
+        name: str(definition.get("doc") or "")
+        for name, definition in run.document.matrix.scenarios.items()
+        if isinstance(definition, dict)
+    }
 
 
 def slo(run: results.Run) -> float:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from bench.report import charts
 
+FOREST = "Verdict ratios"  # the chart the answer shows, right under its sentences
+
 # The bar charts of every run: (title, metric, axis label, chart heading, file stem).
 CELL_BARS = (
     (
@@ -47,19 +49,44 @@ def chart_jobs(
     """(title, name in bench.report.charts.CHARTS, arguments) of every chart a run gets."""
     if not cells:
         return []
+    # An open-loop cell's throughput is the rate it was offered, not what it
+    # could serve: it stays out of the closed-loop throughput bars.
+    closed = {
+        scenario: kept
+        for scenario, scenario_cells in grouped.items()
+        if (kept := [cell for cell in scenario_cells if not cell.cell.rate])
+    }
     bars = [
-        (title, "cell_bars", (grouped, metric, axis, heading, label, charts / stem))
+        (
+            title,
+            "cell_bars",
+            (
+                closed if metric == "throughput_rps" else grouped,
+                metric,
+                axis,
+                heading,
+                label,
+                charts / stem,
+            ),
+        )
         for title, metric, axis, heading, stem in CELL_BARS
+        if metric != "throughput_rps" or closed
     ]
     # the latency ladder comes second, after throughput
+    first = 1 if closed else 0
     jobs = [
-        bars[0],
+        *bars[:first],
         ("Latency percentiles", "latency_chart", (grouped, label, charts / "latency")),
-        *bars[1:],
+        *bars[first:],
     ]
     if any(c.median("sync_to_async_per_request") is not None for c in cells):
         jobs.append(("Switches per request", "hops_chart", (grouped, label, charts / "hops")))
     return jobs + sweep_jobs(grouped, label, charts, slo_ms)
+
+
+def forest_job(points: list[tuple], names: tuple[str, str], label: str, charts: Path) -> tuple:
+    """The forest plot of the answer's ratios (bench.report.answer.forest_points)."""
+    return (FOREST, "forest", (points, *names, label, charts / "verdicts"))
 
 
 def sweep_jobs(grouped: dict, label: str, charts: Path, slo_ms: float) -> list[tuple]:

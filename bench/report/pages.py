@@ -12,6 +12,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bench.analyse import held, stats, sustained, verdicts
 from bench.numbers import fmt
+from bench.report import drawing
 from bench.report.contents import Report, ordered_cells
 from bench.results.records import CellDocument
 
@@ -100,7 +101,11 @@ def _context(report: Report) -> dict[str, Any]:
             scenario: [(row, verdicts.describe(row)) for row in rows]
             for scenario, rows in report.verdicts.items()
         },
+        "question": report.question,
+        "answers": [sentence.text for sentence in report.answers],
+        "forest": drawing.FOREST,
         "caveats": report.caveats,
+        "cell_notes": report.cell_notes,
         "cells": cells,
         # a column for the database's CPU only when some cell measured it
         "db_cpu": any(cell.median("db_cpu_ms_per_request") is not None for cell in cells),

@@ -3,6 +3,7 @@
 - common: what every chart shares (saving, cell labels, percentile lookups,
   legends, panel layout); it selects the Agg backend, so each module below
   imports it before pyplot.
+- forest: the answer's headline ratios with their intervals on a log axis.
 - cells: one row per cell of a run (metric bars, latency percentiles, switches).
 - sweeps: throughput and p99 against the number of users (closed loop), and
   latency from the due time against the offered rate (open loop).
@@ -18,9 +19,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.report.charts import cells, comparison, soak, sweeps, switches
+from bench.report.charts import cells, comparison, forest, soak, sweeps, switches
 
 CHARTS: dict[str, Callable[..., list[Path]]] = {
+    "forest": forest.forest,
     "cell_bars": cells.cell_bars,
     "latency_chart": cells.latency_chart,
     "hops_chart": cells.hops_chart,

@@ -41,7 +41,8 @@ def cell_label(cell: CellDocument) -> str:
         identity.server,
         identity.style,
         identity.stack,
-        f"{identity.users} users",
+        # an open-loop cell is its offered rate; its user pool only serves it
+        f"{identity.rate}/s" if identity.rate else f"{identity.users} users",
     ]
     if identity.db_mode:
         parts.append(identity.db_mode)

@@ -27,6 +27,7 @@ def run_a(tmp_path) -> Path:
 def test_the_report_has_every_chart_and_both_documents(run_a):
     built = report.build(run_a)
     assert set(built.charts) == {
+        "Verdict ratios",
         "Throughput",
         "Latency percentiles",
         "Server CPU per request",
@@ -43,6 +44,10 @@ def test_the_report_has_every_chart_and_both_documents(run_a):
     assert "<img" in html and 'src="charts/' not in html  # self-contained
     markdown = (run_a / "report.md").read_text()
     assert "![Throughput](charts/throughput.png)" in markdown
+    # the forest plot comes right after the answer, before the environment, once
+    answer, rest = markdown.split("## Environment")
+    assert "![Verdict ratios](charts/verdicts.png)" in answer.split("## The answer")[1]
+    assert "Verdict ratios" not in rest
 
 
 def test_verdicts_pair_asgi_async_with_wsgi_sync(run_a):
@@ -152,9 +157,16 @@ def test_noise_above_five_percent_is_a_caveat(run_a):
     cell = json.loads(path.read_text())
     cell["summary"]["throughput_rps"]["spread_pct"] = 7.5
     path.write_text(json.dumps(cell))
-    assert any(
-        "varies 7.5% between repeats" in note for note in report.build(run_a, charts=False).caveats
+    built = report.build(run_a, charts=False)
+    # said once among the caveats, with the count of noisy cells; per cell below the table
+    (line,) = [note for note in built.caveats if note.startswith("Repeats disagree")]
+    # run_a's 8 measured cells spread 0% to 2.5%, and this one now 7.5%
+    assert "throughput varies 0-8% between repeats across 8 cells (above 5% in 1)" in line
+    assert not any("varies 7.5%" in note for note in built.caveats)
+    assert "json.json.uvicorn.sync.none.u32: throughput_rps varies 7.5% between repeats" in (
+        "\n".join(built.cell_notes)
     )
+    assert "## Cell notes" in (run_a / "report.md").read_text()
 
 
 def test_a_run_directory_missing_files_or_of_another_schema_is_one_clear_error(run_a, tmp_path):
@@ -178,5 +190,6 @@ def test_a_window_that_started_with_no_completions_is_flagged_without_a_ratio():
     }}  # fmt: skip
     moving = {"status": "ok", "repeat": 3, "steady": {"change_pct": 12.4, "steady": False}}
     repeats = [RepeatRecord.from_json(stalled), RepeatRecord.from_json(moving)]
-    (note,) = caveats.repeat_flags("held.sse.x", repeats)
+    ((kind, note),) = caveats.repeat_flags("held.sse.x", repeats)
+    assert kind == "unsteady"
     assert "(r2 from none to 40/s, r3 +12%)" in note
