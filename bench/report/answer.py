@@ -58,9 +58,9 @@ def clause(name: str, metric: Metric, candidate: str, baseline: str) -> tuple[st
     """One metric in words: (the winner, what it does), or (None, that no
     difference shows or why it was not tested)."""
     label, verb, what, good = WORDS[name]
-    shown = f"x{times(metric.ratio)}{interval(metric.ci_low, metric.ci_high)}"
     if metric.ratio is None:
         return None, f"{label} {metric.verdict}"
+    shown = f"x{times(metric.ratio)}{interval(metric.ci_low, metric.ci_high)}"
     if not metric.tested:
         why = metric.verdict.removeprefix("not tested (").removesuffix(")")
         return None, f"{label} {shown}, not tested ({why})"
@@ -116,6 +116,7 @@ def row_sentence(scenario: str, row: VerdictRow, docs: dict[str, str]) -> Senten
     text = head + joined([clause(name, row.metrics[name], candidate, baseline) for name in shown])
     if row.loadgen_bound:
         text += " (one side was load-generator bound: its throughput is a lower bound)"
+    text += verdicts.pairing_text(row).replace(";", ",", 1)
     points = [(f"{label}: {WORDS[name][0]}", row.metrics[name]) for name in shown]
     return Sentence(scenario, text + ".", points)
 

@@ -17,6 +17,7 @@ from bench.results.records import (
     RepeatRecord,
     ScheduleCheck,
     Steadiness,
+    StoppingRecord,
 )
 
 NOISE_LIMIT_PCT = noise.NOISE_LIMIT_PCT
@@ -244,10 +245,17 @@ def statistics_caveats(rows: list[Tested], cells: list[CellDocument]) -> list[st
     the open-loop headlines included) and the latency table's gaps."""
     notes = []
     tested = sum(metric.tested for row in rows for metric in row.metrics.values())
+    paired = any(getattr(row, "pairing", None) == "paired" for row in rows)
     if tested:
+        how = (
+            "the paired t interval on the log ratios of repeats measured back to back for the "
+            'verdicts marked "paired", Welch\'s t on log values over repeats for the others'
+            if paired
+            else "Welch's t on log values over repeats"
+        )
         notes.append(
             "Verdict intervals are unadjusted 95% intervals of the ratio of geometric means "
-            "(Welch's t on log values over repeats); significance is decided after Holm's "
+            f"({how}); significance is decided after Holm's "
             f"correction across all {tested} tested ratios of this report, so an interval that "
             'excludes 1 can still be "not significant after Holm".'
         )
@@ -269,3 +277,26 @@ def statistics_caveats(rows: list[Tested], cells: list[CellDocument]) -> list[st
             "the values stay in the cell JSON."
         )
     return notes
+
+
+def stopping_caveat(found: StoppingRecord | None) -> list[str]:
+    """What the stopping rule decided: per paired verdict, its pairs, its
+    widest half-width and whether it met the target."""
+    if found is None:
+        return []
+    why = {"met": "every paired verdict met it", "budget": "the budget would have been overrun",
+           "interrupted": "the run was interrupted"}.get(found.stopped or "", "")  # fmt: skip
+    parts = []
+    for verdict in found.verdicts:
+        widths = [w for w in verdict.half_width_pct.values() if w is not None]
+        widest = f"widest +-{max(widths):.1f}%" if widths else "nothing tested"
+        parts.append(
+            f"{verdict.candidate} vs {verdict.baseline}: {verdict.pairs} pairs, {widest}, "
+            f"{'met' if verdict.met else 'not met'}"
+        )
+    budget = f" within {found.budget_s / 60:g} min" if found.budget_s else ""
+    return [
+        f"Stopping rule: +-{found.target_interval_pct:g}% on every paired verdict{budget}, "
+        f"at least {found.minimum_pairs} pairs; it added {found.extra_passes} passes and "
+        f"stopped because {why} ({'; '.join(parts)})."
+    ]

@@ -106,7 +106,11 @@ def read(path: Path) -> Report:
         report.verdicts, report.sustained_verdicts, scenario_docs(run)
     )
     report.site = site_verdict.verdict(run.data, cells, interfaces(run))
-    report.caveats = notes.caveats(run, cells) + notes.statistics_caveats(family, cells)
+    report.caveats = (
+        notes.caveats(run, cells)
+        + notes.statistics_caveats(family, cells)
+        + notes.stopping_caveat(run.document.stopping)
+    )
     report.cell_notes = notes.cell_details(cells)
     report.environment = environment(run)
     report.seconds = time.perf_counter() - started

@@ -142,3 +142,16 @@ def test_the_forest_points_keep_the_rows_orientation_and_judgement():
     assert json_throughput[4] == "significant"
     untested = dict((point[0], point) for point in points)["io, 200 users: CPU per request"]
     assert untested[2] is None and untested[4] == "not tested"
+
+
+PAIRED_RUN = ROOT / "docs" / "runs" / "20261202T154021Z-bench"  # a paired `make bench`
+
+
+def test_a_metric_with_no_ratio_says_why_and_a_paired_verdict_says_so():
+    assert answer.clause(
+        "throughput", metric(None, None, None, tested=False, verdict="not tested (no data)"),
+        "ASGI + async", "WSGI + sync",
+    ) == (None, "throughput not tested (no data)")  # fmt: skip
+    report = contents.read(PAIRED_RUN)  # one of its open-loop headlines has no ratio
+    texts = [sentence.text for sentence in report.answers]
+    assert any("paired over 13 passes" in text for text in texts), texts

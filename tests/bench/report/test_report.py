@@ -15,6 +15,7 @@ from bench.results import store as results
 from bench.results.records import CellDocument, RepeatRecord
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "runs"
+ROOT_RUNS = Path(__file__).resolve().parents[3] / "docs" / "runs"
 
 
 @pytest.fixture
@@ -193,3 +194,14 @@ def test_a_window_that_started_with_no_completions_is_flagged_without_a_ratio():
     ((kind, note),) = caveats.repeat_flags("held.sse.x", repeats)
     assert kind == "unsteady"
     assert "(r2 from none to 40/s, r3 +12%)" in note
+
+
+def test_the_stopping_rule_is_said_once_with_each_verdict_s_pairs():
+    from bench.report import contents
+
+    report = contents.read(ROOT_RUNS / "20261202T154021Z-bench")
+    (line,) = [c for c in report.caveats if c.startswith("Stopping rule:")]
+    assert "+-5% on every paired verdict within 15 min, at least 5 pairs" in line
+    assert "it added 8 passes and stopped because the budget would have been overrun" in line
+    assert line.count("13 pairs") == 3 and "widest +-33.0%, not met" in line
+    assert any('verdicts marked "paired"' in c for c in report.caveats)
