@@ -20,6 +20,7 @@ event is one sample whose time is its delivery delay. For each configuration
 import re
 import statistics
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -67,7 +68,16 @@ def shortfall(repeat: RepeatRecord, users: int) -> str | None:
     return None
 
 
-def fit(points: list[tuple[float, float]]) -> dict[str, float] | None:
+@dataclass(frozen=True)
+class Line:
+    """A least-squares line over ``points`` points."""
+
+    slope: float
+    intercept: float
+    points: int
+
+
+def fit(points: list[tuple[float, float]]) -> Line | None:
     """Least-squares line y = slope * x + intercept; None with fewer than two distinct x."""
     if len({x for x, _ in points}) < 2:
         return None
@@ -75,7 +85,7 @@ def fit(points: list[tuple[float, float]]) -> dict[str, float] | None:
     ys = np.array([y for _, y in points], dtype=float)
     design = np.column_stack([xs, np.ones_like(xs)])
     (slope, intercept), *_ = np.linalg.lstsq(design, ys, rcond=None)
-    return {"slope": float(slope), "intercept": float(intercept), "points": len(points)}
+    return Line(float(slope), float(intercept), len(points))
 
 
 def _median(values: list[float | None]) -> float | None:
@@ -141,10 +151,10 @@ def rows(cells: Iterable[CellDocument | dict[str, Any]], scenario: str = SCENARI
                 style=style,
                 stack=stack,
                 users=[level.users for level in levels],
-                kb_per_connection=memory_fit["slope"] if memory_fit else None,
-                base_mb=memory_fit["intercept"] / 1024 if memory_fit else None,
-                threads_per_connection=thread_fit["slope"] if thread_fit else None,
-                base_threads=thread_fit["intercept"] if thread_fit else None,
+                kb_per_connection=memory_fit.slope if memory_fit else None,
+                base_mb=memory_fit.intercept / 1024 if memory_fit else None,
+                threads_per_connection=thread_fit.slope if thread_fit else None,
+                base_threads=thread_fit.intercept if thread_fit else None,
                 kept=kept,
                 failed_at=failed.users if failed else None,
                 failure=failed.reason if failed else None,

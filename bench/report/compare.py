@@ -18,8 +18,17 @@ from bench.analyse.verdicts import METRICS, compare_cells, correct, metric_text,
 from bench.errors import BenchError
 from bench.report.charts.comparison import comparison
 from bench.results import store as results
+from bench.results.records import RunDocument
 from bench.results.rows import ComparisonRow
-from bench.results.store import dig
+
+
+def attribute(document: RunDocument, path: tuple[str, ...]) -> object:
+    """The field at ``path`` of run.json's typed document, None where a level is absent."""
+    value: object = document
+    for name in path:
+        value = getattr(value, name, None) if value is not None else None
+    return value
+
 
 ENVIRONMENT_KEYS = (
     ("python", ("metadata", "python")),
@@ -40,28 +49,29 @@ ENVIRONMENT_KEYS = (
 
 def definition_differences(a: results.Run, b: results.Run) -> list[str]:
     """Scenarios both runs used whose files differ."""
-    first = a.data.get("matrix", {}).get("scenarios", {})
-    second = b.data.get("matrix", {}).get("scenarios", {})
+    first, second = a.document.matrix.scenarios, b.document.matrix.scenarios
+
+    def digest(definition: object) -> object:
+        return definition.get("sha256") if isinstance(definition, dict) else None
+
     return [
         name
         for name in sorted(set(first) & set(second))
-        if first[name].get("sha256") != second[name].get("sha256")
+        if digest(first[name]) != digest(second[name])
     ]
 
 
 def environment_differences(a: results.Run, b: results.Run) -> list[str]:
     warnings = []
     for name, keys in ENVIRONMENT_KEYS:
-        first, second = dig(a.data, keys), dig(b.data, keys)
+        first, second = attribute(a.document, keys), attribute(b.document, keys)
         if first != second:
             warnings.append(f"{name}: {first} -> {second}")
-    packages_a = dig(a.data, ("metadata", "packages")) or {}
-    packages_b = dig(b.data, ("metadata", "packages")) or {}
+    packages_a, packages_b = a.document.metadata.packages, b.document.metadata.packages
     for package in sorted(set(packages_a) | set(packages_b)):
         if packages_a.get(package) != packages_b.get(package):
             warnings.append(f"{package}: {packages_a.get(package)} -> {packages_b.get(package)}")
-    commit_a = dig(a.data, ("metadata", "git", "commit"))
-    commit_b = dig(b.data, ("metadata", "git", "commit"))
+    commit_a, commit_b = a.document.metadata.git.commit, b.document.metadata.git.commit
     if commit_a != commit_b:
         warnings.append(f"git commit: {(commit_a or '?')[:12]} -> {(commit_b or '?')[:12]}")
     return warnings

@@ -58,14 +58,13 @@ def panels(cells: list[CellDocument]) -> dict[str, list[CellDocument]]:
 
 def interfaces(run: results.Run) -> dict[str, str]:
     return {
-        name: server.get("interface", "")
-        for name, server in run.data.get("matrix", {}).get("servers", {}).items()
+        name: server.get("interface", "") for name, server in run.document.matrix.servers.items()
     }
 
 
 def baselines(run: results.Run) -> dict[str, str]:
     """The baseline endpoint each scenario of the run declares (BENCH "baseline")."""
-    declared = run.data.get("matrix", {}).get("scenarios", {})
+    declared = run.document.matrix.scenarios
     return {
         name: definition["matrix"]["baseline"]
         for name, definition in declared.items()
@@ -144,42 +143,38 @@ def verdict_lines(report: Report) -> list[str]:
 
 
 def environment(run: results.Run) -> list[tuple[str, str]]:
-    data = run.data
-    meta = data.get("metadata", {})
-    packages = meta.get("packages", {})
-    machine = meta.get("machine", {})
-    options = data.get("options", {})
-    database = meta.get("database", {})
-    git = meta.get("git", {})
-    rows = [
-        ("run", f"{data.get('run_id', run.path.name)} ({data.get('status')})"),
-        ("started", str(data.get("started_at"))),
-        ("Python", str(meta.get("python"))),
-        ("Django / asgiref", f"{packages.get('django')} / {packages.get('asgiref')}"),
+    """The report's environment table, from run.json's typed metadata and options."""
+    doc = run.document
+    meta, options = doc.metadata, doc.options
+    packages = meta.packages
+    git, machine, database = meta.git, meta.machine, meta.database
+
+    def version(name: str) -> str:
+        return str(packages.get(name))
+
+    return [
+        ("run", f"{doc.run_id or run.path.name} ({doc.status})"),
+        ("started", str(doc.started_at)),
+        ("Python", str(meta.python)),
+        ("Django / asgiref", f"{version('django')} / {version('asgiref')}"),
         (
             "gunicorn / uvicorn / uvicorn-worker",
-            " / ".join(
-                str(packages.get(name)) for name in ("gunicorn", "uvicorn", "uvicorn-worker")
-            ),
+            " / ".join(version(name) for name in ("gunicorn", "uvicorn", "uvicorn-worker")),
         ),
-        ("locust", str(packages.get("locust"))),
-        ("git", f"{(git.get('commit') or '?')[:12]}{' (dirty)' if git.get('dirty') else ''}"),
-        ("CPU", f"{machine.get('cpu_model')}, {machine.get('logical_cpus')} logical CPUs"),
-        ("kernel", str(machine.get("kernel"))),
+        ("locust", version("locust")),
+        ("git", f"{(git.commit or '?')[:12]}{' (dirty)' if git.dirty else ''}"),
+        ("CPU", f"{machine.cpu_model}, {machine.logical_cpus} logical CPUs"),
+        ("kernel", str(machine.kernel)),
         (
             "pinning",
-            f"server CPUs {options.get('server_cpus')}, locust CPUs {options.get('loadgen_cpus')}",
+            f"server CPUs {options.server_cpus}, locust CPUs {options.loadgen_cpus}",
         ),
         (
             "per cell",
-            f"{options.get('warmup_s')} s warm-up, {options.get('duration_s')} s window, "
-            f"{options.get('repeats')} repeats, {options.get('workers')} worker(s), "
-            f"{options.get('threads')} gthread threads",
+            f"{options.warmup_s} s warm-up, {options.duration_s} s window, "
+            f"{options.repeats} repeats, {options.workers} worker(s), "
+            f"{options.threads} gthread threads",
         ),
-        (
-            "database",
-            database.get("engine", "?") + (f" {database['url']}" if "url" in database else ""),
-        ),
-        ("switch accounting", "on" if options.get("switch_accounting") else "off"),
+        ("database", (database.engine or "?") + (f" {database.url}" if database.url else "")),
+        ("switch accounting", "on" if options.switch_accounting else "off"),
     ]
-    return rows

@@ -77,20 +77,22 @@ def steal_line(cells: list[CellDocument], flagged: set[str]) -> str | None:
 def grouped(cells: list[CellDocument], notes: dict[str, list[tuple[str, str]]]) -> list[str]:
     """One line per kind in ``GROUPED`` that some cell has (``notes``: each cell's
     (kind, text) notes by cell id), with the range or count over the cells."""
-    having = {
-        kind: {cell_id for cell_id, found in notes.items() if any(k == kind for k, _ in found)}
-        for kind in GROUPED
-    }
-    lines = [spread_line(cells), steal_line(cells, having["steal"])]
-    if having["unsteady"]:
+
+    def having(kind: str) -> set[str]:
+        return {cell_id for cell_id, found in notes.items() if any(k == kind for k, _ in found)}
+
+    steal, unsteady = having("steal"), having("unsteady")
+    passes, skipped = having("passes"), having("skipped")
+    lines = [spread_line(cells), steal_line(cells, steal)]
+    if unsteady:
         lines.append(
             f"Throughput in the window's last third differed from its first by more than "
-            f"10% in some repeats of {len(having['unsteady'])} cells: not steady."
+            f"10% in some repeats of {len(unsteady)} cells: not steady."
         )
-    if having["passes"] or having["skipped"]:
+    if passes or skipped:
         lines.append(
-            f"The open-loop searches measured {len(having['passes'])} cells in only some "
-            f"of their passes (figures from fewer repeats) and left {len(having['skipped'])} "
+            f"The open-loop searches measured {len(passes)} cells in only some "
+            f"of their passes (figures from fewer repeats) and left {len(skipped)} "
             "unmeasured (rates no pass needed)."
         )
     guard = Counter(

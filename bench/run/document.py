@@ -20,6 +20,7 @@ from bench.results import store as results
 from bench.results.records import (
     Hosts,
     MatrixRecord,
+    Metadata,
     PassOrder,
     Progress,
     RepeatRecord,
@@ -91,7 +92,7 @@ def start_document(
             },
             application=application.describe(),
         ),
-        metadata={**metadata.collect(), "database": db_info},
+        metadata=Metadata.from_json({**metadata.collect(), "database": db_info}),
         calibration=None,
         progress=Progress(planned=planned),
         hosts=Hosts(

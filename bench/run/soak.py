@@ -106,4 +106,4 @@ def write(run_dir: Path, analysis: SoakDocument) -> None:
     data = analysis.to_json()
     results.write_json(run_dir / "soak.json", data)
     if analysis.minutes:
-        soak_chart(data, run_dir.name, run_dir / "charts" / "soak")
+        soak_chart(analysis, run_dir.name, run_dir / "charts" / "soak")

@@ -53,13 +53,17 @@ def run_from_args(args: argparse.Namespace, argv: Sequence[str]) -> int:
         options=servers.ServerOptions(threads=args.threads),
         base_env=base_env(RunOptions()),
     )
-    ceiling = calibrate.ceiling(
-        run_dir, settings, args.duration, measure.Interrupt(), users=args.users
+    found = calibrate.measure_ceiling(
+        run_dir, settings, args.duration, measure.Interrupt(), args.users, True
     )
-    if ceiling["ceiling_rps"] is None:
-        raise BenchError(f"calibration failed: {ceiling['reason']}")
-    print(calibrate.describe(ceiling))
-    document = {"schema_version": results.SCHEMA_VERSION, "ceiling": ceiling, "cross_check": None}
+    if found.ceiling_rps is None:
+        raise BenchError(f"calibration failed: {found.reason}")
+    print(calibrate.describe_ceiling(found))
+    document = {
+        "schema_version": results.SCHEMA_VERSION,
+        "ceiling": found.to_json(),
+        "cross_check": None,
+    }
     try:
         check = calibrate.cross_check(
             run_dir, settings, server=spec.name, users=args.users, duration=args.duration

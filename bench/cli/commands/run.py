@@ -11,6 +11,7 @@ from bench.cli.commands.switches import show_switches
 from bench.load import schedule
 from bench.plan import matrix, scenarios
 from bench.results import store as results
+from bench.results.records import RunDocument
 from bench.run.progress import console
 from bench.serve import servers
 
@@ -212,9 +213,9 @@ def run_from_args(args: argparse.Namespace, argv: Sequence[str]) -> int:
     if args.dry_run:
         return dry_run(run)
     run_dir = execute(run)
-    document = results.read_json(run_dir / "run.json")
-    if any(cell["scenario"] == "switches" for cell in document["matrix"]["cells"]):
+    document = RunDocument.from_json(results.read_json(run_dir / "run.json"))
+    if any(cell.scenario == "switches" for cell in document.matrix.cells):
         show_switches(run_dir, None)
     show_report(run_dir)
-    console.print(formatter.results_line(run_dir, document["status"]))
-    return {"complete": 0, "interrupted": 130}.get(document["status"], 1)
+    console.print(formatter.results_line(run_dir, document.status))
+    return {"complete": 0, "interrupted": 130}.get(document.status, 1)

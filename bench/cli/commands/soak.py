@@ -91,4 +91,4 @@ def run_from_args(args: argparse.Namespace, argv: Sequence[str]) -> int:
     soak.write(run_dir, analysis)
     print(formatter.soak_table(analysis))
     print(formatter.results_line(run_dir))
-    return 0 if analysis["status"] == "ok" else 1
+    return 0 if analysis.status == "ok" else 1

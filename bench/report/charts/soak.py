@@ -9,11 +9,13 @@ from bench.report.charts import common
 # isort: split
 import matplotlib.pyplot as plt
 
+from bench.results.records.soak import SoakDocument
 
-def soak_chart(analysis: dict, label: str, stem: Path) -> list[Path]:
+
+def soak_chart(analysis: SoakDocument, label: str, stem: Path) -> list[Path]:
     """Throughput, p99, errors and server RSS minute by minute."""
-    minutes = analysis["minutes"]
-    x = [m["minute"] for m in minutes]
+    minutes = analysis.minutes
+    x = [m.minute for m in minutes]
     figure, axes = plt.subplots(1, 3, figsize=(14, 4))
     series = (
         ("throughput_rps", "requests per second", "#1f77b4"),
@@ -21,15 +23,16 @@ def soak_chart(analysis: dict, label: str, stem: Path) -> list[Path]:
         ("rss_peak_mb", "server peak RSS (MiB)", "#2ca02c"),
     )
     for axis, (key, ylabel, colour) in zip(axes, series, strict=True):
-        values = [m[key] if m[key] is not None else float("nan") for m in minutes]
+        values = [getattr(m, key) for m in minutes]
+        values = [value if value is not None else float("nan") for value in values]
         axis.plot(x, values, marker="o", color=colour, label=ylabel)
         axis.set_xlabel("minute of the soak")
         axis.set_ylabel(ylabel)
         axis.set_ylim(bottom=0)
         axis.grid(alpha=0.3)
         axis.legend(fontsize=8, loc="lower right")
-    errors = sum(m["errors"] for m in minutes)
-    flags = "; ".join(analysis["flags"]) or "no flags"
-    figure.suptitle(f"Soak of {analysis['cell']}: {errors} errors, {flags} - {label}", fontsize=10)
+    errors = sum(m.errors for m in minutes)
+    flags = "; ".join(analysis.flags) or "no flags"
+    figure.suptitle(f"Soak of {analysis.cell}: {errors} errors, {flags} - {label}", fontsize=10)
     figure.tight_layout()
     return common.save(figure, stem)

@@ -197,6 +197,53 @@ class RunOptionsRecord(Record):
 
 
 @dataclass
+class MachineInfo(Record):
+    """run.json's ``metadata.machine``: the host a run measured on."""
+
+    hostname: str | None = None
+    cpu_model: str | None = None
+    logical_cpus: int | None = None
+    physical_cpus: int | None = None
+    memory_bytes: int | None = None
+    kernel: str | None = None
+    platform: str | None = None
+    load_average: list[float] | None = None
+
+
+@dataclass
+class GitInfo(Record):
+    """run.json's ``metadata.git``: the harness's commit."""
+
+    commit: str | None = None
+    branch: str | None = None
+    dirty: bool | None = None
+
+
+@dataclass
+class DatabaseInfo(Record):
+    """run.json's ``metadata.database``: the engine, and where (its URL redacted)."""
+
+    engine: str | None = None
+    path: str | None = None
+    url: str | None = None
+
+
+@dataclass
+class Metadata(Record):
+    """run.json's ``metadata``: what a run was measured with; the keys a run
+    writes depend on the harness's version and the database, so only those
+    present are written back (``Record`` keeps the rest as read)."""
+
+    python: str | None = None
+    python_implementation: str | None = None
+    packages: dict[str, str | None] = field(default_factory=dict)  # distribution -> version
+    git: GitInfo = field(default_factory=GitInfo)
+    machine: MachineInfo = field(default_factory=MachineInfo)
+    environment: dict[str, str] = field(default_factory=dict)
+    database: DatabaseInfo = field(default_factory=DatabaseInfo)
+
+
+@dataclass
 class MatrixRecord(Record):
     """run.json's ``matrix``: the cells planned, with notes and definitions."""
 
@@ -290,7 +337,7 @@ class RunDocument(Record):
     command: list[str] = field(default_factory=list)
     options: RunOptionsRecord = field(default_factory=RunOptionsRecord)
     matrix: MatrixRecord = field(default_factory=MatrixRecord)
-    metadata: dict[str, Any] = field(default_factory=dict)
+    metadata: Metadata = field(default_factory=Metadata)
     calibration: Calibration | None = None
     progress: Progress = field(default_factory=Progress)
     hosts: Hosts | None = None
