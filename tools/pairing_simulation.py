@@ -160,9 +160,7 @@ def main() -> None:
                 else f"{minimum} + rule (+-{target:.0%}, at most {args.most}); "
                 f"median {found.median_passes:g}"
             )
-            print(
-                f"| {name} | {passes} | {found.coverage:.1%} | {found.median_width:.1%} |"
-            )
+            print(f"| {name} | {passes} | {found.coverage:.1%} | {found.median_width:.1%} |")
 
 
 if __name__ == "__main__":
