@@ -69,6 +69,12 @@ async def burn(request: HttpRequest) -> HttpResponse:
     return responses.burned(ms)
 
 
+async def loop(request: HttpRequest) -> HttpResponse:
+    """The fixed loop on the event loop's thread, as the burn: no extra hop."""
+    iterations = params.int_param(request, "n", params.LOOPS)
+    return responses.looped(iterations, responses.loop(iterations))
+
+
 async def db_burn(request: HttpRequest) -> HttpResponse:
     ms = params.int_param(request, "ms", params.DB_BURN_MS)
     return responses.db_burned(await data.adb_burn(ms))

@@ -61,6 +61,11 @@ def burn(request: HttpRequest) -> HttpResponse:
     return responses.burned(ms)
 
 
+def loop(request: HttpRequest) -> HttpResponse:
+    iterations = params.int_param(request, "n", params.LOOPS)
+    return responses.looped(iterations, responses.loop(iterations))
+
+
 def db_burn(request: HttpRequest) -> HttpResponse:
     """CPU spent in the database, not in Django: a known cost per request."""
     return responses.db_burned(data.db_burn(params.int_param(request, "ms", params.DB_BURN_MS)))
