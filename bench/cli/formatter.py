@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from bench.numbers import fmt
 
 if TYPE_CHECKING:  # annotations only: bench.report.build brings the charting libraries
+    from bench.cost.execute import HopCost
     from bench.cost.records import CostCell, CostDocument
     from bench.plan.matrix import Cell
     from bench.plan.scenarios import Scenario
@@ -225,3 +226,18 @@ def cost_table(document: "CostDocument", ratios: Mapping[str, float]) -> str:
             "spread = (max - min) / mean of the repeats"
         )
     return "\n".join(lines)
+
+
+def hop_costs(costs: "Iterable[HopCost]") -> list[str]:
+    """``cost``: the instructions of one hop, where two cells differ in hops only."""
+    lines = []
+    for cost in costs:
+        low, high = cost.low, cost.high
+        assert low.cell is not None and high.cell is not None
+        assert low.hops is not None and high.hops is not None
+        lines.append(
+            f"one hop, {cost.group}: {fmt(cost.instructions_per_hop / 1e3, '{:,.1f}')} k "
+            f"instructions ({low.cell.endpoint} -> {high.cell.endpoint}: "
+            f"{low.hops.per_request:g} -> {high.hops.per_request:g} hops/request)"
+        )
+    return lines

@@ -198,6 +198,50 @@ def ratios(document: CostDocument) -> dict[str, float]:
     return found
 
 
+@dataclass(frozen=True)
+class HopCost:
+    """Instructions of one hop, from two cells that differ in hops per request."""
+
+    group: str  # scenario, server, style, stack
+    low: CostCell
+    high: CostCell
+
+    @property
+    def hops(self) -> float:
+        assert self.low.hops is not None and self.high.hops is not None
+        return self.high.hops.per_request - self.low.hops.per_request
+
+    @property
+    def instructions_per_hop(self) -> float:
+        assert self.low.instructions_per_request is not None
+        assert self.high.instructions_per_request is not None
+        extra = self.high.instructions_per_request - self.low.instructions_per_request
+        return extra / self.hops
+
+
+def hop_costs(document: CostDocument) -> list[HopCost]:
+    """For each scenario, server, view style and stack measured at two hop counts
+    or more (the hops scenario's endpoints), the fewest against the most: the
+    instructions the extra hops added, per hop. Django's own hops are in both."""
+    groups: dict[str, list[CostCell]] = {}
+    for cost in document.cells:
+        if cost.cell is None or cost.hops is None or cost.instructions_per_request is None:
+            continue
+        cell = cost.cell
+        key = f"{cell.scenario} {cell.server} {cell.style} {cell.stack}"
+        groups.setdefault(key, []).append(cost)
+    found = []
+    for key, cells in groups.items():
+        cells.sort(key=lambda cost: cost.hops.per_request if cost.hops else 0.0)
+        if (
+            cells[-1].hops
+            and cells[0].hops
+            and cells[-1].hops.per_request > cells[0].hops.per_request
+        ):
+            found.append(HopCost(key, cells[0], cells[-1]))
+    return found
+
+
 def save(run_dir: Path, document: CostDocument) -> None:
     """Write ``cost.json`` atomically."""
     results.write_json(run_dir / COST_FILE, document.to_json())

@@ -114,6 +114,18 @@ def looped(iterations: int, total: int) -> HttpResponse:
     return json_response({"loops": iterations, "total": total})
 
 
+def nothing() -> None:
+    """What a hop calls: no work, so a hop's cost is the crossing alone."""
+
+
+async def anothing() -> None:
+    """The async side of a hop's call: no work either."""
+
+
+def hopped(hops: int) -> HttpResponse:
+    return json_response({"hops": hops})
+
+
 def burned(ms: int) -> HttpResponse:
     return json_response({"burned_ms": ms})
 

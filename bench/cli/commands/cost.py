@@ -108,5 +108,7 @@ def run_from_args(args: argparse.Namespace, argv: Sequence[str]) -> int:
         lambda cell, stage: print(formatter.cost_progress(cell, stage), flush=True),
     )
     print(formatter.cost_table(document, execute.ratios(document)))
+    for line in formatter.hop_costs(execute.hop_costs(document)):
+        print(line)
     print(formatter.results_line(run_dir, document.status))
     return 0 if document.status == "complete" else 1

@@ -175,3 +175,22 @@ def test_a_cost_repeat_and_a_failed_cell_are_one_line_each():
     assert formatter.cost_progress(document.cells[2], "failed") == (
         "json.json.uvicorn.sync.none.u1: failed: GET /sync/json answered 500"
     )
+
+
+def test_one_hop_s_cost_names_the_cells_and_their_hops():
+    from bench.cost.execute import HopCost
+    from bench.cost.records import CostCell, CostRepeat, HopCount
+    from bench.plan.matrix import Cell
+
+    def cell(endpoint, value, s2a):
+        return CostCell(
+            cell=Cell("hops", endpoint, "uvicorn", "async", "none", 1),
+            repeats=[CostRepeat(index=1, instructions_per_request=value)],
+            hops=HopCount(requests=10, sync_to_async=s2a),
+        )
+
+    cost = HopCost("hops uvicorn async none", cell("hops0", 1e6, 20), cell("hops10", 2.2345e6, 120))
+    assert formatter.hop_costs([cost]) == [
+        "one hop, hops uvicorn async none: 123.5 k instructions "
+        "(hops0 -> hops10: 2 -> 12 hops/request)"
+    ]

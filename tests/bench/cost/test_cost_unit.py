@@ -237,3 +237,26 @@ def test_the_settings_are_checked_before_valgrind_is_looked_for(tmp_path):
             lambda cell, stage: None,
         )
     assert not list(Path(tmp_path).iterdir())
+
+
+def _hop_cell(endpoint: str, per_request: float, s2a: int) -> CostCell:
+    return CostCell(
+        cell=Cell("hops", endpoint, "uvicorn", "async", "none", 1),
+        server={"interface": "asgi"},
+        status="ok",
+        repeats=[CostRepeat(index=1, instructions_per_request=per_request)],
+        hops=HopCount(requests=100, sync_to_async=s2a),
+    )
+
+
+def test_the_cost_of_one_hop_is_the_extra_instructions_over_the_extra_hops():
+    document = _document()
+    document.cells += [
+        _hop_cell("hops10", 2_800_000, 1200),
+        _hop_cell("hops0", 1_800_000, 200),
+    ]
+    (cost,) = execute.hop_costs(document)  # the json cells differ in server or style
+    assert cost.group == "hops uvicorn async none"
+    assert (cost.low.cell.endpoint, cost.high.cell.endpoint) == ("hops0", "hops10")
+    assert cost.hops == 10
+    assert cost.instructions_per_hop == 100_000
