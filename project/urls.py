@@ -26,6 +26,8 @@ WORKLOADS: dict[str, Pair] = {
     "fortunes": (sync_views.fortunes, async_views.fortunes),
     "io": (sync_views.io, async_views.io),
     "burn": (sync_views.burn, async_views.burn),
+    "loop": (sync_views.loop, async_views.loop),
+    "hops": (sync_views.hops, async_views.hops),
     "db-burn": (sync_views.db_burn, async_views.db_burn),
     "upstream": (sync_views.upstream, async_views.upstream),
     "fanout": (sync_views.fanout, async_views.fanout),

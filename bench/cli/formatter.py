@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 from bench.numbers import fmt
 
 if TYPE_CHECKING:  # annotations only: bench.report.build brings the charting libraries
+    from bench.cost.execute import HopCost
+    from bench.cost.records import CostCell, CostDocument
     from bench.plan.matrix import Cell
     from bench.plan.scenarios import Scenario
     from bench.report.contents import Report
@@ -178,3 +180,65 @@ def microbench_table(summary: "MicrobenchSummary") -> str:
             f"({fmt(figures.overhead_pct, '{:+.1f}%')})"
         )
     return "\n".join(lines)
+
+
+def _millions(value: float | None) -> str:
+    return fmt(None if value is None else value / 1e6, "{:.3f} M")
+
+
+def cost_progress(cost: "CostCell", stage: str) -> str:
+    """``cost``: one line as each repeat of a cell ends (or the cell fails)."""
+    cell_id = cost.cell.id if cost.cell else "?"
+    if stage == "failed":
+        return f"{cell_id}: failed: {cost.error}"
+    last = cost.repeats[-1]
+    hops = f", {cost.hops.per_request:g} hops/request" if cost.hops else ""
+    return (
+        f"{cell_id} {stage}: {_millions(last.instructions_per_request)} instructions/request{hops}"
+    )
+
+
+def cost_table(document: "CostDocument", ratios: Mapping[str, float]) -> str:
+    """``cost``: instructions per request per cell, the spread of its repeats, its
+    hops, and its ratio to the WSGI + sync cell of the same endpoint."""
+    lines = [
+        f"{'cell':<44} {'instr/request':>14} {'repeats':>7} {'spread':>8} "
+        f"{'hops/req':>8} {'x WSGI+sync':>11}"
+    ]
+    for cost in document.cells:
+        cell_id = cost.cell.id if cost.cell else "?"
+        if cost.status == "failed" and not cost.repeats:
+            lines.append(f"{cell_id:<44} failed: {cost.error}")
+            continue
+        spread = fmt(cost.spread_percent, "{:.2f}%", none="-")
+        hops = fmt(cost.hops.per_request if cost.hops else None, "{:g}", none="-")
+        ratio = fmt(ratios.get(cell_id), "x{:.2f}", none="-")
+        lines.append(
+            f"{cell_id:<44} {_millions(cost.instructions_per_request):>14} "
+            f"{len(cost.repeats):>7} {spread:>8} {hops:>8} {ratio:>11}"
+        )
+    settings = document.settings
+    if settings is not None:
+        counter = document.valgrind.version if document.valgrind else "valgrind"
+        lines.append(
+            f"instructions counted by {counter}: "
+            f"(I[{settings.high_requests}] - I[{settings.low_requests}]) / "
+            f"{settings.high_requests - settings.low_requests} requests per repeat; "
+            "spread = (max - min) / mean of the repeats"
+        )
+    return "\n".join(lines)
+
+
+def hop_costs(costs: "Iterable[HopCost]") -> list[str]:
+    """``cost``: the instructions of one hop, where two cells differ in hops only."""
+    lines = []
+    for cost in costs:
+        low, high = cost.low, cost.high
+        assert low.cell is not None and high.cell is not None
+        assert low.hops is not None and high.hops is not None
+        lines.append(
+            f"one hop, {cost.group}: {fmt(cost.instructions_per_hop / 1e3, '{:,.1f}')} k "
+            f"instructions ({low.cell.endpoint} -> {high.cell.endpoint}: "
+            f"{low.hops.per_request:g} -> {high.hops.per_request:g} hops/request)"
+        )
+    return lines

@@ -69,6 +69,22 @@ async def burn(request: HttpRequest) -> HttpResponse:
     return responses.burned(ms)
 
 
+async def loop(request: HttpRequest) -> HttpResponse:
+    """The fixed loop on the event loop's thread, as the burn: no extra hop."""
+    iterations = params.int_param(request, "n", params.LOOPS)
+    return responses.looped(iterations, responses.loop(iterations))
+
+
+async def hops(request: HttpRequest) -> HttpResponse:
+    """``n`` calls of an empty function through sync_to_async (thread-sensitive,
+    Django's default), one after another: each a hand-off to the request's
+    sync thread and back."""
+    count = params.int_param(request, "n", params.HOPS)
+    for _ in range(count):
+        await sync_to_async(responses.nothing)()
+    return responses.hopped(count)
+
+
 async def db_burn(request: HttpRequest) -> HttpResponse:
     ms = params.int_param(request, "ms", params.DB_BURN_MS)
     return responses.db_burned(await data.adb_burn(ms))

@@ -34,6 +34,10 @@ STREAM_MS = Bounds(default=0, low=0, high=10_000)
 CHUNKS = Bounds(default=10, low=1, high=1000)
 DISCONNECT_MS = Bounds(default=5000, low=0, high=10_000)
 BURN_MS = Bounds(default=5, low=0, high=1000)
+# Iterations of a fixed pure-Python loop (the cost mode's known answer).
+LOOPS = Bounds(default=1000, low=0, high=10_000_000)
+# Extra sync<->async hops a view makes (the cost of one hop, counted).
+HOPS = Bounds(default=1, low=0, high=1000)
 DB_BURN_MS = Bounds(default=5, low=0, high=1000)  # ms of the database backend's CPU
 # Held connections: one event every EVENT_MS (sse, longpoll), for STREAM_SECONDS (sse).
 EVENT_MS = Bounds(default=1000, low=10, high=60_000)

@@ -95,6 +95,37 @@ def burn(ms: int) -> None:
         pass
 
 
+def loop(iterations: int) -> int:
+    """Run a fixed pure-Python loop ``iterations`` times; its total, so nothing is skipped.
+
+    The known answer of instruction counting (``python -m bench cost``): unlike
+    the burn, its work is a count of iterations, not of time, so the
+    instructions it adds to a request are the same on every machine and grow
+    exactly in proportion to ``iterations``. Integers stay below 2**30: every
+    addition takes CPython's one-digit path, whatever the count.
+    """
+    total = 0
+    for index in range(iterations):
+        total = (total + index) & 0xFFFF
+    return total
+
+
+def looped(iterations: int, total: int) -> HttpResponse:
+    return json_response({"loops": iterations, "total": total})
+
+
+def nothing() -> None:
+    """What a hop calls: no work, so a hop's cost is the crossing alone."""
+
+
+async def anothing() -> None:
+    """The async side of a hop's call: no work either."""
+
+
+def hopped(hops: int) -> HttpResponse:
+    return json_response({"hops": hops})
+
+
 def burned(ms: int) -> HttpResponse:
     return json_response({"burned_ms": ms})
 

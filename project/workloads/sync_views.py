@@ -61,6 +61,21 @@ def burn(request: HttpRequest) -> HttpResponse:
     return responses.burned(ms)
 
 
+def loop(request: HttpRequest) -> HttpResponse:
+    iterations = params.int_param(request, "n", params.LOOPS)
+    return responses.looped(iterations, responses.loop(iterations))
+
+
+def hops(request: HttpRequest) -> HttpResponse:
+    """``n`` calls of an empty coroutine through async_to_sync, one after another:
+    under WSGI each makes a thread and an event loop, under ASGI each reaches
+    back to the server's loop."""
+    count = params.int_param(request, "n", params.HOPS)
+    for _ in range(count):
+        async_to_sync(responses.anothing)()
+    return responses.hopped(count)
+
+
 def db_burn(request: HttpRequest) -> HttpResponse:
     """CPU spent in the database, not in Django: a known cost per request."""
     return responses.db_burned(data.db_burn(params.int_param(request, "ms", params.DB_BURN_MS)))

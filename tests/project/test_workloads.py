@@ -23,6 +23,8 @@ TARGETS = {
     "fortunes": "fortunes",
     "io": "io?ms=0",
     "burn": "burn?ms=1",
+    "loop": "loop?n=1000",
+    "hops": "hops?n=3",
     "db-burn": "db-burn?ms=1",
     "upstream": "upstream?ms=0",
     "fanout": "fanout?n=3&ms=0",

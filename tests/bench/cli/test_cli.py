@@ -32,6 +32,9 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
         (["run", "--server-cpus", "x"], "not a CPU list"),
         (["run", "--server-cpus", "999"], "this machine offers CPUs"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
+        (["cost", "--requests", "60", "20"], "--requests takes LOW HIGH with 1 <= LOW < HIGH"),
+        (["cost", "--scenario", "db"], "scenario db needs a database or an upstream"),
+        (["cost", "--server", "apache"], "unknown server 'apache'; valid servers:"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args, message, capsys):

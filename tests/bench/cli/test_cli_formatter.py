@@ -114,3 +114,89 @@ def test_a_sites_verdict_comes_first_and_the_report_last():
     assert formatter.report_written(built) == (
         "report: r/report.html (and report.md, charts/; built in 1.3 s)"
     )
+
+
+def _cost_document():
+    from bench.cost.records import (
+        CostCell,
+        CostDocument,
+        CostRepeat,
+        CostSettingsRecord,
+        HopCount,
+        ValgrindRecord,
+    )
+    from bench.plan.matrix import Cell
+
+    def cell(server, style, values, hops, status="ok", error=None):
+        return CostCell(
+            cell=Cell("json", "json", server, style, "none", 1),
+            status=status,
+            error=error,
+            repeats=[CostRepeat(index=i, instructions_per_request=v) for i, v in enumerate(values)],
+            hops=HopCount(requests=10, sync_to_async=hops) if values else None,
+        )
+
+    return CostDocument(
+        settings=CostSettingsRecord(low_requests=200, high_requests=600, repeats=3),
+        valgrind=ValgrindRecord(version="valgrind-3.19.0"),
+        cells=[
+            cell("gunicorn-gthread", "sync", [990_000.0, 1_000_000.0, 1_010_000.0], 0),
+            cell("uvicorn", "async", [1_810_000.0], 20),
+            cell("uvicorn", "sync", [], 0, status="failed", error="GET /sync/json answered 500"),
+        ],
+    )
+
+
+def test_the_cost_table_has_a_row_per_cell_with_its_spread_hops_and_ratio():
+    document = _cost_document()
+    ratios = {"json.json.uvicorn.async.none.u1": 1.81}
+    lines = formatter.cost_table(document, ratios).splitlines()
+    assert lines[1].split() == [
+        "json.json.gunicorn-gthread.sync.none.u1",
+        "1.000",
+        "M",
+        "3",
+        "2.00%",
+        "0",
+        "-",
+    ]
+    assert lines[2].split() == [
+        "json.json.uvicorn.async.none.u1",
+        "1.810",
+        "M",
+        "1",
+        "-",
+        "2",
+        "x1.81",
+    ]
+    assert lines[3].endswith("failed: GET /sync/json answered 500")
+    assert "(I[600] - I[200]) / 400 requests" in lines[4] and "valgrind-3.19.0" in lines[4]
+
+
+def test_a_cost_repeat_and_a_failed_cell_are_one_line_each():
+    document = _cost_document()
+    assert formatter.cost_progress(document.cells[1], "r1") == (
+        "json.json.uvicorn.async.none.u1 r1: 1.810 M instructions/request, 2 hops/request"
+    )
+    assert formatter.cost_progress(document.cells[2], "failed") == (
+        "json.json.uvicorn.sync.none.u1: failed: GET /sync/json answered 500"
+    )
+
+
+def test_one_hop_s_cost_names_the_cells_and_their_hops():
+    from bench.cost.execute import HopCost
+    from bench.cost.records import CostCell, CostRepeat, HopCount
+    from bench.plan.matrix import Cell
+
+    def cell(endpoint, value, s2a):
+        return CostCell(
+            cell=Cell("hops", endpoint, "uvicorn", "async", "none", 1),
+            repeats=[CostRepeat(index=1, instructions_per_request=value)],
+            hops=HopCount(requests=10, sync_to_async=s2a),
+        )
+
+    cost = HopCost("hops uvicorn async none", cell("hops0", 1e6, 20), cell("hops10", 2.2345e6, 120))
+    assert formatter.hop_costs([cost]) == [
+        "one hop, hops uvicorn async none: 123.5 k instructions "
+        "(hops0 -> hops10: 2 -> 12 hops/request)"
+    ]

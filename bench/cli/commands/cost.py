@@ -1,0 +1,114 @@
+"""``cost``: instructions per request of closed-loop cells, counted under valgrind."""
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+
+from bench.cli import arguments, formatter
+from bench.plan import matrix, scenarios
+from bench.results import store as results
+from bench.serve import servers
+from bench.serve.servers import ServerOptions
+
+NAME = "cost"
+SUMMARY = "instructions per request, counted under valgrind (noise-free)"
+DESCRIPTION = """\
+The noise-free cost of a whole request: each cell's server (one worker) runs
+under valgrind's cachegrind with address randomisation off, PYTHONHASHSEED=0
+and PYTHONMALLOC=malloc, and one sequential keep-alive client sends it a
+fixed number of requests. Two server runs that differ only in how many
+requests they answer (--requests LOW HIGH) are differenced, so start-up and
+shutdown cancel: (I_high - I_low) / (HIGH - LOW) instructions per request,
+summed over the server's processes. Printed beside it: the spread of the
+repeats, sync<->async hops per request (switch accounting, in a run without
+valgrind) and the ratio to the WSGI + sync cell of the same endpoint. Writes
+results/<UTC timestamp>-cost/cost.json and valgrind's files under raw/.
+Needs valgrind (apt-get install valgrind); each server run takes 10-20 s."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Which cells, how many requests, how many repeats, where the server runs."""
+    server_cpus, _ = arguments.default_cpus()
+    what = parser.add_argument_group("which cells")
+    what.add_argument(
+        "--scenario", nargs="+", metavar="NAME", default=["json"], help="scenarios (default: json)"
+    )
+    what.add_argument(
+        "--server", nargs="+", metavar="NAME", help=f"servers: {', '.join(servers.SERVERS)}"
+    )
+    what.add_argument("--style", nargs="+", choices=scenarios.STYLES, help="view styles")
+    what.add_argument(
+        "--stack", nargs="+", metavar="NAME", help=f"middleware stacks: {', '.join(matrix.STACKS)}"
+    )
+    what.add_argument("--endpoint", nargs="+", metavar="NAME", help="endpoints of the scenarios")
+    what.add_argument(
+        "--full", action="store_true", help="every declared cell, not the default subset"
+    )
+    how = parser.add_argument_group("how each cell is counted")
+    how.add_argument(
+        "--requests",
+        nargs=2,
+        type=int,
+        default=[200, 600],
+        metavar=("LOW", "HIGH"),
+        help="requests of the two server runs differenced (default: 200 600)",
+    )
+    how.add_argument("--repeats", type=int, default=3, help="repeats of each cell (default: 3)")
+    how.add_argument(
+        "--hop-requests",
+        type=int,
+        default=200,
+        help="requests of the run that counts hops, without valgrind (default: 200)",
+    )
+    how.add_argument("--threads", type=int, default=4, help="threads of a gthread worker")
+    how.add_argument(
+        "--server-cpus",
+        type=arguments.cpu_list,
+        default=server_cpus,
+        help="CPUs for the server (counts do not depend on it; other load does not slow it)",
+    )
+    how.add_argument(
+        "--ready-timeout",
+        type=float,
+        default=300.0,
+        help="seconds a server under valgrind may take to answer its first request",
+    )
+    how.add_argument("--results", type=Path, default=results.DEFAULT_RESULTS, help="results root")
+
+
+def run_from_args(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """Plan the cells, count each, print the table; exit 1 if a cell failed."""
+    from bench.cost import execute, measure
+
+    selection = matrix.Selection(
+        servers=tuple(args.server) if args.server else None,
+        styles=tuple(args.style) if args.style else None,
+        stacks=tuple(args.stack) if args.stack else None,
+        endpoints=tuple(args.endpoint) if args.endpoint else None,
+        full=args.full,
+    )
+    cost_plan = execute.plan(scenarios.select(scenarios.discover(), args.scenario), selection)
+    for note in cost_plan.notes:
+        print(f"note: {note}")
+    low, high = args.requests
+    settings = measure.CostSettings(
+        low=low,
+        high=high,
+        repeats=args.repeats,
+        hop_requests=args.hop_requests,
+        ready_timeout=args.ready_timeout,
+        cpus=args.server_cpus,
+        options=ServerOptions(workers=1, threads=args.threads),
+    )
+    run_dir, document = execute.execute(
+        cost_plan,
+        settings,
+        args.results,
+        list(argv),
+        lambda cell, stage: print(formatter.cost_progress(cell, stage), flush=True),
+    )
+    print(formatter.cost_table(document, execute.ratios(document)))
+    for line in formatter.hop_costs(execute.hop_costs(document)):
+        print(line)
+    print(formatter.results_line(run_dir, document.status))
+    return 0 if document.status == "complete" else 1

@@ -1,0 +1,69 @@
+"""The cost mode's known answer, under valgrind: the loop view's iterations.
+
+The loop view adds the same instructions per iteration to every request, so
+instructions per request at 30,000 iterations minus at 0 must be three times
+those at 10,000 minus at 0, within 1%: a count that carried start-up, timers
+or another request's work would not scale so. Each figure is the command's
+own (two server runs differenced), read back from the cost.json it wrote.
+Valgrind makes Django about 50x slower: few requests, one server, about 50 s.
+"""
+
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from bench import ROOT
+from bench.cost import execute
+
+pytestmark = [
+    pytest.mark.live,
+    pytest.mark.skipif(shutil.which("valgrind") is None, reason="needs valgrind"),
+]
+
+
+def test_instructions_per_request_grow_in_proportion_to_the_loop(tmp_path):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "cost",
+            "--scenario",
+            "loop",
+            "--server",
+            "gunicorn-gthread",
+            "--requests",
+            "10",
+            "30",
+            "--repeats",
+            "1",
+            "--hop-requests",
+            "5",
+            "--results",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    (run_dir,) = tmp_path.glob("*-cost")
+    document = execute.read(run_dir)
+    assert document.status == "complete"
+    assert document.valgrind.version.startswith("valgrind-")
+    assert "--trace-children=yes" in document.valgrind.options
+    per_request = {cell.cell.endpoint: cell.instructions_per_request for cell in document.cells}
+    assert set(per_request) == {"loop0", "loop10k", "loop30k"}
+    per_iteration_10k = (per_request["loop10k"] - per_request["loop0"]) / 10_000
+    per_iteration_30k = (per_request["loop30k"] - per_request["loop0"]) / 30_000
+    assert per_iteration_10k > 5, per_request  # a loop iteration is many instructions
+    assert per_iteration_30k == pytest.approx(per_iteration_10k, rel=0.01), per_request
+    for cell in document.cells:
+        assert cell.hops is not None and cell.hops.per_request == 0  # WSGI, sync view
+        (repeat,) = cell.repeats
+        assert repeat.low.requests == 10 and repeat.high.requests == 30
+        assert len(repeat.low.processes) == 2  # gunicorn's arbiter and its one worker
+        assert (run_dir / repeat.high.raw / "server.log").exists()
