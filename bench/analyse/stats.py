@@ -166,6 +166,29 @@ def not_tested(reason: str, n_a: int, n_b: int, ratio: float | None = None) -> C
     return Comparison(ratio, None, None, None, False, n_a, n_b, f"not tested ({reason})")
 
 
+def tested(
+    ratio: float,
+    log_interval: tuple[float, float],
+    p_value: float,
+    n_a: int,
+    n_b: int,
+    alpha: float = ALPHA,
+) -> Comparison:
+    """A comparison whose test ran: the interval of the log ratio turned back
+    into a ratio's, significance before any correction."""
+    significant = p_value < alpha
+    return Comparison(
+        ratio=ratio,
+        ci_low=float(np.exp(log_interval[0])),
+        ci_high=float(np.exp(log_interval[1])),
+        p_value=p_value,
+        significant=significant,
+        n_a=n_a,
+        n_b=n_b,
+        verdict="significant" if significant else "not significant",
+    )
+
+
 def compare(a: Sequence[float], b: Sequence[float], alpha: float = ALPHA) -> Comparison:
     """B against A: ratio of geometric means, its Welch interval and test on log values."""
     a_values = np.array([v for v in a if v is not None and math.isfinite(v)], dtype=float)
@@ -193,17 +216,7 @@ def compare(a: Sequence[float], b: Sequence[float], alpha: float = ALPHA) -> Com
     p_value = float(result.pvalue)
     if not math.isfinite(p_value):
         return not_tested("no variance to test", n_a, n_b, ratio)
-    significant = p_value < alpha
-    return Comparison(
-        ratio=ratio,
-        ci_low=float(np.exp(interval.low)),
-        ci_high=float(np.exp(interval.high)),
-        p_value=p_value,
-        significant=significant,
-        n_a=n_a,
-        n_b=n_b,
-        verdict="significant" if significant else "not significant",
-    )
+    return tested(ratio, (interval.low, interval.high), p_value, n_a, n_b, alpha)
 
 
 def compare_paired(
@@ -236,17 +249,7 @@ def compare_paired(
     result = scipy_stats.ttest_1samp(logs, 0.0)
     interval = result.confidence_interval(confidence_level=1 - alpha)
     p_value = float(result.pvalue)
-    significant = p_value < alpha
-    return Comparison(
-        ratio=ratio,
-        ci_low=float(np.exp(interval.low)),
-        ci_high=float(np.exp(interval.high)),
-        p_value=p_value,
-        significant=significant,
-        n_a=n,
-        n_b=n,
-        verdict="significant" if significant else "not significant",
-    )
+    return tested(ratio, (interval.low, interval.high), p_value, n, n, alpha)
 
 
 def half_width(low: float | None, high: float | None) -> float | None:

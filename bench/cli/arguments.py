@@ -9,8 +9,9 @@ import argparse
 import os
 from pathlib import Path
 
+from bench.plan import matrix, scenarios
 from bench.results import store as results
-from bench.serve import processes
+from bench.serve import processes, servers
 
 
 def cpu_list(text: str) -> frozenset[int]:
@@ -42,6 +43,18 @@ def default_cpus() -> tuple[frozenset[int] | None, frozenset[int] | None]:
     if len(available) < 2:
         return None, None
     return frozenset({available[0]}), frozenset({available[1]})
+
+
+def add_cell_filters(what: argparse._ArgumentGroup) -> None:
+    """--server, --style, --stack, --endpoint: the cells ``run`` and ``cost`` narrow to."""
+    what.add_argument(
+        "--server", nargs="+", metavar="NAME", help=f"servers: {', '.join(servers.SERVERS)}"
+    )
+    what.add_argument("--style", nargs="+", choices=scenarios.STYLES, help="view styles")
+    what.add_argument(
+        "--stack", nargs="+", metavar="NAME", help=f"middleware stacks: {', '.join(matrix.STACKS)}"
+    )
+    what.add_argument("--endpoint", nargs="+", metavar="NAME", help="endpoints of the scenarios")
 
 
 def add_run_directory(parser: argparse.ArgumentParser) -> None:

@@ -7,7 +7,6 @@ from pathlib import Path
 from bench.cli import arguments, formatter
 from bench.plan import matrix, scenarios
 from bench.results import store as results
-from bench.serve import servers
 from bench.serve.servers import ServerOptions
 
 NAME = "cost"
@@ -33,14 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     what.add_argument(
         "--scenario", nargs="+", metavar="NAME", default=["json"], help="scenarios (default: json)"
     )
-    what.add_argument(
-        "--server", nargs="+", metavar="NAME", help=f"servers: {', '.join(servers.SERVERS)}"
-    )
-    what.add_argument("--style", nargs="+", choices=scenarios.STYLES, help="view styles")
-    what.add_argument(
-        "--stack", nargs="+", metavar="NAME", help=f"middleware stacks: {', '.join(matrix.STACKS)}"
-    )
-    what.add_argument("--endpoint", nargs="+", metavar="NAME", help="endpoints of the scenarios")
+    arguments.add_cell_filters(what)
     what.add_argument(
         "--full", action="store_true", help="every declared cell, not the default subset"
     )

@@ -9,11 +9,10 @@ from bench.cli import arguments, formatter, options
 from bench.cli.commands.report import show_report
 from bench.cli.commands.switches import show_switches
 from bench.load import schedule
-from bench.plan import matrix, scenarios
+from bench.plan import matrix
 from bench.results import store as results
 from bench.results.records import RunDocument
 from bench.run.progress import console
-from bench.serve import servers
 
 if TYPE_CHECKING:  # bench.run.execute is imported when a run starts, not for --help
     from bench.run.options import RunOptions
@@ -38,14 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="scenarios to run (default: those of the default group)",
     )
-    what.add_argument(
-        "--server", nargs="+", metavar="NAME", help=f"servers: {', '.join(servers.SERVERS)}"
-    )
-    what.add_argument("--style", nargs="+", choices=scenarios.STYLES, help="view styles")
-    what.add_argument(
-        "--stack", nargs="+", metavar="NAME", help=f"middleware stacks: {', '.join(matrix.STACKS)}"
-    )
-    what.add_argument("--endpoint", nargs="+", metavar="NAME", help="endpoints of the scenarios")
+    arguments.add_cell_filters(what)
     what.add_argument(
         "--users", nargs="+", type=int, metavar="N", help="user counts (replace the scenarios')"
     )
