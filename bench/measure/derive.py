@@ -161,7 +161,6 @@ def switch_figures(switches: dict[str, dict[str, int] | None]) -> SwitchFigures 
 def db_record(
     resources: WindowResources,
     counted: int,
-    server_cpu_ms: float | None,
     database_cpu: dbcpu.DatabaseCpu | None,
 ) -> DbFigures | None:
     """The repeat's ``db`` block: connections, and the CPU of this cell's backends
@@ -181,13 +180,21 @@ def db_record(
     cpu_ms = (
         database_cpu.cpu_s * 1000 / counted if database_cpu.cpu_s is not None and counted else None
     )
+    # The sum is divided as one reading: the server's ticks against the whole
+    # (the backends' schedstat is in nanoseconds), so a server that mostly
+    # waits on its database still gets a server + database figure.
+    both = (
+        resources.server_cpu_s + database_cpu.cpu_s
+        if resources.server_cpu_s is not None and database_cpu.cpu_s is not None
+        else None
+    )
     return DbFigures(
         connections_peak=resources.db_connections_peak,
         connections_mean=resources.db_connections_mean,
         cpu_s=database_cpu.cpu_s,
         cpu_ms_per_request=cpu_ms,
-        server_and_db_cpu_ms_per_request=server_cpu_ms + cpu_ms
-        if server_cpu_ms is not None and cpu_ms is not None
+        server_and_db_cpu_ms_per_request=both * 1000 / counted
+        if both is not None and counted and cpu_resolved(both, resources.server_processes_peak)
         else None,
         backends=database_cpu.backends,
         unattributed_cpu_s=database_cpu.unattributed_cpu_s,
@@ -370,7 +377,7 @@ def derive(
         server=server_figures(resources, cpu_ms),
         loadgen=loadgen_figures(resources, settings, guard),
         switches=switch_figures(switches),
-        db=db_record(resources, counted, cpu_ms, database_cpu),
+        db=db_record(resources, counted, database_cpu),
         server_config={
             **server.describe(plan.options(settings)),
             "cpus": format_cpus(settings.server_cpus) if plan.served.local else "external",

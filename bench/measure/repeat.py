@@ -243,7 +243,7 @@ class _Repeat:
         )
         if not record.ok and resources.db_connections_peak is not None and not record.has("db"):
             # a window that mostly failed: how many connections were held may say why
-            record.db = db_record(resources, 0, None, None)
+            record.db = db_record(resources, 0, None)
         return record
 
     def close(self) -> None:

@@ -27,8 +27,14 @@ from bench.serve import servers
 
 
 def planned_pairs(cells: list[Cell]) -> list[tuple[Cell, Cell]]:
-    """The pairs the verdicts will compare, from the servers' registry."""
-    interfaces = {name: servers.get(name).interface for name in {c.server for c in cells}}
+    """The pairs the verdicts will compare, from the servers' registry; a
+    target the harness did not start (``--target``) has no interface and
+    pairs with nothing."""
+    interfaces = {
+        name: servers.get(name).interface
+        for name in {c.server for c in cells}
+        if name in servers.SERVERS
+    }
     return pairing.compared_pairs(cells, interfaces)
 
 

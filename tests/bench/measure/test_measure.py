@@ -293,3 +293,16 @@ def test_a_derived_record_has_the_shape_of_the_committed_runs(monkeypatch):
         assert list(_shape(made[part])) == list(_shape(committed[part])), part
     server = [k for k in made["server"] if k not in ("rss_timeline_mb", "memory_by_process")]
     assert server == list(committed["server"])
+
+
+def test_a_server_waiting_on_its_database_still_gets_server_plus_database_cpu(monkeypatch):
+    """10 ms of server CPU (one tick: too few to divide alone) and 2 s of the
+    backends' over 400 requests: server + database is (0.01 + 2.0) / 400."""
+    from bench.measure import dbcpu
+
+    monkeypatch.setattr(derive, "TICK_S", 0.01)
+    window = resources(server_cpu_s=0.01, db_connections_peak=4)
+    db = derive.db_record(window, 400, dbcpu.DatabaseCpu(cpu_s=2.0, backends=4))
+    assert db.cpu_ms_per_request == pytest.approx(5.0)
+    assert db.server_and_db_cpu_ms_per_request == pytest.approx(2010 / 400)
+    assert derive.cpu_ms_per_request(window, 400) is None  # the server's alone
