@@ -21,7 +21,7 @@ done; exit 1
 endef
 export FIND_PYTHON
 
-.PHONY: install test test-fast lint setupdb bench bench-findings bench-quick bench-full bench-docs bench-held bench-workers calibrate microbench switches report compare clean
+.PHONY: install test test-cost test-fast lint setupdb bench bench-findings bench-quick bench-full bench-docs bench-held bench-workers calibrate microbench switches report compare clean
 
 install: $(STAMP)
 
@@ -36,13 +36,17 @@ $(STAMP): pyproject.toml
 
 test: $(STAMP)
 	$(PY) -m ruff check bench project tests tools $(wildcard scenarios/*.py)
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not valgrind"
+
+# bench cost's known answer under valgrind (about a minute; see its docstring).
+test-cost: $(STAMP)
+	$(PY) -m pytest -m valgrind
 
 # The suite without the tests that start servers or locust, for the edit loop:
 # one pytest-xdist worker per CPU (make test stays serial, as the live tests need).
 test-fast: $(STAMP)
 	$(PY) -m ruff check bench project tests tools $(wildcard scenarios/*.py)
-	$(PY) -m pytest -m "not live" -n auto
+	$(PY) -m pytest -m "not live and not valgrind" -n auto
 
 lint: $(STAMP)
 	$(PY) -m ruff check bench project tests tools $(wildcard scenarios/*.py)

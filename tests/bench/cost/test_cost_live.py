@@ -18,7 +18,14 @@ import pytest
 from bench import ROOT
 from bench.cost import execute
 
+# Not in `make test` (run it with `make test-cost`): in a clean-clone CI run
+# the loop0 cell read 8.9 M instructions per request instead of about 1 M,
+# one gunicorn worker run having counted about 158 M instructions more than
+# the other. At 10 and 30 requests that swamps the difference; the work that
+# follows the clock rather than the requests (README, "Instructions per
+# request") is not yet excluded from the count.
 pytestmark = [
+    pytest.mark.valgrind,
     pytest.mark.live,
     # .ci/run installs valgrind: under CI a missing valgrind fails, never skips
     pytest.mark.skipif(
