@@ -73,5 +73,15 @@ def test_database_cpu_per_request_is_recovered(tmp_path, postgres_url):
         assert db["server_and_db_cpu_ms_per_request"] == pytest.approx(
             both / repeat["requests_in_cpu_interval"]
         )
-    for mode, (measured, cost) in found.items():
+    for mode in ("persistent", "pool4"):  # the burn is the whole known answer
+        measured, cost = found[mode]
         assert measured == pytest.approx(cost, rel=TOLERANCE), (mode, measured, cost)
+    # A connection per request adds a backend's start-up, measured alone
+    # beside the run; under load it cost more than alone (+11%, +12%, +18% of
+    # the total in three clean-clone runs), so the known answer is a bracket:
+    # at least the burn, at most the burn plus twice the start-up alone.
+    measured, _ = found["none"]
+    assert burn * (1 - TOLERANCE) <= measured <= (burn + 2 * start_up) * (1 + TOLERANCE), (
+        measured, burn, start_up,
+    )  # fmt: skip
+    assert measured > found["persistent"][0]  # the start-up shows
