@@ -15,6 +15,7 @@ from bench.numbers import fmt
 
 if TYPE_CHECKING:  # annotations only: bench.report.build brings the charting libraries
     from bench.cost.execute import HopCost
+    from bench.cost.gate import GateResult
     from bench.cost.records import CostCell, CostDocument
     from bench.plan.matrix import Cell
     from bench.plan.scenarios import Scenario
@@ -227,6 +228,47 @@ def cost_table(document: "CostDocument", ratios: Mapping[str, float]) -> str:
             "spread = (max - min) / mean of the repeats"
         )
     return "\n".join(lines)
+
+
+def cost_syscalls(document: "CostDocument", top: int = 6) -> list[str]:
+    """``cost``: each cell's system calls per request, the most frequent first."""
+    lines = []
+    for cost in document.cells:
+        if cost.cell is None or cost.syscalls is None:
+            continue
+        shown = [rate for rate in cost.syscalls.rates if round(rate.calls, 2) != 0][:top]
+        kinds = ", ".join(f"{rate.name} {fmt(rate.calls, '{:.2f}')}" for rate in shown)
+        lines.append(
+            f"{cost.cell.id}: {fmt(cost.syscalls.per_request, '{:.1f}')} system calls/request"
+            + (f" ({kinds})" if kinds else "")
+        )
+    return lines
+
+
+def cost_gate(result: "GateResult") -> list[str]:
+    """``cost --baseline``: each cell's change, what else changed, the verdict."""
+    limit = result.limit_percent
+    lines = [f"against {result.baseline}:"]
+    for change in result.changes:
+        mark = "  GREW ABOVE THE LIMIT" if change.over else ""
+        lines.append(
+            f"  {change.cell_id:<44} {_millions(change.baseline):>10} -> "
+            f"{_millions(change.now):>10}  {fmt(change.percent, '{:+.2f}%')}{mark}"
+        )
+    for cell_id in result.new:
+        lines.append(f"  {cell_id:<44} new: not in the baseline")
+    for cell_id in result.gone:
+        lines.append(f"  {cell_id:<44} in the baseline, not measured now")
+    if result.differences:
+        lines.append("  also changed since the baseline: " + "; ".join(result.differences))
+    if limit is not None:
+        grew = [change for change in result.changes if change.over]
+        lines.append(
+            f"{len(grew)} of {len(result.changes)} cells grew by more than {fmt(limit, '{:g}')}%"
+            if grew
+            else f"no cell grew by more than {fmt(limit, '{:g}')}%"
+        )
+    return lines
 
 
 def hop_costs(costs: "Iterable[HopCost]") -> list[str]:

@@ -8,12 +8,15 @@ keep-alive client, and reads valgrind's per-process counts.
 Owns valgrind's command line and output files (``valgrind``), the client
 that sends the requests (``client``), the typed records of a cost run
 (``records``), one cell's measurement by differencing two server runs and its
-hop count (``measure``) and the whole run, cell by cell, written as it goes
-(``execute``).
+hop count (``measure``), the whole run, cell by cell, written as it goes
+(``execute``), and the check of a run against a baseline (``gate``). What
+runs inside the measured server is ``in_server``.
 May import: ``bench.errors``, ``bench.plan`` (the cells), ``bench.serve``
 (servers, child processes, ports), ``bench.results`` (the store's run
 directory and atomic writes, metadata, the record base) and
 ``bench.measure.counter_files`` (the project's switch counters) and
-``bench.run.options`` (the one name of the variable no server is given). The servers
+``bench.run.options`` (the one name of the variable no server is given) and
+``bench.site.project`` (a user's site, served as the timed runs serve it).
+The servers
 run the Django project; this package never imports Django itself.
 """

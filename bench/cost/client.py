@@ -27,6 +27,9 @@ class Client:
     host: str
     port: int
     timeout: float
+    # Which statuses a measured request may answer: 200 for the bundled
+    # project; any 2xx or 3xx for a user's page (a login redirect is a page).
+    accept: Callable[[int], bool] = field(default=lambda status: status == 200, repr=False)
     sent: int = 0
     connections: int = 0
     _connection: http.client.HTTPConnection | None = field(default=None, repr=False)
@@ -51,7 +54,7 @@ class Client:
             return
 
     def get(self, path: str) -> bytes:
-        """One GET of ``path``; its body. Anything but a 200 is an error."""
+        """One GET of ``path``; its body. A status ``accept`` refuses is an error."""
         if self._connection is None:
             raise ClientError("not connected")
         try:
@@ -66,7 +69,7 @@ class Client:
             # request opens a connection, as its clients' requests would.
             self._connection.close()
             self.connections += 1
-        if response.status != 200:
+        if not self.accept(response.status):
             raise ClientError(f"GET {path} answered HTTP {response.status}")
         return body
 

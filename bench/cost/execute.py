@@ -9,13 +9,15 @@ recorded with its one-line error while the others go on.
 """
 
 import os
+import re
 import secrets
+import shutil
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bench import ROOT
-from bench.cost import measure, valgrind
+from bench.cost import measure, syscalls, valgrind
 from bench.cost.records import (
     COST_FILE,
     CostCell,
@@ -25,11 +27,13 @@ from bench.cost.records import (
 )
 from bench.errors import BenchError, UsageError
 from bench.plan import matrix
-from bench.plan.scenarios import Scenario
+from bench.plan.scenarios import OWN, Scenario
 from bench.results import metadata
 from bench.results import store as results
+from bench.results.records.site import SiteFacts
 from bench.run.options import ASYNC_UNSAFE
 from bench.serve import servers
+from bench.site import project as site_project
 
 # Printed as the run goes (the command's formatter words it).
 Progress = Callable[[CostCell, str], None]
@@ -67,6 +71,46 @@ def plan(scenarios: Iterable[Scenario], selection: matrix.Selection) -> CostPlan
     return CostPlan(targets, expansion.notes)
 
 
+# A user's site is served by these unless --server names others: the pair that
+# answers "what would ASGI cost us per request?".
+SITE_SERVERS = ("gunicorn-gthread", "uvicorn")
+
+
+def page_endpoint(path: str) -> str:
+    """A path as a cell's endpoint: letters, digits and dashes ("/" is "root"),
+    so that it names a directory and a cell id unchanged on any machine."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", path).strip("-") or "root"
+
+
+def plan_site(
+    site: site_project.Site, facts: SiteFacts, server_names: Sequence[str] | None
+) -> CostPlan:
+    """One cell per page and server of a user's site: each page's own cost,
+    never a mix (a mix's figure would move with the mix)."""
+    if site.locustfile is not None:
+        raise UsageError(
+            "--locustfile cannot be used with cost: the cost mode sends one page at a "
+            "time from one client; name the pages with --path"
+        )
+    application = site_project.application(site, facts)
+    names = list(server_names or SITE_SERVERS)
+    targets, notes = [], []
+    for name in names:
+        spec = servers.get(name)
+        if application.entry(spec.interface) is None:
+            notes.append(f"{name} skipped: the site has no {spec.interface.upper()} application")
+            continue
+        for path, _ in site.paths:
+            cell = matrix.Cell("site", page_endpoint(path), name, OWN, OWN, 1)
+            targets.append(measure.Target(cell, path, spec, application))
+    endpoints = [cell.cell.endpoint for cell in targets]
+    if len(set(endpoints)) * len({t.cell.server for t in targets}) != len(endpoints):
+        raise UsageError("two --path values name the same page once made a cell id")
+    if not targets:
+        raise UsageError("no server can serve the site")
+    return CostPlan(targets, notes)
+
+
 def server_env() -> dict[str, str]:
     """The servers' environment: the bundled project, no accounting, a run's secret key."""
     env = dict(os.environ)
@@ -90,6 +134,7 @@ def new_document(
             high_requests=settings.high,
             repeats=settings.repeats,
             hop_requests=settings.hop_requests,
+            syscall_requests=list(settings.syscall_requests) if settings.syscall_requests else None,
             server_cpus=sorted(settings.cpus) if settings.cpus else None,
             workers=settings.options.workers,
             threads=settings.options.threads,
@@ -116,6 +161,14 @@ def execute(
         raise UsageError(
             f"--requests takes LOW HIGH with 1 <= LOW < HIGH, got {settings.low} {settings.high}"
         )
+    if settings.syscall_requests is not None:
+        low, high = settings.syscall_requests
+        if low < 1 or high <= low:
+            raise UsageError(
+                f"--syscall-requests takes LOW HIGH with 1 <= LOW < HIGH, got {low} {high}"
+            )
+        if shutil.which("strace") is None:
+            raise UsageError("strace is not installed (apt-get install strace); or --no-syscalls")
     if settings.repeats < 1 or settings.hop_requests < 1 or settings.options.threads < 1:
         raise UsageError("--repeats, --hop-requests and --threads must be >= 1")
     tool = valgrind.find()
@@ -163,6 +216,8 @@ def _measure_all(
             try:
                 if cell.hops is None:
                     cell.hops = measure.hops(target, raw_dir, cell_env, settings)
+                if settings.syscall_requests and cell.syscalls is None:
+                    cell.syscalls = syscalls.count(target, raw_dir, cell_env, settings)
                 cell.repeats.append(
                     measure.repeat(target, index, raw_dir, tool, cell_env, settings)
                 )

@@ -1,25 +1,34 @@
 """One cell's instructions per request, by differencing two server runs.
 
-Why differencing, and not callgrind_control toggling instrumentation at the
-window's edges: a server's start-up (importing Django, the first request's
-lazy set-up) costs hundreds of millions of instructions, and its shutdown
-tens of millions, against about a million per request. Two runs of the same
-server that differ only in how many requests they answer (``low`` and
-``high``, each after one first request that waits for readiness) spend the
-same on everything else, so ``(I_high - I_low) / (high - low)`` is the cost
-of a request, and the intercept is what the rest cost. It needs nothing but
-valgrind's exit-time files: no vgdb, no ptrace permission (often refused in
-containers), and cachegrind, the fastest of valgrind's counting tools, has no
-toggle at all. Its price is a second start-up per cell (5-10 s here). What it
-cannot remove is work that grows with wall time rather than with requests
-(an event loop's periodic tick, gunicorn's heartbeat): slower runs carry a
-little more of it, which the spread of repeats shows.
+Why differencing, and not callgrind toggling instrumentation at the window's
+edges: a server's start-up (importing Django, the first request's lazy
+set-up) costs hundreds of millions of instructions, and its shutdown tens of
+millions, against about a million per request. Two runs of the same server
+that differ only in how many requests they answer (``low`` and ``high``, each
+after one first request that waits for readiness) spend the same on
+everything else, so ``(I_high - I_low) / (high - low)`` is the cost of a
+request, and the intercept is what the rest cost. Callgrind can count a
+window alone (client requests, or ``callgrind_control``), but it tracks every
+call and return: measured here it ran a Django request 15-40 times slower
+than cachegrind with its simulations off, which has no toggle in valgrind
+3.19 (it gained one in 3.22). Differencing needs nothing but valgrind's
+exit-time files: no vgdb, no ptrace permission.
+
+What would not cancel is work whose schedule differs between the two runs.
+The largest is the garbage collector's full collection of the start-up heap
+(``in_server/window.py`` says why, and how one ``gc.collect()`` before the
+counted requests removes it); each run records the collections its counted
+requests held, and a repeat whose two runs held different numbers of full
+collections says so. Work that grows with wall time rather than with
+requests (an event loop's periodic tick, gunicorn's heartbeat) is left:
+slower runs carry a little more of it, which the spread of repeats shows.
 
 The hops beside the count come from a separate, short run without valgrind,
 with the project's switch accounting on: the accounting executes code of its
 own on every hop, which must not be counted as the request's.
 """
 
+import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -33,7 +42,7 @@ from bench.measure import counter_files
 from bench.plan.matrix import Cell
 from bench.serve import launch, processes
 from bench.serve.ports import free_port
-from bench.serve.servers import BUNDLED, ServerOptions, ServerSpec
+from bench.serve.servers import BUNDLED, Application, ServerOptions, ServerSpec
 
 # SIGTERM to exit: a process SIGKILLed under valgrind writes no count.
 STOP_TIMEOUT = 120.0
@@ -48,11 +57,13 @@ class CostError(BenchError):
 
 @dataclass(frozen=True)
 class Target:
-    """What one cell measures: its identity, the path requested, its server."""
+    """What one cell measures: its identity, the path requested, its server,
+    and what that server serves (the bundled project, or a user's site)."""
 
     cell: Cell
     path: str
     spec: ServerSpec
+    application: Application = BUNDLED
 
 
 @dataclass(frozen=True)
@@ -63,15 +74,35 @@ class CostSettings:
     high: int = 600
     repeats: int = 3
     hop_requests: int = 200
+    # strace's two windows in a run of their own; None: not counted.
+    syscall_requests: tuple[int, int] | None = (50, 150)
     ready_timeout: float = 300.0
     cpus: frozenset[int] | None = None
     options: ServerOptions = field(default_factory=ServerOptions)
 
 
-def server_argv(spec: ServerSpec, port: int, options: ServerOptions) -> list[str]:
-    """The registry's command line for the bundled project, with room to exit."""
-    app = BUNDLED.entry(spec.interface)
-    assert app is not None
+WINDOW_MODULE = "bench.cost.in_server.window"
+WINDOW_PREFIX = "/__djbench__/cost/"  # the wrapper's control paths (begin, end)
+
+
+def served(spec: ServerSpec, application: Application = BUNDLED) -> tuple[str, dict[str, str]]:
+    """The application a cost server serves (``application`` inside the
+    window's control paths) and its environment: the application's own and
+    the variable that names what the window wraps."""
+    app = application.entry(spec.interface)
+    if app is None:
+        raise CostError(f"{application.name} has no {spec.interface.upper()} application")
+    env = dict(application.env)
+    if spec.interface == "wsgi":
+        return f"{WINDOW_MODULE}:wsgi_application", {**env, "BENCH_COST_WSGI": app}
+    return f"{WINDOW_MODULE}:asgi_application", {**env, "BENCH_COST_ASGI": app}
+
+
+def server_argv(
+    spec: ServerSpec, port: int, options: ServerOptions, application: Application = BUNDLED
+) -> list[str]:
+    """The registry's command line for the wrapped application, with room to exit."""
+    app, _ = served(spec, application)
     argv = spec.command(app, options.host, port, options)
     if spec.name.startswith("gunicorn"):
         argv += GUNICORN_GRACE
@@ -90,21 +121,28 @@ def server_run(
     and read every process's count."""
     out_dir.mkdir(parents=True, exist_ok=True)
     port = free_port(settings.options.host)
-    argv = tool.command(server_argv(target.spec, port, settings.options), out_dir)
+    application = target.application
+    argv = tool.command(server_argv(target.spec, port, settings.options, application), out_dir)
+    _, wrapped = served(target.spec, application)
     child = processes.spawn(
         target.spec.name,
         argv,
-        env={**env, **valgrind.ENVIRONMENT},
+        env={**env, **wrapped, **valgrind.ENVIRONMENT},
         cpus=settings.cpus,
         log_path=out_dir / "server.log",
+        cwd=application.cwd,
     )
-    client = Client(settings.options.host, port, timeout=settings.ready_timeout)
+    client = Client(
+        settings.options.host, port, timeout=settings.ready_timeout, accept=application.answers
+    )
     try:
         client.connect_when_listening(child.alive, settings.ready_timeout)
         client.get(target.path)  # the first request: readiness and lazy set-up
+        before = control_state(client.get(f"{WINDOW_PREFIX}begin"))
         started = time.monotonic()
         client.send(target.path, requests)
         seconds = time.monotonic() - started
+        after = control_state(client.get(f"{WINDOW_PREFIX}end"))
     except BenchError as exc:
         raise CostError(f"{target.cell.id}: {exc}" + _tail(child)) from None
     finally:
@@ -116,7 +154,29 @@ def server_run(
         instructions=sum(count.instructions for count in counts),
         processes=[ProcessRecord(c.pid, c.command, c.instructions) for c in counts],
         seconds=round(seconds, 3),
+        collections=[b - a for a, b in zip(before.collections, after.collections, strict=True)],
     )
+
+
+@dataclass(frozen=True)
+class ControlState:
+    """A control path's answer: the pid that answered, the collector's counts."""
+
+    pid: int
+    collections: list[int]
+
+
+def control_state(body: bytes) -> ControlState:
+    """The state a control answer carries; an error for anything else (a server
+    that does not serve the window wrapper answers its own page or a 404)."""
+    try:
+        data = json.loads(body)
+        return ControlState(pid=int(data["pid"]), collections=[int(n) for n in data["collections"]])
+    except (ValueError, KeyError, TypeError):
+        raise CostError(
+            "the server did not answer the cost window's control path "
+            f"({WINDOW_PREFIX}begin): is it serving {WINDOW_MODULE}?"
+        ) from None
 
 
 def _tail(child: processes.Child) -> str:
@@ -134,12 +194,20 @@ def difference(index: int, low: ServerRun, high: ServerRun) -> CostRepeat:
     if high.requests <= low.requests:
         raise CostError("the high run must send more requests than the low one")
     per_request = (high.instructions - low.instructions) / (high.requests - low.requests)
+    notes = []
+    if low.collections and high.collections and low.collections[-1] != high.collections[-1]:
+        notes.append(
+            f"the low run's requests held {low.collections[-1]} full garbage collections "
+            f"and the high run's {high.collections[-1]}: a full collection's cost is in "
+            "the difference"
+        )
     return CostRepeat(
         index=index,
         low=low,
         high=high,
         instructions_per_request=per_request,
         fixed_instructions=low.instructions - per_request * low.requests,
+        notes=notes,
     )
 
 
@@ -166,8 +234,10 @@ def hops(target: Target, raw_dir: Path, env: Mapping[str, str], settings: CostSe
     read after the first request and after ``hop_requests`` more."""
     counter_dir = raw_dir / "accounting"
     counter_dir.mkdir(parents=True, exist_ok=True)
+    application = target.application
     server_env = {
         **env,
+        **dict(application.env),
         "BENCH_SWITCH_ACCOUNTING": "1",
         "BENCH_ACCOUNTING_DIR": str(counter_dir),
     }
@@ -177,9 +247,12 @@ def hops(target: Target, raw_dir: Path, env: Mapping[str, str], settings: CostSe
         log_path=raw_dir / "accounting.log",
         cpus=settings.cpus,
         options=settings.options,
+        app=application.entry(target.spec.interface),
         ready_path=target.path,
+        ready=application.ready,
+        cwd=application.cwd,
     )
-    client = Client(settings.options.host, server.port, timeout=30.0)
+    client = Client(settings.options.host, server.port, timeout=30.0, accept=application.answers)
     try:
         client.connect_when_listening(server.alive, 30.0)
         client.get(target.path)

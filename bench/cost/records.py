@@ -36,6 +36,9 @@ class ServerRun(Record):
     processes: list[ProcessRecord] = field(default_factory=list)
     seconds: float = 0.0  # wall time of the requests alone (valgrind's speed, for the record)
     raw: str = ""  # its directory, relative to the run's
+    # The garbage collector's collections per generation (0, 1, 2) during the
+    # counted requests; None in runs from before the window wrapper.
+    collections: list[int] | None = None
 
 
 @dataclass
@@ -49,6 +52,8 @@ class CostRepeat(Record):
     # What the server spent apart from the counted requests (start-up, the first
     # request, shutdown): the intercept of the two runs' line.
     fixed_instructions: float = 0.0
+    # Why the two runs' difference may hold more than requests (full collections).
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -66,6 +71,29 @@ class HopCount(Record):
 
 
 @dataclass
+class SyscallRate(Record):
+    """One system call's calls (and failed calls) per request."""
+
+    name: str = ""
+    calls: float = 0.0
+    errors: float = 0.0
+
+
+@dataclass
+class SyscallCount(Record):
+    """System calls per request by kind, from ``strace -c`` over two windows
+    of one server run without valgrind, differenced (``bench.cost.syscalls``)."""
+
+    low_requests: int = 0
+    high_requests: int = 0
+    rates: list[SyscallRate] = field(default_factory=list)  # most calls first
+
+    @property
+    def per_request(self) -> float:
+        return sum(rate.calls for rate in self.rates)
+
+
+@dataclass
 class CostCell(Record):
     """A cell's cost: its repeats, its hops, and what went wrong if anything did."""
 
@@ -76,6 +104,7 @@ class CostCell(Record):
     repeats: list[CostRepeat] = field(default_factory=list)
     hops: HopCount | None = None
     error: str | None = None
+    syscalls: SyscallCount | None = None
 
     def values(self) -> list[float]:
         """Instructions per request of every finished repeat."""
@@ -115,6 +144,8 @@ class CostSettingsRecord(Record):
     high_requests: int = 0
     repeats: int = 0
     hop_requests: int = 0
+    # The two strace windows (None: --no-syscalls, or a run from before them).
+    syscall_requests: list[int] | None = None
     server_cpus: list[int] | None = None
     workers: int = 1
     threads: int = 4

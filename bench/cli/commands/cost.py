@@ -3,11 +3,16 @@
 import argparse
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bench.cli import arguments, formatter
+from bench.cli import arguments, formatter, options
+from bench.errors import UsageError
 from bench.plan import matrix, scenarios
 from bench.results import store as results
 from bench.serve.servers import ServerOptions
+
+if TYPE_CHECKING:
+    from bench.cost.execute import CostPlan
 
 NAME = "cost"
 SUMMARY = "instructions per request, counted under valgrind (noise-free)"
@@ -22,7 +27,14 @@ summed over the server's processes. Printed beside it: the spread of the
 repeats, sync<->async hops per request (switch accounting, in a run without
 valgrind) and the ratio to the WSGI + sync cell of the same endpoint. Writes
 results/<UTC timestamp>-cost/cost.json and valgrind's files under raw/.
-Needs valgrind (apt-get install valgrind); each server run takes 10-20 s."""
+Needs valgrind (apt-get install valgrind); each server run takes 10-20 s.
+
+With --project DIR, counts your own site's pages instead (--path, one cell
+per page and server: gunicorn-gthread and uvicorn unless --server names
+others). With --baseline RUN, each cell is compared with the same cell of an
+earlier cost run, and --fail-above PCT exits 3 when any grew by more than
+PCT percent: a check for CI, as instruction counts repeat within a fraction
+of a percent on any machine."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -52,6 +64,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=200,
         help="requests of the run that counts hops, without valgrind (default: 200)",
     )
+    how.add_argument(
+        "--syscall-requests",
+        nargs=2,
+        type=int,
+        default=[50, 150],
+        metavar=("LOW", "HIGH"),
+        help="requests of the two strace windows differenced, without valgrind (default: 50 150)",
+    )
+    how.add_argument(
+        "--no-syscalls", action="store_true", help="do not count system calls with strace"
+    )
     how.add_argument("--threads", type=int, default=4, help="threads of a gthread worker")
     how.add_argument(
         "--server-cpus",
@@ -66,12 +89,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="seconds a server under valgrind may take to answer its first request",
     )
     how.add_argument("--results", type=Path, default=results.DEFAULT_RESULTS, help="results root")
+    gate = parser.add_argument_group("against a baseline (a check for CI)")
+    gate.add_argument(
+        "--baseline", type=Path, metavar="RUN", help="an earlier cost run's directory"
+    )
+    gate.add_argument(
+        "--fail-above",
+        type=float,
+        metavar="PCT",
+        help="exit 3 when a cell's instructions per request grew by more than PCT%% "
+        "over --baseline",
+    )
+    arguments.add_site_arguments(parser)
+    parser.set_defaults(target=None)
 
 
-def run_from_args(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    """Plan the cells, count each, print the table; exit 1 if a cell failed."""
-    from bench.cost import execute, measure
+def _plan(args: argparse.Namespace) -> "CostPlan":
+    """The bundled scenarios' cells, or one cell per page and server of --project."""
+    from bench.cost import execute
+    from bench.site import project as site_project
 
+    if args.project is not None:
+        if args.scenario != ["json"]:
+            raise UsageError("--scenario cannot be used with --project: your pages are --path")
+        args.scenario = None  # your_site refuses the bundled-only flags that are set
+        your_site = options.your_site(args)
+        assert your_site is not None
+        facts = site_project.inspect(your_site)
+        return execute.plan_site(your_site, facts, args.server)
+    options.your_site(args)  # refuses --path and the like without --project
     selection = matrix.Selection(
         servers=tuple(args.server) if args.server else None,
         styles=tuple(args.style) if args.style else None,
@@ -79,7 +125,20 @@ def run_from_args(args: argparse.Namespace, argv: Sequence[str]) -> int:
         endpoints=tuple(args.endpoint) if args.endpoint else None,
         full=args.full,
     )
-    cost_plan = execute.plan(scenarios.select(scenarios.discover(), args.scenario), selection)
+    return execute.plan(scenarios.select(scenarios.discover(), args.scenario), selection)
+
+
+def run_from_args(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """Plan the cells, count each, print the table and the comparison with the
+    baseline; exit 1 if a cell failed, 3 if one grew above --fail-above."""
+    from bench.cost import execute, gate, measure
+
+    if args.fail_above is not None and args.baseline is None:
+        raise UsageError("--fail-above needs --baseline RUN: the run to compare with")
+    if args.fail_above is not None and args.fail_above < 0:
+        raise UsageError(f"--fail-above takes a percentage >= 0, got {args.fail_above:g}")
+    baseline = gate.read_baseline(args.baseline) if args.baseline is not None else None
+    cost_plan = _plan(args)
     for note in cost_plan.notes:
         print(f"note: {note}")
     low, high = args.requests
@@ -88,6 +147,7 @@ def run_from_args(args: argparse.Namespace, argv: Sequence[str]) -> int:
         high=high,
         repeats=args.repeats,
         hop_requests=args.hop_requests,
+        syscall_requests=None if args.no_syscalls else tuple(args.syscall_requests),
         ready_timeout=args.ready_timeout,
         cpus=args.server_cpus,
         options=ServerOptions(workers=1, threads=args.threads),
@@ -102,5 +162,13 @@ def run_from_args(args: argparse.Namespace, argv: Sequence[str]) -> int:
     print(formatter.cost_table(document, execute.ratios(document)))
     for line in formatter.hop_costs(execute.hop_costs(document)):
         print(line)
+    for line in formatter.cost_syscalls(document):
+        print(line)
     print(formatter.results_line(run_dir, document.status))
+    if baseline is not None:
+        result = gate.compare(document, baseline, str(args.baseline), args.fail_above)
+        for line in formatter.cost_gate(result):
+            print(line)
+        if result.failed:
+            return 3
     return 0 if document.status == "complete" else 1

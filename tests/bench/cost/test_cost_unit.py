@@ -102,7 +102,37 @@ def test_gunicorn_is_given_time_to_exit_and_uvicorn_keeps_its_command():
     gunicorn = measure.server_argv(servers.get("gunicorn-gthread"), 8000, options)
     assert gunicorn[-2:] == ["--graceful-timeout", "60"]
     uvicorn = measure.server_argv(servers.get("uvicorn"), 8000, options)
-    assert uvicorn == servers.get("uvicorn").command(servers.ASGI_APP, "127.0.0.1", 8000, options)
+    wrapper = "bench.cost.in_server.window:asgi_application"
+    assert uvicorn == servers.get("uvicorn").command(wrapper, "127.0.0.1", 8000, options)
+
+
+def test_the_server_serves_the_project_inside_the_window_wrapper():
+    app, env = measure.served(servers.get("gunicorn-gthread"))
+    assert app == "bench.cost.in_server.window:wsgi_application"
+    assert env == {"BENCH_COST_WSGI": servers.WSGI_APP}
+    app, env = measure.served(servers.get("uvicorn"))
+    assert app == "bench.cost.in_server.window:asgi_application"
+    assert env == {"BENCH_COST_ASGI": servers.ASGI_APP}
+
+
+def test_runs_that_held_different_full_collections_say_so():
+    low, high = _run(20, 5_000 + 20 * 300), _run(60, 5_000 + 60 * 300 + 9_000)
+    low.collections, high.collections = [3, 0, 0], [9, 1, 1]
+    repeat = measure.difference(1, low, high)
+    assert repeat.notes == [
+        "the low run's requests held 0 full garbage collections and the high run's 1: "
+        "a full collection's cost is in the difference"
+    ]
+    high.collections = [9, 1, 0]
+    assert measure.difference(1, low, high).notes == []
+
+
+def test_a_control_answer_that_is_not_the_wrapper_s_is_an_error():
+    assert measure.control_state(b'{"pid": 7, "collections": [1, 2, 3]}') == (
+        measure.ControlState(7, [1, 2, 3])
+    )
+    with pytest.raises(measure.CostError, match="did not answer the cost window"):
+        measure.control_state(b"<html>Not found</html>")
 
 
 def _cell(server: str, style: str, values: list[float], interface: str) -> CostCell:
@@ -260,3 +290,51 @@ def test_the_cost_of_one_hop_is_the_extra_instructions_over_the_extra_hops():
     assert (cost.low.cell.endpoint, cost.high.cell.endpoint) == ("hops0", "hops10")
     assert cost.hops == 10
     assert cost.instructions_per_hop == 100_000
+
+
+def test_a_page_is_a_cell_endpoint_of_letters_digits_and_dashes():
+    assert execute.page_endpoint("/") == "root"
+    assert execute.page_endpoint("/blog/2026/post.html?page=2") == "blog-2026-post-html-page-2"
+
+
+def _site(tmp_path: Path, paths: tuple[tuple[str, float], ...]) -> tuple:
+    from bench.results.records.site import SiteFacts
+    from bench.site import project as site_project
+
+    site = site_project.Site(directory=tmp_path, settings="mysite.settings", paths=paths)
+    facts = SiteFacts(wsgi="mysite.wsgi:application", asgi="mysite.asgi:application")
+    return site, facts
+
+
+def test_a_site_has_a_cell_per_page_and_server_served_through_its_wrapper(tmp_path):
+    site, facts = _site(tmp_path, (("/", 1.0), ("/blog/", 3.0)))
+    cost_plan = execute.plan_site(site, facts, None)
+    assert [target.cell.id for target in cost_plan.targets] == [
+        "site.root.gunicorn-gthread.own.own.u1",
+        "site.blog.gunicorn-gthread.own.own.u1",
+        "site.root.uvicorn.own.own.u1",
+        "site.blog.uvicorn.own.own.u1",
+    ]
+    target = cost_plan.targets[1]
+    assert target.path == "/blog/"
+    app, env = measure.served(target.spec, target.application)
+    assert app == "bench.cost.in_server.window:wsgi_application"
+    assert env["BENCH_COST_WSGI"] == "bench.site.in_server.app:wsgi_application"
+    assert env["BENCH_SITE_WSGI"] == "mysite.wsgi:application"
+    assert env["DJANGO_SETTINGS_MODULE"] == "mysite.settings"
+    assert target.application.cwd == tmp_path
+    assert target.application.answers(302)  # a login redirect is a page
+
+
+def test_a_site_without_an_asgi_application_skips_the_asgi_server(tmp_path):
+    site, facts = _site(tmp_path, (("/", 1.0),))
+    facts.asgi = None
+    cost_plan = execute.plan_site(site, facts, None)
+    assert [t.cell.server for t in cost_plan.targets] == ["gunicorn-gthread"]
+    assert cost_plan.notes == ["uvicorn skipped: the site has no ASGI application"]
+
+
+def test_two_paths_that_make_the_same_cell_are_refused(tmp_path):
+    site, facts = _site(tmp_path, (("/a-b", 1.0), ("/a/b", 1.0)))
+    with pytest.raises(execute.UsageError, match="same page"):
+        execute.plan_site(site, facts, None)
