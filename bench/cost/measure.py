@@ -15,13 +15,18 @@ than cachegrind with its simulations off, which has no toggle in valgrind
 exit-time files: no vgdb, no ptrace permission.
 
 What would not cancel is work whose schedule differs between the two runs.
-The largest is the garbage collector's full collection of the start-up heap
-(``in_server/window.py`` says why, and how one ``gc.collect()`` before the
-counted requests removes it); each run records the collections its counted
-requests held, and a repeat whose two runs held different numbers of full
+A full garbage collection of the start-up heap would be the largest
+(``in_server/window.py``): one ``gc.collect()`` before the counted requests
+empties every generation, and each run records the collections its counted
+requests held, so a repeat whose runs held different numbers of full
 collections says so. Work that grows with wall time rather than with
-requests (an event loop's periodic tick, gunicorn's heartbeat) is left:
-slower runs carry a little more of it, which the spread of repeats shows.
+requests (an event loop's periodic tick, gunicorn's heartbeat, the arbiter's
+loop: about 60 k instructions a second here) is left: slower runs carry a
+little more of it. A cell's figure is the median of its repeats, and a
+repeat more than ``AGREEMENT`` from it is named (``records.CostCell``): once,
+in a CI run, one worker run counted about 160 M instructions out of line
+with its twin, for a cause not found; the median and the flag keep such a repeat from becoming
+the figure unseen.
 
 The hops beside the count come from a separate, short run without valgrind,
 with the project's switch accounting on: the accounting executes code of its

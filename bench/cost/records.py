@@ -16,6 +16,8 @@ from bench.results.records.base import Json, Record
 COST_SCHEMA_VERSION = 1
 COST_FILE = "cost.json"
 CELL_STATUSES = ("pending", "ok", "failed")
+# Repeats of a cell agree when each is within this fraction of their median.
+AGREEMENT = 0.005
 
 
 @dataclass
@@ -112,9 +114,25 @@ class CostCell(Record):
 
     @property
     def instructions_per_request(self) -> float | None:
-        """The mean over the repeats; None before the first."""
-        values = self.values()
-        return sum(values) / len(values) if values else None
+        """The median of the repeats (one repeat out of line does not move it);
+        None before the first."""
+        values = sorted(self.values())
+        if not values:
+            return None
+        middle = len(values) // 2
+        return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+
+    def disagreeing(self) -> list[CostRepeat]:
+        """The repeats more than ``AGREEMENT`` from the median: each a count that
+        held something other than requests (its notes may say what)."""
+        median = self.instructions_per_request
+        if median is None or len(self.repeats) < 2:
+            return []
+        return [
+            repeat
+            for repeat in self.repeats
+            if abs(repeat.instructions_per_request - median) > AGREEMENT * abs(median)
+        ]
 
     @property
     def spread_percent(self) -> float | None:

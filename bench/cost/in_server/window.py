@@ -2,15 +2,12 @@
 
 A cost run differences two server runs under cachegrind that differ only in
 how many requests they answer, so whatever else both runs do cancels. What
-does not cancel is work whose schedule differs between the two runs, and
-the largest such work is the cyclic garbage collector: a full collection
-walks the whole start-up heap (Django, its apps, the URL resolver), a
-hundred million instructions or more under ``PYTHONMALLOC=malloc``, and it
-falls where allocations say, not where requests do. Start-up leaves many
-objects pending for it, and a thread that the pool starts a little earlier
-or later in one run moves it by a few requests: once it landed in one run's
-requests and not the other's and counted 158 M instructions against a
-difference of 20 requests.
+does not cancel is work whose schedule differs between the two runs, and the
+largest such work a request can trigger is the cyclic garbage collector's: a
+full collection walks the whole start-up heap (Django, its apps, the URL
+resolver), a hundred million instructions or more under
+``PYTHONMALLOC=malloc``, and it falls where allocations say, not where
+requests do. Start-up leaves many objects pending for it.
 
 So before the counted requests the harness asks, over HTTP:
 

@@ -158,12 +158,21 @@ def _document() -> CostDocument:
     )
 
 
-def test_a_cell_s_mean_and_spread_of_repeats():
+def test_a_cell_s_median_and_spread_of_repeats():
     cell = _document().cells[0]
     assert cell.instructions_per_request == 1_000_000
     assert cell.spread_percent == pytest.approx(0.4)
+    assert cell.disagreeing() == []  # 0.2% from the median at most
     assert _document().cells[1].spread_percent is None
     assert cell.hops.per_request == 3
+
+
+def test_one_repeat_out_of_line_neither_moves_the_figure_nor_goes_unnamed():
+    cell = _cell("gunicorn-gthread", "sync", [1_000_000, 1_004_000, 8_900_000], "wsgi")
+    assert cell.instructions_per_request == 1_004_000
+    assert [repeat.index for repeat in cell.disagreeing()] == [3]
+    even = _cell("gunicorn-gthread", "sync", [1_000_000, 1_002_000], "wsgi")
+    assert even.instructions_per_request == 1_001_000 and even.disagreeing() == []
 
 
 def test_ratios_are_taken_to_the_wsgi_sync_cell_of_the_same_endpoint():
