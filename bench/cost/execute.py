@@ -233,14 +233,15 @@ def _measure_all(
 def ratios(document: CostDocument) -> dict[str, float]:
     """Each measured cell's instructions per request over those of the WSGI + sync
     cell of its scenario and endpoint (the question the project asks: what
-    does moving to ASGI, and to async views, cost per request)."""
+    does moving to ASGI, and to async views, cost per request); for a user's
+    site, over the same page under WSGI."""
     reference: dict[tuple[str, str], float] = {}
     for cost in document.cells:
         value = cost.instructions_per_request
         if cost.cell is None or value is None:
             continue
         key = (cost.cell.scenario, cost.cell.endpoint)
-        if cost.server.get("interface") == "wsgi" and cost.cell.style == "sync":
+        if cost.server.get("interface") == "wsgi" and cost.cell.style in ("sync", OWN):
             reference.setdefault(key, value)
     found = {}
     for cost in document.cells:

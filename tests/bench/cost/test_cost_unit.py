@@ -347,3 +347,21 @@ def test_two_paths_that_make_the_same_cell_are_refused(tmp_path):
     site, facts = _site(tmp_path, (("/a-b", 1.0), ("/a/b", 1.0)))
     with pytest.raises(execute.UsageError, match="same page"):
         execute.plan_site(site, facts, None)
+
+
+def test_a_site_page_s_ratio_is_to_the_same_page_under_wsgi():
+    wsgi = CostCell(
+        cell=Cell("site", "root", "gunicorn-gthread", "own", "own", 1),
+        server={"interface": "wsgi"},
+        repeats=[CostRepeat(index=1, instructions_per_request=1_000_000)],
+    )
+    asgi = CostCell(
+        cell=Cell("site", "root", "uvicorn", "own", "own", 1),
+        server={"interface": "asgi"},
+        repeats=[CostRepeat(index=1, instructions_per_request=5_000_000)],
+    )
+    ratios = execute.ratios(CostDocument(cells=[wsgi, asgi]))
+    assert ratios == {
+        "site.root.gunicorn-gthread.own.own.u1": 1.0,
+        "site.root.uvicorn.own.own.u1": 5.0,
+    }
