@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # annotations only: bench.report.build brings the charting li
     from bench.cost.records import CostCell, CostDocument
     from bench.plan.matrix import Cell
     from bench.plan.scenarios import Scenario
+    from bench.report.beside import BesideRow
     from bench.report.contents import Report
     from bench.results.records import CrossCheck
     from bench.results.records.microbench import MicrobenchSummary, Timing
@@ -249,6 +250,32 @@ def cost_syscalls(document: "CostDocument", top: int = 6) -> list[str]:
         lines.append(
             f"{cost.cell.id}: {fmt(cost.syscalls.per_request, '{:.1f}')} system calls/request"
             + (f" ({kinds})" if kinds else "")
+        )
+    return lines
+
+
+def beside(rows: "list[BesideRow]", cost_dir: Path) -> list[str]:
+    """``report --cost``: each verdict's CPU-time ratio and its instruction ratio."""
+    if not rows:
+        return [f"{cost_dir}: no cell of this cost run matches a verdict's two cells"]
+    lines = [f"instructions per request from {cost_dir}, beside CPU time per request:"]
+    for row in rows:
+        interval = (
+            f" [{fmt(row.cpu_low, '{:.2f}')}, {fmt(row.cpu_high, '{:.2f}')}]"
+            if row.cpu_low is not None
+            else ""
+        )
+        share = fmt(
+            None if row.explained_share is None else 100 * row.explained_share,
+            "{:.0f}%",
+            none="-",
+        )
+        calls = fmt(row.syscalls_ratio, "x{:.2f}", none="-")
+        lines.append(
+            f"  {row.question}: CPU x{fmt(row.cpu_ratio, '{:.2f}')}{interval}, "
+            f"instructions x{fmt(row.instructions_ratio, '{:.2f}')} ({share} of the CPU "
+            f"ratio on a log scale), the rest x{fmt(row.rest_ratio, '{:.2f}')}, "
+            f"system calls {calls}"
         )
     return lines
 

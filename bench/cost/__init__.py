@@ -15,7 +15,6 @@ May import: ``bench.errors``, ``bench.plan`` (the cells), ``bench.serve``
 (servers, child processes, ports), ``bench.results`` (the store's run
 directory and atomic writes, metadata, the record base) and
 ``bench.measure.counter_files`` (the project's switch counters) and
-``bench.run.options`` (the one name of the variable no server is given) and
 ``bench.site.project`` (a user's site, served as the timed runs serve it).
 The servers
 run the Django project; this package never imports Django itself.

@@ -31,7 +31,6 @@ from bench.plan.scenarios import OWN, Scenario
 from bench.results import metadata
 from bench.results import store as results
 from bench.results.records.site import SiteFacts
-from bench.run.options import ASYNC_UNSAFE
 from bench.serve import servers
 from bench.site import project as site_project
 
@@ -115,7 +114,7 @@ def server_env() -> dict[str, str]:
     """The servers' environment: the bundled project, no accounting, a run's secret key."""
     env = dict(os.environ)
     # ASYNC_UNSAFE: a shell that sets it would silence Django's async-safety guard.
-    for key in ("BENCH_SWITCH_ACCOUNTING", "BENCH_ACCOUNTING_DIR", ASYNC_UNSAFE):
+    for key in ("BENCH_SWITCH_ACCOUNTING", "BENCH_ACCOUNTING_DIR", servers.ASYNC_UNSAFE):
         env.pop(key, None)
     env["PYTHONPATH"] = str(ROOT)
     env["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(50)  # never written to results

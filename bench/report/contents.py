@@ -14,6 +14,7 @@ from pathlib import Path
 from bench.analyse import held, pairs, sustained, verdicts
 from bench.report import answer
 from bench.report import caveats as notes
+from bench.report.beside import BesideRow
 from bench.results import store as results
 from bench.results.records import CellDocument
 from bench.results.rows import HeldRow, SiteVerdict, SustainedRate, SustainedVerdict, VerdictRow
@@ -35,6 +36,10 @@ class Report:
     environment: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
     site: SiteVerdict | None = None  # a run of the user's own project: its verdict
+    # With a cost run (``bench report RUN --cost DIR``): its instructions per
+    # request beside each verdict's CPU time, and the cost run's directory.
+    beside: list[BesideRow] = field(default_factory=list)
+    cost_run: Path | None = None
 
 
 def ordered_cells(run: results.Run) -> list[CellDocument]:

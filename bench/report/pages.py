@@ -112,6 +112,8 @@ def _context(report: Report) -> dict[str, Any]:
         "sustained": [(row, sustained.describe_rate(row)) for row in report.sustained],
         "sustained_verdicts": [sustained.describe_verdict(v) for v in report.sustained_verdicts],
         "held": [held.describe(row) for row in report.held],
+        "beside": report.beside,
+        "cost_run": report.cost_run,
     }
 
 

@@ -36,7 +36,6 @@ DEFAULT_BUDGET_S = 15 * 60.0  # --target-interval without --budget
 # Pairs before the stopping rule's first look below which its intervals
 # undercover (tools/pairing_simulation.py, README "Paired blocks").
 SAFE_MINIMUM_PAIRS = 10
-ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"  # never passed on to a server (base_env)
 
 
 @dataclass
@@ -103,7 +102,7 @@ def base_env(options: RunOptions) -> dict[str, str]:
     env.pop("BENCH_SWITCH_ACCOUNTING", None)
     # A shell that sets it would silence Django's async-safety guard in every
     # server the run starts: a mistake would then be measured as a figure.
-    env.pop(ASYNC_UNSAFE, None)
+    env.pop(servers.ASYNC_UNSAFE, None)
     if options.site is not None:
         env.update(site.locust_environment(options.site))
         return env

@@ -25,6 +25,9 @@ DEFAULT_WORKER_CONNECTIONS = 1000  # gunicorn 27's --worker-connections default
 WSGI_APP = "project.wsgi:application"
 ASGI_APP = "project.asgi:application"
 EXTERNAL = "external"  # the server name of cells measured against --target
+# Never passed on to a server: a shell that sets it would silence Django's
+# async-safety guard in the measured site (run.options.base_env, cost.execute).
+ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ def test_nothing_sets_django_allow_async_unsafe():
         if path.is_file() and "__pycache__" not in path.parts
     ]
     assert len([path for path in sources if path.suffix == ".py"]) > 50
-    run_py = ROOT / "bench" / "run" / "options.py"
+    run_py = ROOT / "bench" / "serve" / "servers.py"
     for source in sources:
         text = source.read_bytes()
         if source == run_py:

@@ -19,22 +19,36 @@ directory; prints the verdicts, the open-loop headlines and the caveats."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The run to report."""
+    """The run to report, and a cost run to set beside it."""
     arguments.add_run_directory(parser)
+    parser.add_argument(
+        "--cost",
+        type=Path,
+        metavar="DIR",
+        help="a cost run (bench cost): its instructions per request beside each "
+        "verdict's CPU time, and the share of the CPU ratio they explain",
+    )
 
 
-def show_report(run_dir: Path) -> None:
+def show_report(run_dir: Path, cost_dir: Path | None = None) -> None:
     """Build the report of ``run_dir`` and print its verdicts and caveats."""
-    from bench.report import build, contents
+    from bench.report import beside, build, contents
 
     report = contents.read(run_dir)  # the verdicts, printed before any chart is drawn
     for line in formatter.verdicts(report):
         print(line)
+    if cost_dir is not None:
+        from bench.cost import gate
+
+        report.cost_run = cost_dir
+        report.beside = beside.rows(report, gate.read_baseline(cost_dir))
+        for line in formatter.beside(report.beside, cost_dir):
+            print(line)
     build.write(report)
     print(formatter.report_written(report))
 
 
 def run_from_args(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """Report the named run."""
-    show_report(args.run)
+    show_report(args.run, args.cost)
     return 0
