@@ -208,7 +208,9 @@ def cost_table(document: "CostDocument", ratios: Mapping[str, float]) -> str:
         f"{'hops/req':>8} {'x WSGI+sync':>11}"
     ]
     for cost in document.cells:
-        cell_id = cost.cell.id if cost.cell else "?"
+        cell_id = f"{cost.cell.id if cost.cell else '?'}"
+        if cost.release:
+            cell_id += f" [{cost.release}]"
         if cost.status == "failed" and not cost.repeats:
             lines.append(f"{cell_id:<44} failed: {cost.error}")
             continue

@@ -231,15 +231,15 @@ def _measure_all(
 
 def ratios(document: CostDocument) -> dict[str, float]:
     """Each measured cell's instructions per request over those of the WSGI + sync
-    cell of its scenario and endpoint (the question the project asks: what
-    does moving to ASGI, and to async views, cost per request); for a user's
-    site, over the same page under WSGI."""
-    reference: dict[tuple[str, str], float] = {}
+    cell of its scenario, endpoint and release (the question the project asks:
+    what does moving to ASGI, and to async views, cost per request); for a
+    user's site, over the same page under WSGI. Keyed by ``label``."""
+    reference: dict[tuple[str | None, str, str], float] = {}
     for cost in document.cells:
         value = cost.instructions_per_request
         if cost.cell is None or value is None:
             continue
-        key = (cost.cell.scenario, cost.cell.endpoint)
+        key = (cost.release, cost.cell.scenario, cost.cell.endpoint)
         if cost.server.get("interface") == "wsgi" and cost.cell.style in ("sync", OWN):
             reference.setdefault(key, value)
     found = {}
@@ -247,10 +247,16 @@ def ratios(document: CostDocument) -> dict[str, float]:
         value = cost.instructions_per_request
         if cost.cell is None or value is None:
             continue
-        base = reference.get((cost.cell.scenario, cost.cell.endpoint))
+        base = reference.get((cost.release, cost.cell.scenario, cost.cell.endpoint))
         if base:
-            found[cost.cell.id] = value / base
+            found[label(cost)] = value / base
     return found
+
+
+def label(cost: CostCell) -> str:
+    """A cell of a cost run by name: its id, and its release when the run has several."""
+    cell_id = cost.cell.id if cost.cell else "?"
+    return f"{cell_id} [{cost.release}]" if cost.release else cell_id
 
 
 @dataclass(frozen=True)
@@ -284,6 +290,8 @@ def hop_costs(document: CostDocument) -> list[HopCost]:
             continue
         cell = cost.cell
         key = f"{cell.scenario} {cell.server} {cell.style} {cell.stack}"
+        if cost.release:
+            key += f" [{cost.release}]"
         groups.setdefault(key, []).append(cost)
     found = []
     for key, cells in groups.items():

@@ -107,6 +107,10 @@ class CostCell(Record):
     hops: HopCount | None = None
     error: str | None = None
     syscalls: SyscallCount | None = None
+    # The release the cell's server ran ("django 5.2.19, asgiref 3.11.0"), and
+    # what its environment had installed; None: the harness's own environment.
+    release: str | None = None
+    versions: dict[str, str] | None = None
 
     def values(self) -> list[float]:
         """Instructions per request of every finished repeat."""

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bench.cli import arguments, formatter
+from bench.errors import UsageError
 
 NAME = "report"
 SUMMARY = "charts, report.md and report.html of a run"
@@ -49,6 +50,18 @@ def show_report(run_dir: Path, cost_dir: Path | None = None) -> None:
 
 
 def run_from_args(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    """Report the named run."""
+    """Report the named run: a timed run's pages, or a cost run's table and chart."""
+    from bench.cost.records import COST_FILE
+
+    run_dir = args.run.resolve() if args.run.exists() else args.run
+    if (run_dir / COST_FILE).exists():
+        from bench.cost import gate
+        from bench.report import cost_pages
+
+        if args.cost is not None:
+            raise UsageError("--cost goes with a timed run; this is a cost run")
+        written = cost_pages.write(run_dir, gate.read_baseline(run_dir))
+        print(formatter.results_line(written))
+        return 0
     show_report(args.run, args.cost)
     return 0
