@@ -13,6 +13,11 @@ its CPU moves into the master's reading. Only a process that dies between two
 polls and is never reaped by a watched parent can lose up to one poll
 (``POLL_SECONDS``) of CPU: its last reading is kept.
 
+Context switches per thread and CPU migrations come from ``bench.measure.sched``
+(read at the same edges and polls; it says how threads that start or end in
+the window are counted): ``server_ctx_*`` here are the processes' main threads
+only, as psutil reads them.
+
 Memory is USS and PSS per process (shared pages counted once), with the
 gunicorn master and its workers apart; RSS is kept for comparison with older
 runs. The load generator is measured as whole cores: /proc/stat's busy and
@@ -27,6 +32,7 @@ from dataclasses import dataclass, field
 
 import psutil
 
+from bench.measure import sched
 from bench.results.records import LoadgenCores
 
 POLL_SECONDS = 0.2
@@ -164,6 +170,7 @@ class Edge:
     monotonic: float
     wall: float  # time.time(), the clock locust stamps its samples with
     server: dict[int, _ProcTimes]
+    threads: sched.Snapshot | None
     loadgen: dict[str, dict[int, _ProcTimes]]
     cores: CoreTimes | None
 
@@ -196,6 +203,7 @@ class WindowResources:
     db_connections_peak: int | None = None
     db_connections_mean: float | None = None
     rss_timeline: list[tuple[float, int]] = field(default_factory=list)  # (s into window, bytes)
+    server_sched: sched.WindowSched | None = None  # every thread's switches and migrations
 
     @property
     def server_cpu_percent(self) -> float | None:
@@ -217,6 +225,7 @@ class Sampler:
         loadgen_cpus: frozenset[int] | None = None,
     ) -> None:
         self._server = _TreeClock(server_pid) if server_pid else None
+        self._threads = sched.ThreadClock() if server_pid else None
         # role -> clocks; "locust" processes are the load generator proper, the
         # others (the harness, the upstream service) share its cores.
         self._loadgen: dict[str, list[_TreeClock]] = {}
@@ -277,12 +286,18 @@ class Sampler:
         # requests are counted over.
         now, wall = time.monotonic(), time.time()
         server = self._server.refresh() if self._server else {}
+        threads = self._read_threads()
         cores = CoreTimes.read(self._loadgen_cpus) if self._loadgen_cpus else None
         loadgen: dict[str, dict[int, _ProcTimes]] = {}
         for role, clocks in self._loadgen.items():
             for clock in clocks:
                 loadgen.setdefault(role, {}).update(clock.refresh())
-        return Edge(now, wall, server, loadgen, cores)
+        return Edge(now, wall, server, threads, loadgen, cores)
+
+    def _read_threads(self) -> sched.Snapshot | None:
+        if self._threads is None or self._server is None:
+            return None
+        return self._threads.refresh(proc.pid for proc in self._server.live)
 
     def _sample_peaks(self, tree: list[psutil.Process]) -> None:
         if self._server is None:
@@ -341,6 +356,7 @@ class Sampler:
             with self._lock:
                 if self._server:
                     self._server.refresh()
+                    self._read_threads()
                 for clocks in self._loadgen.values():
                     for clock in clocks:
                         clock.refresh()
@@ -419,4 +435,7 @@ class Sampler:
                 if self._db_samples
                 else None,
                 rss_timeline=list(self._rss_timeline),
+                server_sched=sched.window(first.threads, last.threads)
+                if first.threads and last.threads
+                else None,
             )
