@@ -273,13 +273,17 @@ def cpu_ms_per_request(resources: WindowResources, counted: int) -> float | None
 
 
 def sched_figures(
-    window: sched.WindowSched | None, counted: int, server_cpu_s: float | None
+    window: sched.WindowSched | None,
+    counted: int,
+    server_cpu_s: float | None,
+    system_cpu_s: float | None = None,
 ) -> SchedFigures | None:
     """Every thread's switches and migrations, per request counted over the
-    same CPU interval, and the share of the tree's CPU the threads read cover;
-    None when the threads were not read."""
+    same CPU interval, the share of the tree's CPU the threads read cover, and
+    the tree's kernel-mode CPU; None when the threads were not read."""
     if window is None:
         return None
+    system_ms = system_cpu_s * 1000 / counted if system_cpu_s is not None and counted else None
 
     def per(value: int) -> float | None:
         return value / counted if counted else None
@@ -297,6 +301,10 @@ def sched_figures(
         threads_ended=window.threads_ended,
         threads_cpu_s=window.runtime_s,
         threads_cpu_share=window.runtime_s / server_cpu_s if server_cpu_s else None,
+        system_cpu_ms_per_request=system_ms,
+        system_cpu_share=system_cpu_s / server_cpu_s
+        if system_cpu_s is not None and server_cpu_s
+        else None,
     )
 
 
@@ -320,7 +328,12 @@ def server_figures(
         rss_timeline_mb=[
             [round(at, 2), round(rss / 2**20, 2)] for at, rss in resources.rss_timeline
         ],
-        sched=sched_figures(resources.server_sched, counted, resources.server_cpu_s),
+        sched=sched_figures(
+            resources.server_sched,
+            counted,
+            resources.server_cpu_s,
+            resources.server_system_cpu_s,
+        ),
     )
 
 

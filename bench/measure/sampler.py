@@ -43,6 +43,7 @@ class _ProcTimes:
     cpu: float
     voluntary: int
     involuntary: int
+    system: float = 0.0  # the kernel's part of ``cpu``
 
 
 def _read(proc: psutil.Process, with_children: bool = True) -> _ProcTimes | None:
@@ -50,10 +51,11 @@ def _read(proc: psutil.Process, with_children: bool = True) -> _ProcTimes | None
         with proc.oneshot():
             times = proc.cpu_times()
             switches = proc.num_ctx_switches()
-        cpu = times.user + times.system
+        cpu, system = times.user + times.system, times.system
         if with_children:
             cpu += times.children_user + times.children_system
-        return _ProcTimes(cpu, switches.voluntary, switches.involuntary)
+            system += times.children_system
+        return _ProcTimes(cpu, switches.voluntary, switches.involuntary, system)
     except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
         return None
 
@@ -121,13 +123,14 @@ def _delta(start: dict[int, _ProcTimes], end: dict[int, _ProcTimes]) -> _ProcTim
     for pid, last in end.items():
         first = start.get(pid, _ProcTimes(0.0, 0, 0))  # born in the window: all of it counts
         total.cpu += max(last.cpu - first.cpu, 0.0)
+        total.system += max(last.system - first.system, 0.0)
         total.voluntary += max(last.voluntary - first.voluntary, 0)
         total.involuntary += max(last.involuntary - first.involuntary, 0)
     # A process read at the start and reaped since: its start reading must be
     # subtracted from its parent's children counters, which now hold all of it.
     for pid, first in start.items():
         if pid not in end:
-            total.cpu -= first.cpu
+            total.cpu, total.system = total.cpu - first.cpu, total.system - first.system
     return total
 
 
@@ -204,6 +207,7 @@ class WindowResources:
     db_connections_mean: float | None = None
     rss_timeline: list[tuple[float, int]] = field(default_factory=list)  # (s into window, bytes)
     server_sched: sched.WindowSched | None = None  # every thread's switches and migrations
+    server_system_cpu_s: float | None = None  # the kernel's part of server_cpu_s
 
     @property
     def server_cpu_percent(self) -> float | None:
@@ -435,6 +439,7 @@ class Sampler:
                 if self._db_samples
                 else None,
                 rss_timeline=list(self._rss_timeline),
+                server_system_cpu_s=server.system if server else None,
                 server_sched=sched.window(first.threads, last.threads)
                 if first.threads and last.threads
                 else None,

@@ -37,6 +37,7 @@ REPEAT_FIGURES: dict[str, tuple[str, ...]] = {
     "ctx_involuntary_per_request": ("server", "sched", "involuntary_per_request"),
     "migrations_per_request": ("server", "sched", "migrations_per_request"),
     "threads_cpu_share": ("server", "sched", "threads_cpu_share"),
+    "system_cpu_share": ("server", "sched", "system_cpu_share"),
 }
 
 

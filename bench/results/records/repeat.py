@@ -103,6 +103,10 @@ class SchedFigures(Record):
     threads_ended: int = 0
     threads_cpu_s: float | None = None
     threads_cpu_share: float | None = None
+    # The tree's CPU in kernel mode (psutil's system time, dead threads'
+    # included), per request: switches, thread starts, sockets, all of it.
+    system_cpu_ms_per_request: float | None = None
+    system_cpu_share: float | None = None
 
 
 @dataclass

@@ -81,8 +81,13 @@ def test_per_request_figures_divide_the_windows_counts_by_its_requests():
     assert figures.ctx_per_request == pytest.approx(3.3)
     assert figures.migrations_per_request == pytest.approx(0.06)
     assert figures.threads_cpu_share == pytest.approx(0.5)
-    none = sched_figures(window, 0, None)
+    assert figures.system_cpu_ms_per_request is None  # not read
+    kernel = sched_figures(window, 100, 1.0, 0.25)
+    assert kernel.system_cpu_ms_per_request == pytest.approx(2.5)
+    assert kernel.system_cpu_share == pytest.approx(0.25)
+    none = sched_figures(window, 0, None, 0.25)
     assert none.ctx_per_request is None and none.threads_cpu_share is None
+    assert none.system_cpu_ms_per_request is None and none.system_cpu_share is None
     assert none.voluntary == 300
     assert sched_figures(None, 100, 1.0) is None
 
@@ -197,4 +202,5 @@ def test_the_sampler_counts_every_threads_switches_not_only_the_main_threads():
     assert result.server_sched.voluntary >= ROUNDS
     # psutil's figure is the main thread's alone: never more than every thread's
     assert result.server_ctx_voluntary <= result.server_sched.voluntary
+    assert 0 <= result.server_system_cpu_s <= result.server_cpu_s
     assert os.getpid() not in {pid for pid, _ in sched.read_threads([child.pid])}
