@@ -290,12 +290,14 @@ class Sampler:
         # requests are counted over.
         now, wall = time.monotonic(), time.time()
         server = self._server.refresh() if self._server else {}
-        threads = self._read_threads()
         cores = CoreTimes.read(self._loadgen_cpus) if self._loadgen_cpus else None
         loadgen: dict[str, dict[int, _ProcTimes]] = {}
         for role, clocks in self._loadgen.items():
             for clock in clocks:
                 loadgen.setdefault(role, {}).update(clock.refresh())
+        # Every thread's counts last: a few ms with hundreds of threads, and
+        # their figures are not divided by a clock read here.
+        threads = self._read_threads()
         return Edge(now, wall, server, threads, loadgen, cores)
 
     def _read_threads(self) -> sched.Snapshot | None:
