@@ -7,6 +7,11 @@ waits) and process CPU time over all threads (what the machine pays, the
 figure comparable with the end-to-end fit). The request-path benchmarks send
 one request through the real ASGI/WSGI handlers with Django's default stack,
 with switch accounting off and on, which measures the accounting's own cost.
+
+A warm sync_to_async is also timed with the hop's two threads pinned to one
+CPU and free on every CPU (``sync_to_async_pinned``/``_unpinned``): a hand-off
+to a thread that wakes on the other core costs the sleeping CPU's wake-up and
+the cache lines' trip, which a server pinned to one core never pays.
 """
 
 import asyncio
@@ -64,6 +69,27 @@ def s2a_warm(loops: int, clock: Clock, thread_sensitive: bool) -> float:
             return clock() - start
 
     return asyncio.run(main())
+
+
+@contextlib.contextmanager
+def _affinity(pinned: bool):
+    """The calling thread on one CPU (the first it may use now: pyperf's
+    ``--affinity``), or on every CPU; threads it starts inherit it. Restored on exit."""
+    saved = os.sched_getaffinity(0)
+    wanted = {min(saved)} if pinned else set(range(os.cpu_count() or 1))
+    os.sched_setaffinity(0, wanted)
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, saved)
+
+
+def s2a_affinity(loops: int, clock: Clock, pinned: bool) -> float:
+    """A warm thread-sensitive sync_to_async whose loop thread and executor
+    thread share one CPU (pinned) or may run on any (unpinned). The executor's
+    thread is started inside the affinity, so it inherits it."""
+    with _affinity(pinned):
+        return s2a_warm(loops, clock, True)
 
 
 def s2a_new_context(loops: int, clock: Clock) -> float:
@@ -292,6 +318,8 @@ BENCHMARKS: dict[str, tuple[Callable, tuple]] = {
     "s2a_warm_thread_sensitive": (s2a_warm, (True,)),
     "s2a_warm_not_thread_sensitive": (s2a_warm, (False,)),
     "s2a_new_context": (s2a_new_context, ()),
+    "sync_to_async_pinned": (s2a_affinity, (True,)),
+    "sync_to_async_unpinned": (s2a_affinity, (False,)),
     "a2s_warm": (a2s_warm, ()),
     "a2s_cold_new_loop": (a2s_cold, ()),
     "accounting_per_sync_to_async": (accounting_per_sync_to_async, ()),

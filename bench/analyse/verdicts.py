@@ -40,6 +40,9 @@ METRICS = (
     ("p99", ("latency_ms", "p99")),
     ("CPU/request", ("server", "cpu_ms_per_request")),
 )
+# Ratios shown beside the tested ones, outside Holm's family: what the kernel
+# did per request (every thread's context switches, ``bench.measure.sched``).
+KERNEL_METRICS = (("ctx switches/request", ("server", "sched", "ctx_per_request")),)
 # On PostgreSQL cells the database's backends do part of each request's work:
 # there "CPU/request" is the server's plus theirs, when both cells measured it.
 SERVER_AND_DB_CPU = ("db", "server_and_db_cpu_ms_per_request")
@@ -246,6 +249,7 @@ def pair(
         cpu_includes_database=with_db,
         metrics=unpaired,
     )
+    row.kernel = kernel_ratios(candidate, baseline, False) or None
     if blocked is None:
         return row
     if frozenset((candidate.id, baseline.id)) not in blocked:
@@ -256,7 +260,26 @@ def pair(
         name: record(compare_cells(baseline, candidate, keys, paired=True))
         for name, keys in metrics
     }
+    row.kernel = kernel_ratios(candidate, baseline, True) or None
     return row
+
+
+def kernel_ratios(
+    candidate: CellDocument, baseline: CellDocument, paired: bool
+) -> dict[str, Metric]:
+    """The kernel's figures candidate / baseline, where every successful repeat
+    of both cells has one above zero (a ratio of logs needs it); descriptive:
+    ``correct`` never sees them."""
+    found = {}
+    for name, keys in KERNEL_METRICS:
+        sides = [repeat_values(cell, keys) for cell in (candidate, baseline)]
+        complete = all(
+            len(values) == len(cell.ok_repeats) and values and min(values) > 0
+            for values, cell in zip(sides, (candidate, baseline), strict=True)
+        )
+        if complete:
+            found[name] = record(compare_cells(baseline, candidate, keys, paired=paired))
+    return found
 
 
 def verdicts(
@@ -397,7 +420,21 @@ def describe(row: VerdictRow) -> str:
         return name
 
     text = ", ".join(f"{label(name)} {metric_text(metric)}" for name, metric in row.metrics.items())
-    return text + pairing_text(row)
+    return text + kernel_text(row) + pairing_text(row)
+
+
+def kernel_text(row: VerdictRow) -> str:
+    """', ctx switches/request x3.10 [2.90, 3.31] (descriptive)': the kernel's
+    ratios, said to be outside the tests; '' where none was measured."""
+    parts = []
+    for name, metric in (row.kernel or {}).items():
+        if metric.ratio is None:
+            continue
+        text = f"{name} x{_times(metric.ratio, 2)}"
+        if metric.ci_low is not None and metric.ci_high is not None:
+            text += f" [{_times(metric.ci_low, 2)}, {_times(metric.ci_high, 2)}]"
+        parts.append(text + " (descriptive)")
+    return "".join(f", {part}" for part in parts)
 
 
 def pairing_text(row: VerdictRow) -> str:

@@ -181,6 +181,15 @@ def microbench_table(summary: "MicrobenchSummary") -> str:
             f"{figures.without_us:.0f} -> {figures.with_us:.0f} µs CPU "
             f"({fmt(figures.overhead_pct, '{:+.1f}%')})"
         )
+    if summary.pinning is not None:
+        pinning = summary.pinning
+        lines.append(
+            "warm sync_to_async, unpinned / pinned: "
+            f"{pinning.unpinned.wall.mean_us:.1f} / {pinning.pinned.wall.mean_us:.1f} µs wall "
+            f"(x{fmt(pinning.wall_ratio, '{:.2f}')}), "
+            f"{pinning.unpinned.cpu.mean_us:.1f} / {pinning.pinned.cpu.mean_us:.1f} µs CPU "
+            f"(x{fmt(pinning.cpu_ratio, '{:.2f}')})"
+        )
     return "\n".join(lines)
 
 

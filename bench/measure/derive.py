@@ -13,7 +13,7 @@ import numpy as np
 
 from bench.analyse.stats import latency_summary
 from bench.load import loadgen, output
-from bench.measure import dbcpu
+from bench.measure import dbcpu, sched
 from bench.measure.guards import loadgen_guard, slip_guard
 from bench.measure.open_loop import open_loop_latency
 from bench.measure.sampler import WindowResources
@@ -26,6 +26,7 @@ from bench.results.records import (
     LocustTotals,
     OpenLoopFigures,
     RepeatRecord,
+    SchedFigures,
     ServerFigures,
     Steadiness,
     SwitchFigures,
@@ -271,7 +272,45 @@ def cpu_ms_per_request(resources: WindowResources, counted: int) -> float | None
     return cpu_s * 1000 / counted
 
 
-def server_figures(resources: WindowResources, cpu_ms: float | None) -> ServerFigures:
+def sched_figures(
+    window: sched.WindowSched | None,
+    counted: int,
+    server_cpu_s: float | None,
+    system_cpu_s: float | None = None,
+) -> SchedFigures | None:
+    """Every thread's switches and migrations, per request counted over the
+    same CPU interval, the share of the tree's CPU the threads read cover, and
+    the tree's kernel-mode CPU; None when the threads were not read."""
+    if window is None:
+        return None
+    system_ms = system_cpu_s * 1000 / counted if system_cpu_s is not None and counted else None
+
+    def per(value: int) -> float | None:
+        return value / counted if counted else None
+
+    return SchedFigures(
+        voluntary=window.voluntary,
+        involuntary=window.involuntary,
+        migrations=window.migrations,
+        voluntary_per_request=per(window.voluntary),
+        involuntary_per_request=per(window.involuntary),
+        ctx_per_request=per(window.voluntary + window.involuntary),
+        migrations_per_request=per(window.migrations),
+        threads_at_start=window.threads_at_start,
+        threads_born=window.threads_born,
+        threads_ended=window.threads_ended,
+        threads_cpu_s=window.runtime_s,
+        threads_cpu_share=window.runtime_s / server_cpu_s if server_cpu_s else None,
+        system_cpu_ms_per_request=system_ms,
+        system_cpu_share=system_cpu_s / server_cpu_s
+        if system_cpu_s is not None and server_cpu_s
+        else None,
+    )
+
+
+def server_figures(
+    resources: WindowResources, cpu_ms: float | None, counted: int = 0
+) -> ServerFigures:
     """The server's part of the record, from what the sampler read."""
     return ServerFigures(
         cpu_s=resources.server_cpu_s,
@@ -289,6 +328,12 @@ def server_figures(resources: WindowResources, cpu_ms: float | None) -> ServerFi
         rss_timeline_mb=[
             [round(at, 2), round(rss / 2**20, 2)] for at, rss in resources.rss_timeline
         ],
+        sched=sched_figures(
+            resources.server_sched,
+            counted,
+            resources.server_cpu_s,
+            resources.server_system_cpu_s,
+        ),
     )
 
 
@@ -374,7 +419,7 @@ def derive(
         totals_consistent=locust_total_matches(samples, totals),
         locust_processes=samples.roles,
         locust_workers=samples.worker_ids,
-        server=server_figures(resources, cpu_ms),
+        server=server_figures(resources, cpu_ms, counted),
         loadgen=loadgen_figures(resources, settings, guard),
         switches=switch_figures(switches),
         db=db_record(resources, counted, database_cpu),

@@ -13,6 +13,11 @@ its CPU moves into the master's reading. Only a process that dies between two
 polls and is never reaped by a watched parent can lose up to one poll
 (``POLL_SECONDS``) of CPU: its last reading is kept.
 
+Context switches per thread and CPU migrations come from ``bench.measure.sched``
+(read at the same edges and polls; it says how threads that start or end in
+the window are counted): ``server_ctx_*`` here are the processes' main threads
+only, as psutil reads them.
+
 Memory is USS and PSS per process (shared pages counted once), with the
 gunicorn master and its workers apart; RSS is kept for comparison with older
 runs. The load generator is measured as whole cores: /proc/stat's busy and
@@ -27,6 +32,7 @@ from dataclasses import dataclass, field
 
 import psutil
 
+from bench.measure import sched
 from bench.results.records import LoadgenCores
 
 POLL_SECONDS = 0.2
@@ -37,6 +43,7 @@ class _ProcTimes:
     cpu: float
     voluntary: int
     involuntary: int
+    system: float = 0.0  # the kernel's part of ``cpu``
 
 
 def _read(proc: psutil.Process, with_children: bool = True) -> _ProcTimes | None:
@@ -44,10 +51,11 @@ def _read(proc: psutil.Process, with_children: bool = True) -> _ProcTimes | None
         with proc.oneshot():
             times = proc.cpu_times()
             switches = proc.num_ctx_switches()
-        cpu = times.user + times.system
+        cpu, system = times.user + times.system, times.system
         if with_children:
             cpu += times.children_user + times.children_system
-        return _ProcTimes(cpu, switches.voluntary, switches.involuntary)
+            system += times.children_system
+        return _ProcTimes(cpu, switches.voluntary, switches.involuntary, system)
     except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
         return None
 
@@ -115,13 +123,14 @@ def _delta(start: dict[int, _ProcTimes], end: dict[int, _ProcTimes]) -> _ProcTim
     for pid, last in end.items():
         first = start.get(pid, _ProcTimes(0.0, 0, 0))  # born in the window: all of it counts
         total.cpu += max(last.cpu - first.cpu, 0.0)
+        total.system += max(last.system - first.system, 0.0)
         total.voluntary += max(last.voluntary - first.voluntary, 0)
         total.involuntary += max(last.involuntary - first.involuntary, 0)
     # A process read at the start and reaped since: its start reading must be
     # subtracted from its parent's children counters, which now hold all of it.
     for pid, first in start.items():
         if pid not in end:
-            total.cpu -= first.cpu
+            total.cpu, total.system = total.cpu - first.cpu, total.system - first.system
     return total
 
 
@@ -164,6 +173,7 @@ class Edge:
     monotonic: float
     wall: float  # time.time(), the clock locust stamps its samples with
     server: dict[int, _ProcTimes]
+    threads: sched.Snapshot | None
     loadgen: dict[str, dict[int, _ProcTimes]]
     cores: CoreTimes | None
 
@@ -196,6 +206,8 @@ class WindowResources:
     db_connections_peak: int | None = None
     db_connections_mean: float | None = None
     rss_timeline: list[tuple[float, int]] = field(default_factory=list)  # (s into window, bytes)
+    server_sched: sched.WindowSched | None = None  # every thread's switches and migrations
+    server_system_cpu_s: float | None = None  # the kernel's part of server_cpu_s
 
     @property
     def server_cpu_percent(self) -> float | None:
@@ -217,6 +229,7 @@ class Sampler:
         loadgen_cpus: frozenset[int] | None = None,
     ) -> None:
         self._server = _TreeClock(server_pid) if server_pid else None
+        self._threads = sched.ThreadClock() if server_pid else None
         # role -> clocks; "locust" processes are the load generator proper, the
         # others (the harness, the upstream service) share its cores.
         self._loadgen: dict[str, list[_TreeClock]] = {}
@@ -282,7 +295,15 @@ class Sampler:
         for role, clocks in self._loadgen.items():
             for clock in clocks:
                 loadgen.setdefault(role, {}).update(clock.refresh())
-        return Edge(now, wall, server, loadgen, cores)
+        # Every thread's counts last: a few ms with hundreds of threads, and
+        # their figures are not divided by a clock read here.
+        threads = self._read_threads()
+        return Edge(now, wall, server, threads, loadgen, cores)
+
+    def _read_threads(self) -> sched.Snapshot | None:
+        if self._threads is None or self._server is None:
+            return None
+        return self._threads.refresh(proc.pid for proc in self._server.live)
 
     def _sample_peaks(self, tree: list[psutil.Process]) -> None:
         if self._server is None:
@@ -341,6 +362,7 @@ class Sampler:
             with self._lock:
                 if self._server:
                     self._server.refresh()
+                    self._read_threads()
                 for clocks in self._loadgen.values():
                     for clock in clocks:
                         clock.refresh()
@@ -419,4 +441,8 @@ class Sampler:
                 if self._db_samples
                 else None,
                 rss_timeline=list(self._rss_timeline),
+                server_system_cpu_s=server.system if server else None,
+                server_sched=sched.window(first.threads, last.threads)
+                if first.threads and last.threads
+                else None,
             )

@@ -109,6 +109,8 @@ def _context(report: Report) -> dict[str, Any]:
         "cells": cells,
         # a column for the database's CPU only when some cell measured it
         "db_cpu": any(cell.median("db_cpu_ms_per_request") is not None for cell in cells),
+        # the kernel's columns only for runs that read every thread's switches
+        "kernel": any(cell.median("ctx_per_request") is not None for cell in cells),
         "sustained": [(row, sustained.describe_rate(row)) for row in report.sustained],
         "sustained_verdicts": [sustained.describe_verdict(v) for v in report.sustained_verdicts],
         "held": [held.describe(row) for row in report.held],

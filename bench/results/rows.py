@@ -59,6 +59,9 @@ class VerdictRow:
     # None: a run without blocks, whose metrics are the unpaired ones.
     pairing: str | None = None
     unpaired: dict[str, Metric] | None = None
+    # Descriptive ratios beside the tested ones, outside Holm's family (the
+    # kernel's side: context switches per request); None: not measured.
+    kernel: dict[str, Metric] | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -76,6 +79,8 @@ class VerdictRow:
             data["pairing"] = self.pairing
         if self.unpaired is not None:
             data["unpaired"] = _metrics_json(self.unpaired)
+        if self.kernel is not None:
+            data["kernel"] = _metrics_json(self.kernel)
         return data
 
 

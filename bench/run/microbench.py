@@ -22,6 +22,7 @@ from bench.results.records.microbench import (
     ClockFigure,
     HandlerOverhead,
     MicrobenchSummary,
+    Pinning,
     Timing,
 )
 from bench.serve import processes
@@ -34,6 +35,8 @@ DERIVED = {
     ),
     "sync_to_async, warm, thread_sensitive=False": ("s2a_warm_not_thread_sensitive", "plain_await"),
     "new thread-sensitive context + one sync_to_async": ("s2a_new_context", "plain_await"),
+    "sync_to_async, warm, both threads pinned to one CPU": ("sync_to_async_pinned", "plain_await"),
+    "sync_to_async, warm, threads free on every CPU": ("sync_to_async_unpinned", "plain_await"),
     "async_to_sync under an outer async_to_sync (warm)": ("a2s_warm", "plain_call"),
     "async_to_sync with a new event loop (cold)": ("a2s_cold_new_loop", "plain_call"),
 }
@@ -105,6 +108,26 @@ def _overhead(table: dict[str, Timing]) -> AccountingOverhead:
     return overhead
 
 
+def _pinning(table: dict[str, Timing]) -> Pinning | None:
+    """Unpinned against pinned (each less the floor of a plain await), or None
+    unless both ran; a ratio only where the pinned figure is above zero."""
+    names = ("sync_to_async_pinned", "sync_to_async_unpinned", "plain_await")
+    if not all(name in table for name in names):
+        return None
+    pinned = _less(table[names[0]], table[names[2]])
+    unpinned = _less(table[names[1]], table[names[2]])
+
+    def ratio(a: ClockFigure, b: ClockFigure) -> float | None:
+        return b.mean_us / a.mean_us if a.mean_us > 0 else None
+
+    return Pinning(
+        pinned=pinned,
+        unpinned=unpinned,
+        wall_ratio=ratio(pinned.wall, unpinned.wall),
+        cpu_ratio=ratio(pinned.cpu, unpinned.cpu),
+    )
+
+
 def summarise(path: Path) -> MicrobenchSummary:
     """Per-benchmark mean and standard deviation (µs), and the derived figures."""
     suite = pyperf.BenchmarkSuite.load(str(path))
@@ -116,12 +139,16 @@ def summarise(path: Path) -> MicrobenchSummary:
         if name in table and floor in table
     }
     metadata = suite.get_metadata() if hasattr(suite, "get_metadata") else {}
+    pinning = _pinning(table)
+    keys = ("schema_version", "benchmarks", "per_switch", "accounting_overhead", "metadata")
     return MicrobenchSummary(
         schema_version=results.SCHEMA_VERSION,
         benchmarks=table,
         per_switch=derived,
         accounting_overhead=_overhead(table),
         metadata={k: str(v) for k, v in metadata.items()},
+        pinning=pinning,
+        json_keys=(*keys, "pinning") if pinning is not None else keys,
     )
 
 

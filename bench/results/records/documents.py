@@ -1,5 +1,6 @@
 """The documents of a run: each cell's file, run.json, and the ceilings inside it."""
 
+import statistics
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self
 
@@ -27,6 +28,16 @@ SUMMARY_METRICS: dict[str, tuple[str, ...]] = {
     "async_to_sync_per_request": ("switches", "async_to_sync_per_request"),
     "db_connections_peak": ("db", "connections_peak"),
     "db_cpu_ms_per_request": ("db", "cpu_ms_per_request"),
+}
+# Figures a cell's summary does not keep (they came after the committed runs,
+# whose summaries stay as written): their medians are taken from the repeats.
+REPEAT_FIGURES: dict[str, tuple[str, ...]] = {
+    "ctx_per_request": ("server", "sched", "ctx_per_request"),
+    "ctx_voluntary_per_request": ("server", "sched", "voluntary_per_request"),
+    "ctx_involuntary_per_request": ("server", "sched", "involuntary_per_request"),
+    "migrations_per_request": ("server", "sched", "migrations_per_request"),
+    "threads_cpu_share": ("server", "sched", "threads_cpu_share"),
+    "system_cpu_share": ("server", "sched", "system_cpu_share"),
 }
 
 
@@ -67,15 +78,20 @@ class CellDocument(Record):
         return [repeat for repeat in self.repeats if repeat.ok]
 
     def median(self, metric: str) -> float | None:
-        """The median over repeats of ``metric`` (a key of ``SUMMARY_METRICS``),
-        or None where the cell has no such figure."""
+        """The median over repeats of ``metric`` (a key of ``SUMMARY_METRICS``
+        or ``REPEAT_FIGURES``), or None where the cell has no such figure."""
         spread = self.summary.get(metric)
-        return spread.median if spread is not None else None
+        if spread is not None:
+            return spread.median
+        if metric not in REPEAT_FIGURES:
+            return None
+        values = self.values(metric)
+        return statistics.median(values) if values else None
 
     def values(self, metric: str) -> list[float]:
-        """``metric`` (a key of ``SUMMARY_METRICS``) of every repeat that measured,
-        where it has one: the values its summary is made of."""
-        keys = SUMMARY_METRICS[metric]
+        """``metric`` (a key of ``SUMMARY_METRICS`` or ``REPEAT_FIGURES``) of every
+        repeat that measured, where it has one: the values its summary is made of."""
+        keys = SUMMARY_METRICS.get(metric) or REPEAT_FIGURES[metric]
         found = [repeat.figure(keys) for repeat in self.ok_repeats]
         return [float(value) for value in found if value is not None]
 

@@ -61,6 +61,17 @@ class AccountingOverhead(Record):
 
 
 @dataclass
+class Pinning(Record):
+    """A warm sync_to_async (less its floor) with its threads on one CPU and on
+    every CPU, and unpinned over pinned, on each clock."""
+
+    pinned: Timing = field(default_factory=Timing)
+    unpinned: Timing = field(default_factory=Timing)
+    wall_ratio: float | None = None
+    cpu_ratio: float | None = None
+
+
+@dataclass
 class MicrobenchSummary(Record):
     """``results/<timestamp>-microbench/summary.json``."""
 
@@ -69,3 +80,4 @@ class MicrobenchSummary(Record):
     per_switch: dict[str, Timing] = field(default_factory=dict)
     accounting_overhead: AccountingOverhead = field(default_factory=AccountingOverhead)
     metadata: dict[str, str] = field(default_factory=dict)
+    pinning: Pinning | None = None  # written only when both of its benchmarks ran

@@ -83,8 +83,38 @@ class LocustTotals(Record):
 
 
 @dataclass
+class SchedFigures(Record):
+    """The kernel's side of the window, over every thread of the server's tree:
+    context switches and CPU migrations, in total and per request counted in
+    the CPU interval. ``bench.measure.sched`` says how threads born or ended
+    in the window are counted; ``threads_cpu_share`` is the CPU time of the
+    threads read over the tree's CPU, the share of the work whose switches
+    were seen (threads born and ended between two polls are not)."""
+
+    voluntary: int = 0
+    involuntary: int = 0
+    migrations: int = 0
+    voluntary_per_request: float | None = None
+    involuntary_per_request: float | None = None
+    ctx_per_request: float | None = None  # voluntary + involuntary
+    migrations_per_request: float | None = None
+    threads_at_start: int = 0
+    threads_born: int = 0
+    threads_ended: int = 0
+    threads_cpu_s: float | None = None
+    threads_cpu_share: float | None = None
+    # The tree's CPU in kernel mode (psutil's system time, dead threads'
+    # included), per request: switches, thread starts, sockets, all of it.
+    system_cpu_ms_per_request: float | None = None
+    system_cpu_share: float | None = None
+
+
+@dataclass
 class ServerFigures(Record):
-    """The server's CPU over the interval and its memory, threads and switches."""
+    """The server's CPU over the interval and its memory, threads and switches.
+
+    ``ctx_voluntary``/``ctx_involuntary`` are psutil's reading of each
+    process's main thread only; ``sched`` has every thread's."""
 
     cpu_s: float | None = None
     cpu_ms_per_request: float | None = None
@@ -99,6 +129,7 @@ class ServerFigures(Record):
     ctx_involuntary: int | None = None
     sampled_wall_s: float | None = None
     rss_timeline_mb: list[list[float]] | None = None  # sampled; an archive drops it
+    sched: SchedFigures | None = None  # absent in runs from before it
 
     # What ``bench.results.archive`` leaves out: the raw samples rebuild it.
     SAMPLED: ClassVar[tuple[str, ...]] = ("rss_timeline_mb", "memory_by_process")

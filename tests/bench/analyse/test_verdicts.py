@@ -235,3 +235,32 @@ def test_cells_group_by_identity_in_first_seen_order_with_cells_defaults():
     groups = by_identity(cells, ("endpoint", "db_mode", "rate"))
     assert list(groups) == [("b", "", 0), ("a", "sqlite", 0), ("a", "", 0)]
     assert groups[("b", "", 0)] == [cells[0], cells[2]]
+
+
+def with_ctx(data: dict, per_request: list[float]) -> dict:
+    for repeat, value in zip(data["repeats"], per_request, strict=True):
+        repeat["server"]["sched"] = {"ctx_per_request": value}
+    return data
+
+
+def test_the_ctx_switch_ratio_stands_beside_the_verdict_outside_holms_family():
+    """ASGI's 9, 10, 11 switches per request against WSGI's 3, 3, 3: x3.30
+    (geometric means), printed after the tested ratios, never Holm-corrected."""
+    wsgi = with_ctx(cell("json", "gunicorn-gthread", "sync", [100] * 3, [50] * 3, [1] * 3), [3] * 3)
+    asgi = with_ctx(cell("json", "uvicorn", "async", [90] * 3, [55] * 3, [2] * 3), [9, 10, 11])
+    (row,) = verdicts.verdicts([wsgi, asgi], INTERFACES)["json"]
+    expected = (9 * 10 * 11) ** (1 / 3) / 3
+    assert row.kernel["ctx switches/request"].ratio == pytest.approx(expected)
+    assert "ctx switches/request" not in row.metrics  # not among the tested
+    text = verdicts.describe(row)
+    assert f"ctx switches/request x{expected:.2f}" in text and "(descriptive)" in text
+    assert text.index("CPU/request") < text.index("ctx switches/request")
+    assert row.to_json()["kernel"]["ctx switches/request"]["ratio"] == pytest.approx(expected)
+
+
+def test_no_ctx_switch_ratio_where_a_cell_did_not_read_them():
+    wsgi = cell("json", "gunicorn-gthread", "sync", [100] * 3, [50] * 3, [1] * 3)
+    asgi = with_ctx(cell("json", "uvicorn", "async", [90] * 3, [55] * 3, [2] * 3), [9, 10, 11])
+    (row,) = verdicts.verdicts([wsgi, asgi], INTERFACES)["json"]
+    assert row.kernel is None and "ctx switches" not in verdicts.describe(row)
+    assert "kernel" not in row.to_json()

@@ -291,8 +291,11 @@ def test_a_derived_record_has_the_shape_of_the_committed_runs(monkeypatch):
     assert list(made) == [k for k in committed if k not in ("repeat", "elapsed_s")]
     for part in ("intervals", "steady", "latency_ms", "loadgen", "locust_totals"):
         assert list(_shape(made[part])) == list(_shape(committed[part])), part
-    server = [k for k in made["server"] if k not in ("rss_timeline_mb", "memory_by_process")]
+    # every thread's switches (``sched``) came after the committed runs: at the end
+    new = ("rss_timeline_mb", "memory_by_process", "sched")
+    server = [k for k in made["server"] if k not in new]
     assert server == list(committed["server"])
+    assert list(made["server"])[-1] == "sched"
 
 
 def test_a_server_waiting_on_its_database_still_gets_server_plus_database_cpu(monkeypatch):

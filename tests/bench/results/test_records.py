@@ -181,3 +181,20 @@ def test_a_cross_check_writes_calibration_jsons_keys_in_order():
     ]  # fmt: skip
     text = json.dumps(check.to_json())
     assert json.dumps(CrossCheck.from_json(json.loads(text)).to_json()) == text
+
+
+def test_every_threads_switches_round_trip_and_give_a_cells_median():
+    """A repeat with the kernel's figures reads back to the same JSON, and a
+    cell's median of them comes from its repeats (its summary has none)."""
+    from bench.results.records import SchedFigures
+
+    repeats = []
+    for index, share in enumerate((3.0, 5.0, 4.0)):
+        server = {"cpu_ms_per_request": 1.0, "sched": {"ctx_per_request": share}}
+        repeats.append({"status": "ok", "repeat": index + 1, "server": server})
+    data = {"cell": None, "status": "ok", "repeats": repeats}
+    document = CellDocument.from_json(data)
+    assert isinstance(document.repeats[0].server.sched, SchedFigures)
+    assert json.dumps(document.to_json()) == json.dumps(data)
+    assert document.median("ctx_per_request") == 4.0
+    assert document.median("migrations_per_request") is None

@@ -68,3 +68,36 @@ def test_summary_subtracts_the_floor_and_states_the_accounting_overhead(tmp_path
     assert list(data["benchmarks"]["plain_call"]["cpu"]) == ["mean_us", "stdev_us"]
     text = json.dumps(data)
     assert json.dumps(MicrobenchSummary.from_json(json.loads(text)).to_json()) == text
+
+
+def test_the_pinned_and_unpinned_hop_give_their_ratio(tmp_path):
+    """70 µs pinned, 210 µs unpinned (each less a 0.5 µs await): x3.00 on both clocks."""
+    means = {"plain_await": 0.5e-6, "sync_to_async_pinned": 70.5e-6}
+    means["sync_to_async_unpinned"] = 210.5e-6
+    benchmarks = [
+        _benchmark(f"{name}:{clock}", [mean * 0.99, mean * 1.01])
+        for name, mean in means.items()
+        for clock in ("wall", "cpu")
+    ]
+    path = tmp_path / "suite.json"
+    pyperf.BenchmarkSuite(benchmarks).dump(str(path))
+    summary = microbench.summarise(path)
+    pinning = summary.pinning
+    assert pinning.pinned.wall.mean_us == pytest.approx(70.0)
+    assert pinning.unpinned.cpu.mean_us == pytest.approx(210.0)
+    assert pinning.wall_ratio == pytest.approx(3.0) and pinning.cpu_ratio == pytest.approx(3.0)
+    assert "(x3.00)" in formatter.microbench_table(summary)
+    data = summary.to_json()
+    assert list(data)[-1] == "pinning"
+    text = json.dumps(data)
+    assert json.dumps(MicrobenchSummary.from_json(json.loads(text)).to_json()) == text
+
+
+def test_the_pinned_hop_runs_on_one_cpu_and_restores_the_affinity():
+    import os
+
+    before = os.sched_getaffinity(0)
+    seen = []
+    with suite._affinity(True):
+        seen.append(os.sched_getaffinity(0))
+    assert seen == [{min(before)}] and os.sched_getaffinity(0) == before
