@@ -282,11 +282,12 @@ def beside(rows: "list[BesideRow]", cost_dir: Path) -> list[str]:
             none="-",
         )
         calls = fmt(row.syscalls_ratio, "x{:.2f}", none="-")
+        switches = fmt(row.ctx_ratio, "x{:.2f}", none="not counted in this run")
         lines.append(
             f"  {row.question}: CPU x{fmt(row.cpu_ratio, '{:.2f}')}{interval}, "
             f"instructions x{fmt(row.instructions_ratio, '{:.2f}')} ({share} of the CPU "
             f"ratio on a log scale), the rest x{fmt(row.rest_ratio, '{:.2f}')}, "
-            f"system calls {calls}"
+            f"system calls {calls}, context switches {switches}"
         )
     return lines
 

@@ -9,8 +9,8 @@ after a thread hand-off. On a log scale the two ratios add up:
 ``log(cpu) = log(instructions) + log(the rest)``, so the share the
 instructions explain is ``log(instructions) / log(cpu)``, and the rest is
 ``cpu / instructions`` per request. System calls per request (strace pass)
-and context switches per request (timed run) are set beside it as the
-kernel's side in counts.
+and every thread's context switches per request (timed run) are set beside
+it as the kernel's side in counts.
 
 Cells are matched by what they measure (scenario, endpoint, server, view
 style, stack), not by load: the cost run has one client, the timed run many.
@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING
 
 from bench.plan.matrix import Cell
 
-if TYPE_CHECKING:  # the cost package imports bench.run, which imports the report
+if TYPE_CHECKING:
     from bench.cost.records import CostCell, CostDocument
+    from bench.results.rows import VerdictRow
     from bench.report.contents import Report
 
 
@@ -39,6 +40,9 @@ class BesideRow:
     cpu_high: float | None
     instructions_ratio: float
     syscalls_ratio: float | None  # None: a cell without a strace pass
+    # every thread's context switches per request, candidate / baseline, from
+    # the timed run (None: a run from before they were counted)
+    ctx_ratio: float | None = None
 
     @property
     def explained_share(self) -> float | None:
@@ -65,6 +69,11 @@ def _cost_cells(document: "CostDocument") -> dict[tuple, "CostCell"]:
         for cost in document.cells
         if cost.cell is not None and cost.instructions_per_request
     }
+
+
+def _ctx_ratio(row: "VerdictRow") -> float | None:
+    metric = (row.kernel or {}).get("ctx switches/request")
+    return metric.ratio if metric is not None else None
 
 
 def rows(report: "Report", document: "CostDocument") -> list[BesideRow]:
@@ -101,6 +110,7 @@ def rows(report: "Report", document: "CostDocument") -> list[BesideRow]:
                     instructions_ratio=cost_b.instructions_per_request
                     / cost_a.instructions_per_request,
                     syscalls_ratio=syscalls,
+                    ctx_ratio=_ctx_ratio(row),
                 )
             )
     return found
