@@ -24,8 +24,8 @@ from bench.plan.matrix import Cell
 
 if TYPE_CHECKING:
     from bench.cost.records import CostCell, CostDocument
-    from bench.results.rows import VerdictRow
     from bench.report.contents import Report
+    from bench.results.rows import VerdictRow
 
 
 @dataclass(frozen=True)
