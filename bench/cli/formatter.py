@@ -199,7 +199,7 @@ def _millions(value: float | None) -> str:
 
 def cost_progress(cost: "CostCell", stage: str) -> str:
     """``cost``: one line as each repeat of a cell ends (or the cell fails)."""
-    cell_id = cost.cell.id if cost.cell else "?"
+    cell_id = (cost.cell.id if cost.cell else "?") + (f" [{cost.release}]" if cost.release else "")
     if stage == "failed":
         return f"{cell_id}: failed: {cost.error}"
     last = cost.repeats[-1]

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bench import ROOT
-from bench.cost import measure, syscalls, valgrind
+from bench.cost import measure, releases, syscalls, valgrind
 from bench.cost.records import (
     COST_FILE,
     CostCell,
@@ -148,14 +148,25 @@ def new_document(
     )
 
 
+@dataclass(frozen=True)
+class Job:
+    """One cell of the run in one environment: what ``_measure_all`` measures."""
+
+    target: measure.Target
+    settings: measure.CostSettings  # with the environment's interpreter
+    raw_name: str  # its directory under raw/
+
+
 def execute(
     cost_plan: CostPlan,
     settings: measure.CostSettings,
     root: Path,
     command: Sequence[str],
     progress: Progress,
+    environments: Sequence[releases.Environment] = (),
 ) -> tuple[Path, CostDocument]:
-    """Measure every cell of ``cost_plan``; the run's directory and its document."""
+    """Measure every cell of ``cost_plan`` (in each of ``environments``, when
+    given: the releases compared); the run's directory and its document."""
     if settings.low < 1 or settings.high <= settings.low:
         raise UsageError(
             f"--requests takes LOW HIGH with 1 <= LOW < HIGH, got {settings.low} {settings.high}"
@@ -174,17 +185,25 @@ def execute(
     run_dir = results.create_run_dir(root, "cost")
     document = new_document(settings, tool, command)
     env = server_env()
-    for target in cost_plan.targets:
-        document.cells.append(
-            CostCell(
-                cell=target.cell,
-                path=target.path,
-                server=target.spec.describe(settings.options),
+    jobs = []
+    for environment in environments or [None]:
+        for target in cost_plan.targets:
+            job_settings, raw_name = settings, target.cell.id
+            cost = CostCell(
+                cell=target.cell, path=target.path, server=target.spec.describe(settings.options)
             )
-        )
+            if environment is not None:
+                options = replace(settings.options, python=environment.python)
+                job_settings = replace(settings, options=options)
+                raw_name = (
+                    f"{target.cell.id}@{environment.django.version}-{environment.asgiref.version}"
+                )
+                cost.release, cost.versions = environment.label, dict(environment.versions)
+            jobs.append(Job(target, job_settings, raw_name))
+            document.cells.append(cost)
     save(run_dir, document)
     try:
-        _measure_all(run_dir, document, cost_plan.targets, tool, env, settings, progress)
+        _measure_all(run_dir, document, jobs, tool, env, settings.repeats, progress)
         document.status = "complete" if all(c.status == "ok" for c in document.cells) else "partial"
     except BaseException:
         document.status = "interrupted"
@@ -198,19 +217,22 @@ def execute(
 def _measure_all(
     run_dir: Path,
     document: CostDocument,
-    targets: list[measure.Target],
+    jobs: list[Job],
     tool: valgrind.Valgrind,
     env: dict[str, str],
-    settings: measure.CostSettings,
+    repeats: int,
     progress: Progress,
 ) -> None:
-    """The passes over the cells; a failed cell is recorded and left out of later passes."""
-    pairs = list(zip(targets, document.cells, strict=True))
-    for index in range(1, settings.repeats + 1):
-        for target, cell in pairs:
+    """The passes over the cells (each release's in turn, so a run stopped early
+    has every cell of every release once); a failed cell is recorded and left
+    out of later passes."""
+    pairs = list(zip(jobs, document.cells, strict=True))
+    for index in range(1, repeats + 1):
+        for job, cell in pairs:
             if cell.status == "failed":
                 continue
-            raw_dir = run_dir / "raw" / target.cell.id
+            target, settings = job.target, job.settings
+            raw_dir = run_dir / "raw" / job.raw_name
             cell_env = {**env, "BENCH_STACK": target.cell.stack}
             try:
                 if cell.hops is None:

@@ -39,6 +39,9 @@ class ServerOptions:
     host: str = "127.0.0.1"
     # gunicorn's --worker-connections; None: its default (1000)
     worker_connections: int | None = None
+    # The interpreter the server runs under: another release's environment
+    # (bench.cost.releases); None: the harness's own, sys.executable.
+    python: str | None = None
 
 
 def thread_per_connection(options: ServerOptions, connections: int) -> ServerOptions:
@@ -68,7 +71,10 @@ class ServerSpec:
         return all(importlib.util.find_spec(module) is not None for module in self.requires)
 
     def command(self, app: str, host: str, port: int, options: ServerOptions) -> list[str]:
-        return self.build(app, host, port, options)
+        argv = self.build(app, host, port, options)
+        if options.python is not None and argv[0] == sys.executable:
+            argv[0] = options.python
+        return argv
 
     def describe(self, options: ServerOptions) -> dict:
         """The configuration a run records for this server."""

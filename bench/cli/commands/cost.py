@@ -89,6 +89,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="seconds a server under valgrind may take to answer its first request",
     )
     how.add_argument("--results", type=Path, default=results.DEFAULT_RESULTS, help="results root")
+    versions = parser.add_argument_group("releases side by side (one cached environment each)")
+    versions.add_argument(
+        "--django",
+        nargs="+",
+        metavar="SPEC",
+        help="Django releases: a series (5.2.x, newest on the index), an exact version "
+        "(6.1.3) or a checkout's path; every cell runs in each",
+    )
+    versions.add_argument(
+        "--asgiref",
+        nargs="+",
+        metavar="SPEC",
+        help="asgiref releases, likewise (default: the harness's own); every Django with each",
+    )
     gate = parser.add_argument_group("against a baseline (a check for CI)")
     gate.add_argument(
         "--baseline", type=Path, metavar="RUN", help="an earlier cost run's directory"
@@ -139,6 +153,13 @@ def run_from_args(args: argparse.Namespace, argv: Sequence[str]) -> int:
         raise UsageError(f"--fail-above takes a percentage >= 0, got {args.fail_above:g}")
     baseline = gate.read_baseline(args.baseline) if args.baseline is not None else None
     cost_plan = _plan(args)
+    environments = []
+    if args.django or args.asgiref:
+        from bench.cost import releases
+
+        for django, asgiref in releases.combinations(args.django, args.asgiref):
+            print(f"environment: {django.label}, {asgiref.label} ...", flush=True)
+            environments.append(releases.environment(django, asgiref))
     for note in cost_plan.notes:
         print(f"note: {note}")
     low, high = args.requests
@@ -158,6 +179,7 @@ def run_from_args(args: argparse.Namespace, argv: Sequence[str]) -> int:
         args.results,
         list(argv),
         lambda cell, stage: print(formatter.cost_progress(cell, stage), flush=True),
+        environments,
     )
     print(formatter.cost_table(document, execute.ratios(document)))
     for line in formatter.hop_costs(execute.hop_costs(document)):

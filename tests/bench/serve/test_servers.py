@@ -89,3 +89,18 @@ def test_a_server_that_never_becomes_ready_times_out(tmp_path):
         launch.start(
             spec, env=server_env(), log_path=tmp_path / "s.log", ready_path="/nope", timeout=2
         )
+
+
+def test_a_server_runs_under_the_interpreter_its_options_name():
+    import sys
+
+    from bench.serve import servers as registry
+
+    options = registry.ServerOptions(python="/envs/django52/bin/python")
+    for name in ("gunicorn-gthread", "uvicorn"):
+        argv = registry.get(name).command("project.wsgi:application", "127.0.0.1", 8000, options)
+        assert argv[:2] == ["/envs/django52/bin/python", "-m"]
+        default = registry.get(name).command(
+            "project.wsgi:application", "127.0.0.1", 8000, registry.ServerOptions()
+        )
+        assert default[0] == sys.executable and default[1:] == argv[1:]
