@@ -20,13 +20,19 @@ A full garbage collection of the start-up heap would be the largest
 empties every generation, and each run records the collections its counted
 requests held, so a repeat whose runs held different numbers of full
 collections says so. Work that grows with wall time rather than with
-requests (an event loop's periodic tick, gunicorn's heartbeat, the arbiter's
-loop: about 60 k instructions a second here) is left: slower runs carry a
-little more of it. A cell's figure is the median of its repeats, and a
-repeat more than ``AGREEMENT`` from it is named (``records.CostCell``): once,
-in a CI run, one worker run counted about 160 M instructions out of line
-with its twin, for a cause not found; the median and the flag keep such a repeat from becoming
-the figure unseen.
+requests would not cancel either: uvicorn's main loop wakes ten times a
+second (259 k instructions a second under valgrind, idle), gunicorn's
+arbiter and worker once a second, and a run's seconds move with the
+machine's load. So the high run goes first, and the low run, once its
+requests are answered, waits idle until it has lasted as long: both carry
+the same seconds of the clock's work, and it cancels (idle: what the
+clock costs while requests run, if it differs, does not).
+
+A cell's figure is the median of its repeats, and a repeat more than
+``AGREEMENT`` from it is named (``records.CostCell``): once, in a CI run,
+one worker run counted about 160 M instructions out of line with its twin,
+for a cause not found; the median and the flag keep such a repeat from
+becoming the figure unseen.
 
 The hops beside the count come from a separate, short run without valgrind,
 with the project's switch accounting on: the accounting executes code of its
@@ -121,9 +127,13 @@ def server_run(
     tool: valgrind.Valgrind,
     env: Mapping[str, str],
     settings: CostSettings,
+    last_seconds: float = 0.0,
 ) -> ServerRun:
     """Start the server under valgrind, send one request and then ``requests``, stop it,
-    and read every process's count."""
+    and read every process's count. The run lasts at least ``last_seconds`` from
+    its first counted request to its last control request: a run with fewer
+    requests waits out the rest idle, so that both runs of a repeat carry the
+    same seconds of the work that follows the clock (see the module's docstring)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     port = free_port(settings.options.host)
     application = target.application
@@ -147,6 +157,8 @@ def server_run(
         started = time.monotonic()
         client.send(target.path, requests)
         seconds = time.monotonic() - started
+        idle = max(0.0, last_seconds - seconds)
+        time.sleep(idle)
         after = control_state(client.get(f"{WINDOW_PREFIX}end"))
     except BenchError as exc:
         raise CostError(f"{target.cell.id}: {exc}" + _tail(child)) from None
@@ -159,6 +171,7 @@ def server_run(
         instructions=sum(count.instructions for count in counts),
         processes=[ProcessRecord(c.pid, c.command, c.instructions) for c in counts],
         seconds=round(seconds, 3),
+        idle_seconds=round(idle, 3),
         collections=[b - a for a, b in zip(before.collections, after.collections, strict=True)],
     )
 
@@ -224,14 +237,16 @@ def repeat(
     env: Mapping[str, str],
     settings: CostSettings,
 ) -> CostRepeat:
-    """One repeat of a cell: the low and the high run, differenced."""
-    runs = []
-    for requests in (settings.low, settings.high):
+    """One repeat of a cell: the high run, then the low run as long as it was
+    (``server_run``'s ``last_seconds``), differenced."""
+    runs: dict[int, ServerRun] = {}
+    for requests in (settings.high, settings.low):
         out_dir = raw_dir / f"r{index}" / f"n{requests}"
-        run = server_run(target, requests, out_dir, tool, env, settings)
+        last = runs[settings.high].seconds if settings.high in runs else 0.0
+        run = server_run(target, requests, out_dir, tool, env, settings, last_seconds=last)
         run.raw = str(out_dir.relative_to(raw_dir.parent.parent))
-        runs.append(run)
-    return difference(index, *runs)
+        runs[requests] = run
+    return difference(index, runs[settings.low], runs[settings.high])
 
 
 def hops(target: Target, raw_dir: Path, env: Mapping[str, str], settings: CostSettings) -> HopCount:

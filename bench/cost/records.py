@@ -38,6 +38,9 @@ class ServerRun(Record):
     processes: list[ProcessRecord] = field(default_factory=list)
     seconds: float = 0.0  # wall time of the requests alone (valgrind's speed, for the record)
     raw: str = ""  # its directory, relative to the run's
+    # Seconds the run waited idle after its requests, to last as long as the
+    # repeat's other run (the clock's work then cancels); None in older runs.
+    idle_seconds: float | None = None
     # The garbage collector's collections per generation (0, 1, 2) during the
     # counted requests; None in runs from before the window wrapper.
     collections: list[int] | None = None

@@ -365,3 +365,20 @@ def test_a_site_page_s_ratio_is_to_the_same_page_under_wsgi():
         "site.root.gunicorn-gthread.own.own.u1": 1.0,
         "site.root.uvicorn.own.own.u1": 5.0,
     }
+
+
+def test_the_high_run_goes_first_and_the_low_run_lasts_as_long(tmp_path, monkeypatch):
+    calls = []
+
+    def fake_run(target, requests, out_dir, tool, env, settings, last_seconds=0.0):
+        calls.append((requests, last_seconds))
+        run = _run(requests, 5_000 + requests * 300)
+        run.seconds = 12.5 if requests == 600 else 4.0
+        return run
+
+    monkeypatch.setattr(measure, "server_run", fake_run)
+    raw_dir = tmp_path / "raw" / "cell"
+    repeat = measure.repeat(None, 1, raw_dir, None, {}, measure.CostSettings(low=200, high=600))
+    assert calls == [(600, 0.0), (200, 12.5)]
+    assert repeat.low.requests == 200 and repeat.high.requests == 600
+    assert repeat.instructions_per_request == 300
