@@ -8,6 +8,7 @@ repeat and every failure: nothing finished is lost, and a cell that fails is
 recorded with its one-line error while the others go on.
 """
 
+import fnmatch
 import os
 import re
 import secrets
@@ -46,9 +47,15 @@ class CostPlan:
     notes: list[str]
 
 
-def plan(scenarios: Iterable[Scenario], selection: matrix.Selection) -> CostPlan:
-    """The cells of ``scenarios`` under ``selection``, one user each; a usage error
-    for what the cost mode cannot serve (a database, an upstream, no cell)."""
+def plan(
+    scenarios: Iterable[Scenario],
+    selection: matrix.Selection,
+    patterns: Sequence[str] | None = None,
+) -> CostPlan:
+    """The cells of ``scenarios`` under ``selection``, one user each, narrowed to
+    the ids matching one of ``patterns`` (shell-style, ``*.uvicorn.async.*``)
+    when given; a usage error for what the cost mode cannot serve (a
+    database, an upstream, no cell)."""
     chosen = list(scenarios)
     for scenario in chosen:
         if scenario.database or scenario.upstream:
@@ -61,6 +68,8 @@ def plan(scenarios: Iterable[Scenario], selection: matrix.Selection) -> CostPlan
     by_name = {scenario.name: scenario for scenario in chosen}
     targets = []
     for cell in expansion.cells:
+        if patterns and not any(fnmatch.fnmatchcase(cell.id, p) for p in patterns):
+            continue
         path = by_name[cell.scenario].primer_path(cell.endpoint, cell.style)
         if path is None:
             raise UsageError(f"{cell.id}: the scenario names no literal path for {cell.endpoint}")

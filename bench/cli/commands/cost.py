@@ -48,6 +48,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     what.add_argument(
         "--full", action="store_true", help="every declared cell, not the default subset"
     )
+    what.add_argument(
+        "--cells",
+        nargs="+",
+        metavar="PATTERN",
+        help="only the cells whose id matches one of these shell patterns, "
+        "e.g. '*.gunicorn-gthread.sync.*' '*.uvicorn.async.*'",
+    )
     how = parser.add_argument_group("how each cell is counted")
     how.add_argument(
         "--requests",
@@ -139,7 +146,9 @@ def _plan(args: argparse.Namespace) -> "CostPlan":
         endpoints=tuple(args.endpoint) if args.endpoint else None,
         full=args.full,
     )
-    return execute.plan(scenarios.select(scenarios.discover(), args.scenario), selection)
+    return execute.plan(
+        scenarios.select(scenarios.discover(), args.scenario), selection, args.cells
+    )
 
 
 def run_from_args(args: argparse.Namespace, argv: Sequence[str]) -> int:
