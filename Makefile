@@ -21,7 +21,7 @@ done; exit 1
 endef
 export FIND_PYTHON
 
-.PHONY: install test test-cost test-fast lint setupdb bench bench-findings bench-quick bench-full bench-docs bench-held bench-workers calibrate microbench switches report compare clean
+.PHONY: install test test-cost test-fast lint setupdb cost bench bench-findings bench-quick bench-full bench-docs bench-held bench-workers calibrate microbench switches report compare clean
 
 install: $(STAMP)
 
@@ -87,6 +87,15 @@ bench-workers: $(STAMP)
 
 calibrate: $(STAMP)
 	$(PY) -m bench calibrate
+
+# Instructions per request under valgrind (noise-free): WSGI + sync against
+# ASGI + async on json, with no middleware and with Django's seven, on three
+# Django releases (one cached environment each; report: make report RUN=...).
+COST_RELEASES ?= 5.2.x 6.0.x 6.1.3
+cost: $(STAMP)
+	$(PY) -m bench cost --scenario middleware --full --server gunicorn-gthread uvicorn \
+	  --stack none django --cells '*.gunicorn-gthread.sync.*' '*.uvicorn.async.*' \
+	  --django $(COST_RELEASES) --requests 100 300 --repeats 2 --no-syscalls
 
 microbench: $(STAMP)
 	$(PY) -m bench microbench
