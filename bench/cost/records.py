@@ -41,6 +41,8 @@ class ServerRun(Record):
     # Seconds the run waited idle after its requests, to last as long as the
     # repeat's other run (the clock's work then cancels); None in older runs.
     idle_seconds: float | None = None
+    # The last control request had to be sent again on a new connection.
+    control_retried: bool = False
     # The garbage collector's collections per generation (0, 1, 2) during the
     # counted requests; None in runs from before the window wrapper.
     collections: list[int] | None = None
