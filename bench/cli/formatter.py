@@ -239,14 +239,9 @@ def cost_table(document: "CostDocument", ratios: Mapping[str, float]) -> str:
             f"{settings.high_requests - settings.low_requests} requests per repeat; "
             "the figure is the median of the repeats; spread = (max - min) / mean"
         )
-    for cost in document.cells:
-        for repeat in cost.disagreeing():
-            why = "; ".join(repeat.notes) or "no collection or other cause was recorded"
-            lines.append(
-                f"{cost.cell.id if cost.cell else '?'}: repeat {repeat.index} "
-                f"({_millions(repeat.instructions_per_request)}) is more than 0.5% from the "
-                f"median: {why}"
-            )
+    from bench.cost.measure import disagreements
+
+    lines += disagreements(document.cells)
     return "\n".join(lines)
 
 

@@ -47,7 +47,14 @@ from pathlib import Path
 
 from bench.cost import valgrind
 from bench.cost.client import Client, ClientError
-from bench.cost.records import CostRepeat, HopCount, ProcessRecord, ServerRun
+from bench.cost.records import (
+    AGREEMENT,
+    CostCell,
+    CostRepeat,
+    HopCount,
+    ProcessRecord,
+    ServerRun,
+)
 from bench.errors import BenchError
 from bench.measure import counter_files
 from bench.plan.matrix import Cell
@@ -265,6 +272,45 @@ def repeat(
     return difference(index, runs[settings.low], runs[settings.high])
 
 
+def start_plain(
+    target: Target, env: Mapping[str, str], settings: CostSettings, log_path: Path
+) -> tuple[launch.RunningServer, Client]:
+    """The cell's server without valgrind, ready, and a client for it: the hop
+    count's run and the system calls' run. ``env`` already holds the
+    application's environment."""
+    application = target.application
+    server = launch.start(
+        target.spec,
+        env=env,
+        log_path=log_path,
+        cpus=settings.cpus,
+        options=settings.options,
+        app=application.entry(target.spec.interface),
+        ready_path=target.path,
+        ready=application.ready,
+        cwd=application.cwd,
+    )
+    client = Client(settings.options.host, server.port, timeout=30.0, accept=application.answers)
+    return server, client
+
+
+def disagreements(document_cells: list[CostCell]) -> list[str]:
+    """One line per repeat out of line with its cell's median, and why if known."""
+    lines = []
+    for cost in document_cells:
+        for repeat in cost.disagreeing():
+            why = "; ".join(repeat.notes) or "no collection or other cause was recorded"
+            name = (cost.cell.id if cost.cell else "?") + (
+                f" [{cost.release}]" if cost.release else ""
+            )
+            lines.append(
+                f"{name}: repeat {repeat.index} "
+                f"({repeat.instructions_per_request / 1e6:.3f} M) is more than "
+                f"{100 * AGREEMENT:g}% from the median: {why}"
+            )
+    return lines
+
+
 def hops(target: Target, raw_dir: Path, env: Mapping[str, str], settings: CostSettings) -> HopCount:
     """Switches per request of the cell, from the accounting's counter files
     read after the first request and after ``hop_requests`` more."""
@@ -277,18 +323,7 @@ def hops(target: Target, raw_dir: Path, env: Mapping[str, str], settings: CostSe
         "BENCH_SWITCH_ACCOUNTING": "1",
         "BENCH_ACCOUNTING_DIR": str(counter_dir),
     }
-    server = launch.start(
-        target.spec,
-        env=server_env,
-        log_path=raw_dir / "accounting.log",
-        cpus=settings.cpus,
-        options=settings.options,
-        app=application.entry(target.spec.interface),
-        ready_path=target.path,
-        ready=application.ready,
-        cwd=application.cwd,
-    )
-    client = Client(settings.options.host, server.port, timeout=30.0, accept=application.answers)
+    server, client = start_plain(target, server_env, settings, raw_dir / "accounting.log")
     try:
         client.connect_when_listening(server.alive, 30.0)
         client.get(target.path)

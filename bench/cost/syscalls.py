@@ -29,9 +29,8 @@ from pathlib import Path
 import psutil
 
 from bench.cost.client import Client
-from bench.cost.measure import CostError, CostSettings, Target
+from bench.cost.measure import CostError, CostSettings, Target, start_plain
 from bench.cost.records import SyscallCount, SyscallRate
-from bench.serve import launch
 
 ATTACH_TIMEOUT = 20.0
 
@@ -116,20 +115,10 @@ def count(
         raise CostError("strace is not installed (apt-get install strace), or pass --no-syscalls")
     out_dir = raw_dir / "syscalls"
     out_dir.mkdir(parents=True, exist_ok=True)
-    application = target.application
-    server = launch.start(
-        target.spec,
-        env={**env, **dict(application.env)},
-        log_path=out_dir / "server.log",
-        cpus=settings.cpus,
-        options=settings.options,
-        app=application.entry(target.spec.interface),
-        ready_path=target.path,
-        ready=application.ready,
-        cwd=application.cwd,
+    server, client = start_plain(
+        target, {**env, **dict(target.application.env)}, settings, out_dir / "server.log"
     )
     low, high = settings.syscall_requests
-    client = Client(settings.options.host, server.port, timeout=30.0, accept=application.answers)
     try:
         client.connect_when_listening(server.alive, 30.0)
         client.send(target.path, 20)  # threads and lazy set-up before either window

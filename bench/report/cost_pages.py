@@ -13,6 +13,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader
 
 from bench.cost import execute
+from bench.cost.measure import disagreements
 from bench.cost.records import CostCell, CostDocument
 from bench.numbers import fmt
 
@@ -102,15 +103,7 @@ def chart_bars(document: CostDocument) -> list[tuple[str, str, float]]:
 def notes(document: CostDocument) -> list[str]:
     """Failed cells, and repeats out of line with their cell's median."""
     found = [f"`{execute.label(c)}` failed: {c.error}" for c in document.cells if c.error]
-    for cost in document.cells:
-        for repeat in cost.disagreeing():
-            why = "; ".join(repeat.notes) or "no collection or other cause was recorded"
-            found.append(
-                f"`{execute.label(cost)}` repeat {repeat.index} "
-                f"({_millions(repeat.instructions_per_request)}) is more than 0.5% from the "
-                f"median: {why}"
-            )
-    return found
+    return found + disagreements(document.cells)
 
 
 def write(run_dir: Path, document: CostDocument, charts: bool = True) -> Path:

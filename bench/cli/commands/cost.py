@@ -96,6 +96,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="seconds a server under valgrind may take to answer its first request",
     )
     how.add_argument("--results", type=Path, default=results.DEFAULT_RESULTS, help="results root")
+    _add_release_and_gate_arguments(parser)
+    arguments.add_site_arguments(parser)
+    parser.set_defaults(target=None)
+
+
+def _add_release_and_gate_arguments(parser: argparse.ArgumentParser) -> None:
+    """The releases compared, and the baseline a CI check compares with."""
     versions = parser.add_argument_group("releases side by side (one cached environment each)")
     versions.add_argument(
         "--django",
@@ -121,8 +128,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="exit 3 when a cell's instructions per request grew by more than PCT%% "
         "over --baseline",
     )
-    arguments.add_site_arguments(parser)
-    parser.set_defaults(target=None)
 
 
 def _plan(args: argparse.Namespace) -> "CostPlan":
