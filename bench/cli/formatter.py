@@ -271,17 +271,21 @@ def beside(rows: "list[BesideRow]", cost_dir: Path) -> list[str]:
             if row.cpu_low is not None
             else ""
         )
-        share = fmt(
-            None if row.explained_share is None else 100 * row.explained_share,
-            "{:.0f}%",
-            none="-",
+        share = (
+            "the other way from the CPU time"
+            if row.opposite
+            else fmt(
+                None if row.explained_share is None else 100 * row.explained_share,
+                "{:.0f}% of the CPU ratio on a log scale",
+                none="no CPU difference to explain",
+            )
         )
         calls = fmt(row.syscalls_ratio, "x{:.2f}", none="-")
         switches = fmt(row.ctx_ratio, "x{:.2f}", none="not counted in this run")
         lines.append(
             f"  {row.question}: CPU x{fmt(row.cpu_ratio, '{:.2f}')}{interval}, "
-            f"instructions x{fmt(row.instructions_ratio, '{:.2f}')} ({share} of the CPU "
-            f"ratio on a log scale), the rest x{fmt(row.rest_ratio, '{:.2f}')}, "
+            f"instructions x{fmt(row.instructions_ratio, '{:.2f}')} ({share}), "
+            f"the rest x{fmt(row.rest_ratio, '{:.2f}')}, "
             f"system calls {calls}, context switches {switches}"
         )
     return lines

@@ -50,7 +50,15 @@ class BesideRow:
         scale; None when the CPU ratio is 1 (nothing to explain)."""
         if self.cpu_ratio <= 0 or self.instructions_ratio <= 0 or self.cpu_ratio == 1:
             return None
+        if self.opposite:
+            return None
         return math.log(self.instructions_ratio) / math.log(self.cpu_ratio)
+
+    @property
+    def opposite(self) -> bool:
+        """The instructions moved the other way from the CPU time (fewer
+        instructions, more CPU): no share of it to explain."""
+        return (self.instructions_ratio - 1) * (self.cpu_ratio - 1) < 0
 
     @property
     def rest_ratio(self) -> float:

@@ -22,6 +22,8 @@ def test_the_instructions_explain_their_share_of_the_cpu_ratio_on_a_log_scale():
     assert row.rest_ratio == 2.0
     assert _row(3.0, 3.0).explained_share == pytest.approx(1.0)
     assert _row(1.0, 1.2).explained_share is None  # no CPU difference to explain
+    assert _row(1.24, 0.84).opposite and _row(1.24, 0.84).explained_share is None
+    assert not _row(0.89, 0.84).opposite
 
 
 def test_the_committed_runs_pair_each_verdict_with_its_two_cost_cells():
