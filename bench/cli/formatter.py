@@ -199,7 +199,7 @@ def _millions(value: float | None) -> str:
 
 def cost_progress(cost: "CostCell", stage: str) -> str:
     """``cost``: one line as each repeat of a cell ends (or the cell fails)."""
-    cell_id = (cost.cell.id if cost.cell else "?") + (f" [{cost.release}]" if cost.release else "")
+    cell_id = cost.label
     if stage == "failed":
         return f"{cell_id}: failed: {cost.error}"
     last = cost.repeats[-1]
@@ -217,9 +217,7 @@ def cost_table(document: "CostDocument", ratios: Mapping[str, float]) -> str:
         f"{'hops/req':>8} {'x WSGI+sync':>11}"
     ]
     for cost in document.cells:
-        cell_id = f"{cost.cell.id if cost.cell else '?'}"
-        if cost.release:
-            cell_id += f" [{cost.release}]"
+        cell_id = cost.label
         if cost.status == "failed" and not cost.repeats:
             lines.append(f"{cell_id:<44} failed: {cost.error}")
             continue

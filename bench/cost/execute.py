@@ -264,7 +264,7 @@ def ratios(document: CostDocument) -> dict[str, float]:
     """Each measured cell's instructions per request over those of the WSGI + sync
     cell of its scenario, endpoint and release (the question the project asks:
     what does moving to ASGI, and to async views, cost per request); for a
-    user's site, over the same page under WSGI. Keyed by ``label``."""
+    user's site, over the same page under WSGI. Keyed by ``CostCell.label``."""
     reference: dict[tuple[str | None, str, str], float] = {}
     for cost in document.cells:
         value = cost.instructions_per_request
@@ -280,14 +280,8 @@ def ratios(document: CostDocument) -> dict[str, float]:
             continue
         base = reference.get((cost.release, cost.cell.scenario, cost.cell.endpoint))
         if base:
-            found[label(cost)] = value / base
+            found[cost.label] = value / base
     return found
-
-
-def label(cost: CostCell) -> str:
-    """A cell of a cost run by name: its id, and its release when the run has several."""
-    cell_id = cost.cell.id if cost.cell else "?"
-    return f"{cell_id} [{cost.release}]" if cost.release else cell_id
 
 
 @dataclass(frozen=True)

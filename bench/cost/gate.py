@@ -73,13 +73,11 @@ def read_baseline(path: Path) -> CostDocument:
 
 def _measured(document: CostDocument) -> dict[str, tuple[str, float]]:
     """label -> (path, instructions per request): a cell and its release."""
-    from bench.cost.execute import label
-
     found = {}
     for cost in document.cells:
         value = cost.instructions_per_request
         if cost.cell is not None and value is not None and value > 0:
-            found[label(cost)] = (cost.path, value)
+            found[cost.label] = (cost.path, value)
     return found
 
 

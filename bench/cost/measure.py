@@ -11,8 +11,9 @@ request, and the intercept is what the rest cost. Callgrind can count a
 window alone (client requests, or ``callgrind_control``), but it tracks every
 call and return: in one trial here (under load) it executed about 13 M
 instructions a second against about 200 M for cachegrind with its
-simulations off, which has no toggle in valgrind 3.19 (it gained one in 3.22). Differencing needs nothing but valgrind's
-exit-time files: no vgdb, no ptrace permission.
+simulations off, which has no toggle in valgrind 3.19 (it gained one in
+3.22). Differencing needs nothing but valgrind's exit-time files: no vgdb,
+no ptrace permission.
 
 What would not cancel is work whose schedule differs between the two runs.
 A full garbage collection of the start-up heap would be the largest
@@ -300,11 +301,8 @@ def disagreements(document_cells: list[CostCell]) -> list[str]:
     for cost in document_cells:
         for repeat in cost.disagreeing():
             why = "; ".join(repeat.notes) or "no collection or other cause was recorded"
-            name = (cost.cell.id if cost.cell else "?") + (
-                f" [{cost.release}]" if cost.release else ""
-            )
             lines.append(
-                f"{name}: repeat {repeat.index} "
+                f"{cost.label}: repeat {repeat.index} "
                 f"({repeat.instructions_per_request / 1e6:.3f} M) is more than "
                 f"{100 * AGREEMENT:g}% from the median: {why}"
             )

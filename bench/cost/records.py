@@ -117,6 +117,12 @@ class CostCell(Record):
     release: str | None = None
     versions: dict[str, str] | None = None
 
+    @property
+    def label(self) -> str:
+        """The cell by name: its id, and its release when the run has several."""
+        cell_id = self.cell.id if self.cell else "?"
+        return f"{cell_id} [{self.release}]" if self.release else cell_id
+
     def values(self) -> list[float]:
         """Instructions per request of every finished repeat."""
         return [repeat.instructions_per_request for repeat in self.repeats]

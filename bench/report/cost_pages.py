@@ -50,7 +50,7 @@ def _rows(document: CostDocument) -> list[CostRow]:
                 value=_millions(cost.instructions_per_request),
                 repeats=len(cost.repeats),
                 spread=fmt(cost.spread_percent, "{:.2f}%", none="-"),
-                ratio=fmt(ratios.get(execute.label(cost)), "x{:.2f}", none="-"),
+                ratio=fmt(ratios.get(cost.label), "x{:.2f}", none="-"),
                 hops=fmt(cost.hops.per_request if cost.hops else None, "{:g}", none="-"),
                 syscalls=fmt(
                     cost.syscalls.per_request if cost.syscalls else None, "{:.1f}", none="-"
@@ -102,7 +102,7 @@ def chart_bars(document: CostDocument) -> list[tuple[str, str, float]]:
 
 def notes(document: CostDocument) -> list[str]:
     """Failed cells, and repeats out of line with their cell's median."""
-    found = [f"`{execute.label(c)}` failed: {c.error}" for c in document.cells if c.error]
+    found = [f"`{c.label}` failed: {c.error}" for c in document.cells if c.error]
     return found + disagreements(document.cells)
 
 
